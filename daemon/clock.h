@@ -1,0 +1,47 @@
+// The one source of "now" for outcomesd. Production code takes a Clock&;
+// unit tests pass a FakeClock so nothing sleeps.
+//
+// Thread safety: implementations are safe to call from any thread.
+#ifndef OUTCOMESD_DAEMON_CLOCK_H_
+#define OUTCOMESD_DAEMON_CLOCK_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace outcomes {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() const = 0;
+};
+
+// Wall-clock time. The returned object lives forever; do not delete it.
+Clock& RealClock();
+
+// A clock that moves only when told to. For tests.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(absl::Time start) : now_(start) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Set(absl::Time t) {
+    absl::MutexLock lock(&mu_);
+    now_ = t;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_CLOCK_H_

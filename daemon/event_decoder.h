@@ -1,0 +1,82 @@
+// Decoding and validation of Kafka message values into ServiceEvents
+// (DESIGN.md §3). A value is binary protobuf, or proto3 canonical JSON when
+// its first non-space byte is '{'.
+//
+// Thread safety: EventDecoder is not thread-safe (it reuses one message for
+// speed); use one per consumer thread.
+#ifndef OUTCOMESD_DAEMON_EVENT_DECODER_H_
+#define OUTCOMESD_DAEMON_EVENT_DECODER_H_
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "daemon/day.h"
+#include "outcomes/v1/event.pb.h"
+
+namespace outcomes {
+
+// Why an event was rejected. Values index kRejectReasonNames.
+enum class RejectReason {
+  kMalformed = 0,      // neither valid protobuf nor valid JSON of the schema
+  kMissingField,       // a required field is empty or unset
+  kInvalidField,       // a field breaks its rule (length, charset, range)
+  kFutureTimestamp,    // occurred_at more than max_clock_skew ahead of now
+  kTooOld,             // occurred_at's day is at or past the horizon
+};
+inline constexpr int kRejectReasonCount = 5;
+// Label values for outcomes_events_rejected_total{reason} (contract).
+inline constexpr std::array<const char*, kRejectReasonCount>
+    kRejectReasonNames = {"malformed", "missing_field", "invalid_field",
+                          "future_timestamp", "too_old"};
+
+inline const char* RejectReasonName(RejectReason r) {
+  return kRejectReasonNames[static_cast<int>(r)];
+}
+
+// Label value for outcomes_events_total{type} (contract), e.g. "referral".
+// REQUIRES: type is a valid, non-UNSPECIFIED EventType.
+const char* EventTypeName(v1::EventType type);
+
+struct ValidationSettings {
+  absl::TimeZone timezone = absl::UTCTimeZone();
+  int horizon_days = 120;
+  absl::Duration max_clock_skew = absl::Minutes(5);
+};
+
+// Outcome of decoding one value. When ok, event() holds the decoded event
+// and day its calendar day; otherwise reason/detail say why. detail never
+// contains field values (client keys must not leak into logs).
+struct DecodeResult {
+  bool ok = false;
+  RejectReason reason = RejectReason::kMalformed;
+  std::string detail;
+  DayNumber day = 0;
+};
+
+class EventDecoder {
+ public:
+  explicit EventDecoder(ValidationSettings settings);
+
+  // Decodes and validates `value` at wall time `now`. On success the event
+  // is available from event() until the next call.
+  DecodeResult Decode(std::string_view value, absl::Time now);
+
+  const v1::ServiceEvent& event() const { return event_; }
+
+ private:
+  bool Parse(std::string_view value, DecodeResult& result);
+  bool CheckFields(DecodeResult& result) const;
+  bool CheckTime(absl::Time now, DecodeResult& result) const;
+
+  ValidationSettings settings_;
+  v1::ServiceEvent event_;
+};
+
+// True when `id` is 1-64 chars of [A-Za-z0-9._:-] (provider_id, program_id).
+bool IsValidIdentifier(std::string_view id);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_EVENT_DECODER_H_

@@ -1,0 +1,145 @@
+#include "daemon/flags.h"
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+ABSL_FLAG(std::string, kafka_brokers, "embedded",
+          "--kafka.brokers: 'embedded' (in-process mock cluster) or "
+          "HOST:PORT[,...]");
+ABSL_FLAG(std::string, kafka_topics, "outcomes.events",
+          "--kafka.topics: comma-separated topics to consume");
+ABSL_FLAG(std::string, kafka_group, "outcomesd", "--kafka.group: group.id");
+ABSL_FLAG(std::string, kafka_config, "",
+          "--kafka.config: file of librdkafka key=value lines (TLS, SASL)");
+ABSL_FLAG(std::string, kafka_dead_letter_topic, "outcomes.events.dlq",
+          "--kafka.dead_letter_topic: where rejected events are copied");
+ABSL_FLAG(std::string, kafka_alerts_topic, "outcomes.alerts",
+          "--kafka.alerts_topic: where alerts are written");
+ABSL_FLAG(int, kafka_embedded_partitions, 4,
+          "--kafka.embedded_partitions: partitions per topic when embedded");
+ABSL_FLAG(std::string, rules, "", "--rules: rule files or directories");
+ABSL_FLAG(std::string, listen, "0.0.0.0:9464",
+          "--listen: HOST:PORT for /metrics, /healthz, /readyz, /api/v1/");
+ABSL_FLAG(std::string, alertmanager_url, "",
+          "--alertmanager.url: comma-separated Alertmanager base URLs");
+ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
+ABSL_FLAG(absl::Duration, eval_interval, absl::Seconds(15),
+          "--eval.interval: how often figures and goals are evaluated");
+ABSL_FLAG(absl::Duration, commit_interval, absl::Seconds(1),
+          "--commit.interval: how often processed offsets are committed");
+ABSL_FLAG(std::string, windows, "7d,30d,90d", "--windows: rolling windows");
+ABSL_FLAG(int, horizon, 120, "--horizon: days of history kept");
+ABSL_FLAG(int, enroll_within, 14,
+          "--enroll_within: days a referral has to enroll (M)");
+ABSL_FLAG(int, min_cell, 11,
+          "--min_cell: smallest subgroup denominator that is published");
+ABSL_FLAG(std::string, dimensions, "race_ethnicity",
+          "--dimensions: event attributes tracked as subgroups");
+ABSL_FLAG(std::string, timezone, "UTC",
+          "--timezone: agency time zone deciding day boundaries");
+ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
+          "--max_clock_skew: how far ahead of now occurred_at may be");
+
+namespace outcomes {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& text) {
+  return absl::StrSplit(text, ',', absl::SkipWhitespace());
+}
+
+absl::Status CheckPositive(const char* flag, int value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, " must be positive, got ", value));
+}
+
+}  // namespace
+
+std::vector<char*> NormalizeFlagNames(int argc, char** argv,
+                                      std::vector<std::string>& storage) {
+  storage.assign(argv, argv + argc);
+  for (std::string& arg : storage) {
+    if (arg.rfind("--", 0) != 0) continue;
+    const size_t end = std::min(arg.find('='), arg.size());
+    for (size_t i = 2; i < end; ++i) {
+      if (arg[i] == '.') arg[i] = '_';
+    }
+  }
+  std::vector<char*> out;
+  for (std::string& arg : storage) out.push_back(arg.data());
+  return out;
+}
+
+absl::StatusOr<std::vector<int>> ParseWindows(const std::string& text) {
+  std::vector<int> days;
+  for (const std::string& item : SplitList(text)) {
+    absl::string_view number = item;
+    int value = 0;
+    if (!absl::ConsumeSuffix(&number, "d") ||
+        !absl::SimpleAtoi(number, &value) || value <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--windows: '", item, "' is not a number of days like 30d"));
+    }
+    days.push_back(value);
+  }
+  if (days.empty()) return absl::InvalidArgumentError("--windows is empty");
+  return days;
+}
+
+absl::StatusOr<DaemonSettings> SettingsFromFlags() {
+  DaemonSettings s;
+  const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  s.embedded_kafka = brokers == "embedded";
+  s.kafka.brokers = s.embedded_kafka ? "" : brokers;
+  s.kafka.topics = SplitList(absl::GetFlag(FLAGS_kafka_topics));
+  if (s.kafka.topics.empty()) {
+    return absl::InvalidArgumentError("--kafka.topics is empty");
+  }
+  s.kafka.group = absl::GetFlag(FLAGS_kafka_group);
+  s.kafka.dead_letter_topic = absl::GetFlag(FLAGS_kafka_dead_letter_topic);
+  if (const std::string path = absl::GetFlag(FLAGS_kafka_config); !path.empty()) {
+    auto props = LoadKafkaProperties(path);
+    if (!props.ok()) return props.status();
+    s.kafka.extra = *std::move(props);
+  }
+  s.alerts_topic = absl::GetFlag(FLAGS_kafka_alerts_topic);
+  s.embedded_partitions = absl::GetFlag(FLAGS_kafka_embedded_partitions);
+  s.listen = absl::GetFlag(FLAGS_listen);
+  s.state_dir = absl::GetFlag(FLAGS_state_dir);
+  s.rules = SplitList(absl::GetFlag(FLAGS_rules));
+  s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
+  s.eval_interval = absl::GetFlag(FLAGS_eval_interval);
+  s.commit_interval = absl::GetFlag(FLAGS_commit_interval);
+  auto windows = ParseWindows(absl::GetFlag(FLAGS_windows));
+  if (!windows.ok()) return windows.status();
+  s.windows_days = *windows;
+  s.enroll_within_days = absl::GetFlag(FLAGS_enroll_within);
+  s.min_cell = absl::GetFlag(FLAGS_min_cell);
+  s.dimensions = SplitList(absl::GetFlag(FLAGS_dimensions));
+  s.validation.horizon_days = absl::GetFlag(FLAGS_horizon);
+  s.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
+  if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_timezone),
+                          &s.validation.timezone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timezone: unknown time zone '", absl::GetFlag(FLAGS_timezone), "'"));
+  }
+  for (auto [flag, value] : {std::pair{"horizon", s.validation.horizon_days},
+                             {"enroll_within", s.enroll_within_days},
+                             {"min_cell", s.min_cell},
+                             {"kafka.embedded_partitions",
+                              s.embedded_partitions}}) {
+    if (absl::Status st = CheckPositive(flag, value); !st.ok()) return st;
+  }
+  if (s.eval_interval <= absl::ZeroDuration() ||
+      s.commit_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--eval.interval and --commit.interval must be positive");
+  }
+  return s;
+}
+
+}  // namespace outcomes

@@ -1,0 +1,47 @@
+// Command-line flags of outcomesd (DESIGN.md §7, contract) turned into plain
+// settings. Flag names with dots (--kafka.brokers) are accepted as written;
+// absl stores them with underscores (kafka_brokers).
+#ifndef OUTCOMESD_DAEMON_FLAGS_H_
+#define OUTCOMESD_DAEMON_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/event_decoder.h"
+#include "daemon/kafka/kafka_config.h"
+
+namespace outcomes {
+
+struct DaemonSettings {
+  KafkaSettings kafka;
+  bool embedded_kafka = false;
+  int embedded_partitions = 4;
+  std::string alerts_topic;
+  std::string listen;
+  std::string state_dir;
+  std::vector<std::string> rules;
+  std::vector<std::string> alertmanager_urls;
+  absl::Duration eval_interval;
+  absl::Duration commit_interval;
+  std::vector<int> windows_days;
+  int enroll_within_days = 14;
+  int min_cell = 11;
+  std::vector<std::string> dimensions;
+  ValidationSettings validation;
+};
+
+// Rewrites "--a.b=..." to "--a_b=..." so absl can parse dotted names.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv,
+                                      std::vector<std::string>& storage);
+
+// Reads and validates the parsed flags. Errors name the flag.
+absl::StatusOr<DaemonSettings> SettingsFromFlags();
+
+// Parses "7d,30d,90d" into day counts.
+absl::StatusOr<std::vector<int>> ParseWindows(const std::string& text);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_FLAGS_H_

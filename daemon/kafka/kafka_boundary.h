@@ -1,0 +1,82 @@
+// The Kafka boundary: the only interfaces the rest of outcomesd uses to talk
+// to Kafka. The librdkafka implementations live in kafka/rdkafka_*.cc; unit
+// tests use fakes.
+#ifndef OUTCOMESD_DAEMON_KAFKA_KAFKA_BOUNDARY_H_
+#define OUTCOMESD_DAEMON_KAFKA_KAFKA_BOUNDARY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "daemon/partition_id.h"
+
+namespace outcomes {
+
+// One consumed message. Views are valid only during the handler call.
+struct KafkaMessage {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string_view key;
+  std::string_view value;
+};
+
+struct PartitionOffset {
+  PartitionId id;
+  int64_t next_offset = 0;  // the offset of the next message to process
+};
+
+// Told about rebalances. Called on the polling thread, inside PollBatch.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void OnAssigned(const std::vector<PartitionOffset>& assigned) = 0;
+  // Called before the partitions are given up: the listener should commit
+  // what it has processed for them and drop their state.
+  virtual void OnRevoked(const std::vector<PartitionId>& revoked) = 0;
+};
+
+// A consumer-group member. Thread safety: PollBatch, Commit and Close must be
+// called from one thread; Watermarks may be called from any thread.
+class EventConsumer {
+ public:
+  virtual ~EventConsumer() = default;
+
+  // Waits up to `timeout` for messages and calls `handle` for each, in
+  // partition order. Rebalance callbacks run inside this call.
+  virtual absl::Status PollBatch(
+      absl::Duration timeout,
+      const std::function<void(const KafkaMessage&)>& handle) = 0;
+
+  // Commits the given next-offsets synchronously.
+  virtual absl::Status Commit(const std::vector<PartitionOffset>& offsets) = 0;
+
+  // Last known low/high watermarks of a partition (from fetch responses; no
+  // network call). False when not known yet.
+  virtual bool Watermarks(const PartitionId& id, int64_t* low,
+                          int64_t* high) = 0;
+
+  // Leaves the group. REQUIRES: called once, after the last PollBatch.
+  virtual void Close() = 0;
+};
+
+// Where rejected messages go (the dead-letter topic).
+// Thread safety: Send and Flush from the polling thread only.
+class DeadLetterSink {
+ public:
+  virtual ~DeadLetterSink() = default;
+  // Queues a copy of `original` with headers naming `reason` and its source.
+  virtual void Send(const KafkaMessage& original, std::string_view reason,
+                    std::string_view detail) = 0;
+  // Waits until everything sent so far is delivered. Error when some message
+  // could not be delivered or the timeout passed.
+  virtual absl::Status Flush(absl::Duration timeout) = 0;
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_KAFKA_KAFKA_BOUNDARY_H_

@@ -1,0 +1,38 @@
+// Factories for the librdkafka implementations of the Kafka boundary.
+// Only this header's .cc files include librdkafka.
+#ifndef OUTCOMESD_DAEMON_KAFKA_RDKAFKA_CLIENTS_H_
+#define OUTCOMESD_DAEMON_KAFKA_RDKAFKA_CLIENTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/kafka/kafka_boundary.h"
+#include "daemon/kafka/kafka_config.h"
+
+namespace outcomes {
+
+// A consumer-group member subscribed to settings.topics. Offsets are never
+// auto-committed: the caller commits what it has processed.
+// `listener` must outlive the consumer.
+absl::StatusOr<std::unique_ptr<EventConsumer>> NewRdKafkaConsumer(
+    const KafkaSettings& settings, RebalanceListener* listener);
+
+// A producer writing rejected messages to settings.dead_letter_topic.
+absl::StatusOr<std::unique_ptr<DeadLetterSink>> NewRdKafkaDeadLetterSink(
+    const KafkaSettings& settings);
+
+// librdkafka's mock cluster, in-process (--kafka.brokers=embedded).
+class EmbeddedKafka {
+ public:
+  virtual ~EmbeddedKafka() = default;
+  // Bootstrap address, e.g. "127.0.0.1:39211".
+  virtual std::string bootstraps() const = 0;
+};
+absl::StatusOr<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(
+    const std::vector<std::string>& topics, int partitions);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_KAFKA_RDKAFKA_CLIENTS_H_

@@ -1,0 +1,201 @@
+// librdkafka implementation of EventConsumer: a balanced consumer-group
+// member using the batch API on the consumer queue.
+#include <librdkafka/rdkafka.h>
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/json_log.h"
+#include "daemon/kafka/rdkafka_clients.h"
+#include "daemon/kafka/rdkafka_util.h"
+
+namespace outcomes {
+namespace {
+
+using rdkafka::TopicPartitionListPtr;
+
+constexpr int kBatchSize = 4096;
+constexpr int kCommittedTimeoutMs = 10000;
+
+class RdKafkaConsumer : public EventConsumer {
+ public:
+  RdKafkaConsumer(RebalanceListener* listener) : listener_(listener) {}
+  ~RdKafkaConsumer() override;
+
+  absl::Status Start(const KafkaSettings& settings);
+  absl::Status PollBatch(
+      absl::Duration timeout,
+      const std::function<void(const KafkaMessage&)>& handle) override;
+  absl::Status Commit(const std::vector<PartitionOffset>& offsets) override;
+  bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
+  void Close() override;
+
+ private:
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions,
+                                void* opaque);
+  void OnAssign(rd_kafka_topic_partition_list_t* partitions);
+  void OnRevoke(rd_kafka_topic_partition_list_t* partitions);
+
+  RebalanceListener* listener_;
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+  bool closed_ = false;
+  std::vector<rd_kafka_message_t*> batch_ =
+      std::vector<rd_kafka_message_t*>(kBatchSize);
+};
+
+RdKafkaConsumer::~RdKafkaConsumer() {
+  if (!closed_ && rk_ != nullptr) Close();
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+}
+
+absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
+  const KafkaProperties defaults = {
+      {"bootstrap.servers", settings.brokers},
+      {"group.id", settings.group},
+      {"auto.offset.reset", "earliest"},
+      {"max.partition.fetch.bytes", "65536"},
+      {"client.id", "outcomesd"}};
+  const KafkaProperties forced = {{"enable.auto.commit", "false"},
+                                  {"enable.auto.offset.store", "false"},
+                                  {"enable.partition.eof", "false"}};
+  KafkaProperties base = defaults;
+  base.insert(base.end(), settings.extra.begin(), settings.extra.end());
+  auto conf = rdkafka::MakeConf(base, forced);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &RebalanceCallback);
+  char error[512];
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof(error));
+  if (rk_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", error));
+  }
+  conf->release();  // owned by rk_ now
+  rd_kafka_poll_set_consumer(rk_);
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+  TopicPartitionListPtr topics(
+      rd_kafka_topic_partition_list_new(settings.topics.size()));
+  for (const std::string& topic : settings.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, topics.get())) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka subscribe: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+void RdKafkaConsumer::RebalanceCallback(
+    rd_kafka_t* rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<RdKafkaConsumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->OnAssign(partitions);
+  } else {
+    self->OnRevoke(partitions);
+  }
+}
+
+void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_resp_err_t err =
+      rd_kafka_committed(rk_, partitions, kCommittedTimeoutMs);
+  if (err) {
+    Log(LogLevel::kWarning, "could not read committed offsets",
+        {{"error", rd_kafka_err2str(err)}});
+  }
+  std::vector<PartitionOffset> assigned;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& tp = partitions->elems[i];
+    assigned.push_back({PartitionId{tp.topic, tp.partition},
+                        tp.offset >= 0 ? tp.offset : -1});
+  }
+  listener_->OnAssigned(assigned);
+  rd_kafka_assign(rk_, partitions);
+}
+
+void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {
+  std::vector<PartitionId> revoked;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    revoked.push_back(
+        PartitionId{partitions->elems[i].topic, partitions->elems[i].partition});
+  }
+  listener_->OnRevoked(revoked);
+  rd_kafka_assign(rk_, nullptr);
+}
+
+absl::Status RdKafkaConsumer::PollBatch(
+    absl::Duration timeout,
+    const std::function<void(const KafkaMessage&)>& handle) {
+  const ssize_t n = rd_kafka_consume_batch_queue(
+      queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)),
+      batch_.data(), batch_.size());
+  if (n < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = batch_[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        Log(LogLevel::kWarning, "kafka consume error",
+            {{"error", rd_kafka_message_errstr(m)}});
+      }
+    } else {
+      KafkaMessage message;
+      message.topic = rd_kafka_topic_name(m->rkt);
+      message.partition = m->partition;
+      message.offset = m->offset;
+      message.key = {static_cast<const char*>(m->key), m->key_len};
+      message.value = {static_cast<const char*>(m->payload), m->len};
+      handle(message);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RdKafkaConsumer::Commit(
+    const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return absl::OkStatus();
+  TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(offsets.size()));
+  for (const PartitionOffset& o : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), o.id.topic.c_str(),
+                                      o.id.partition)
+        ->offset = o.next_offset;
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), 0)) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
+                                 int64_t* high) {
+  return rd_kafka_get_watermark_offsets(rk_, id.topic.c_str(), id.partition,
+                                        low, high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+         *high >= 0;
+}
+
+void RdKafkaConsumer::Close() {
+  closed_ = true;
+  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_)) {
+    Log(LogLevel::kWarning, "kafka consumer close",
+        {{"error", rd_kafka_err2str(err)}});
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventConsumer>> NewRdKafkaConsumer(
+    const KafkaSettings& settings, RebalanceListener* listener) {
+  auto consumer = std::make_unique<RdKafkaConsumer>(listener);
+  if (absl::Status s = consumer->Start(settings); !s.ok()) return s;
+  return consumer;
+}
+
+}  // namespace outcomes

@@ -1,0 +1,33 @@
+// Identity of one Kafka partition: the unit that owns state (DESIGN.md §2).
+#ifndef OUTCOMESD_DAEMON_PARTITION_ID_H_
+#define OUTCOMESD_DAEMON_PARTITION_ID_H_
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace outcomes {
+
+struct PartitionId {
+  std::string topic;
+  int32_t partition = 0;
+
+  friend bool operator==(const PartitionId& a, const PartitionId& b) {
+    return a.partition == b.partition && a.topic == b.topic;
+  }
+  friend bool operator<(const PartitionId& a, const PartitionId& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const PartitionId& id) {
+    return H::combine(std::move(h), id.topic, id.partition);
+  }
+  std::string ToString() const { return absl::StrCat(topic, "/", partition); }
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_PARTITION_ID_H_

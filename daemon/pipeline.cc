@@ -1,0 +1,108 @@
+#include "daemon/pipeline.h"
+
+#include <algorithm>
+
+namespace outcomes {
+
+IngestPipeline::IngestPipeline(const ValidationSettings& settings,
+                               const Clock& clock, IngestMetrics& metrics,
+                               AcceptedEventSink& sink,
+                               DeadLetterSink& dead_letters)
+    : settings_(settings),
+      clock_(clock),
+      metrics_(metrics),
+      sink_(sink),
+      dead_letters_(dead_letters),
+      decoder_(settings) {
+  BeginBatch();
+}
+
+void IngestPipeline::Assign(const PartitionOffset& start) {
+  Revoke(start.id);
+  partitions_.push_back(
+      PartitionIngest{start.id, DedupeIndex(), start.next_offset,
+                      start.next_offset});
+  sink_.AssignPartition(start.id);
+}
+
+void IngestPipeline::Revoke(const PartitionId& id) {
+  auto it = std::find_if(partitions_.begin(), partitions_.end(),
+                         [&id](const PartitionIngest& p) { return p.id == id; });
+  if (it == partitions_.end()) return;
+  partitions_.erase(it);
+  sink_.RevokePartition(id);
+}
+
+void IngestPipeline::BeginBatch() {
+  now_ = clock_.Now();
+  const DayNumber today = DayOf(now_, settings_.timezone);
+  if (today == today_) return;
+  today_ = today;
+  for (PartitionIngest& p : partitions_) {
+    p.dedupe.EvictBefore(today_ - settings_.horizon_days + 1);
+  }
+}
+
+IngestPipeline::PartitionIngest* IngestPipeline::Find(std::string_view topic,
+                                                      int32_t partition) {
+  // A consumer owns few partitions: a linear scan beats hashing the topic.
+  for (PartitionIngest& p : partitions_) {
+    if (p.id.partition == partition && p.id.topic == topic) return &p;
+  }
+  return nullptr;
+}
+
+void IngestPipeline::Process(const KafkaMessage& message) {
+  PartitionIngest* p = Find(message.topic, message.partition);
+  if (p == nullptr) {
+    // Not ours (a stale message after revocation): leave it for the owner.
+    return;
+  }
+  p->next_offset = message.offset + 1;
+  const DecodeResult result = decoder_.Decode(message.value, now_);
+  if (!result.ok) {
+    metrics_.rejected(result.reason).Increment();
+    dead_letters_.Send(message, RejectReasonName(result.reason), result.detail);
+    return;
+  }
+  const v1::ServiceEvent& event = decoder_.event();
+  if (!p->dedupe.Insert(event.event_id(), result.day)) {
+    metrics_.duplicates().Increment();
+    return;
+  }
+  sink_.Apply(p->id, event, result.day);
+  metrics_.accepted(event.type()).Increment();
+}
+
+std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {
+  std::vector<PartitionOffset> out;
+  for (const PartitionIngest& p : partitions_) {
+    if (p.next_offset != p.committed_offset) out.push_back({p.id, p.next_offset});
+  }
+  return out;
+}
+
+void IngestPipeline::MarkCommitted(const std::vector<PartitionOffset>& offsets) {
+  for (const PartitionOffset& o : offsets) {
+    PartitionIngest* p = Find(o.id.topic, o.id.partition);
+    if (p != nullptr) p->committed_offset = o.next_offset;
+  }
+}
+
+std::vector<PartitionOffset> IngestPipeline::Positions() const {
+  std::vector<PartitionOffset> out;
+  out.reserve(partitions_.size());
+  for (const PartitionIngest& p : partitions_) {
+    out.push_back({p.id, p.next_offset});
+  }
+  return out;
+}
+
+int64_t IngestPipeline::Position(const PartitionId& id) const {
+  for (const PartitionIngest& p : partitions_) {
+    if (p.id == id) return p.next_offset;
+  }
+  return -1;
+}
+
+}  // namespace outcomes

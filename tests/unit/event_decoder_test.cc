@@ -1,0 +1,163 @@
+#include "daemon/event_decoder.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace outcomes {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);  // 2026-11-18
+
+v1::ServiceEvent ValidEvent() {
+  v1::ServiceEvent e;
+  e.set_event_id("ev-1");
+  e.set_type(v1::EVENT_TYPE_REFERRAL);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 3600);
+  e.set_provider_id("prov-001");
+  e.set_program_id("workforce");
+  e.set_client_key("c-secret-key");
+  e.add_priority_groups("disability");
+  (*e.mutable_attributes())["race_ethnicity"] = "black";
+  return e;
+}
+
+// Returns "ok" or the reject reason name, so each test is one line.
+std::string DecodeBinary(const v1::ServiceEvent& e) {
+  EventDecoder decoder{ValidationSettings{}};
+  DecodeResult r = decoder.Decode(e.SerializeAsString(), kNow);
+  return r.ok ? "ok" : RejectReasonName(r.reason);
+}
+
+std::string DecodeText(const std::string& value) {
+  EventDecoder decoder{ValidationSettings{}};
+  DecodeResult r = decoder.Decode(value, kNow);
+  return r.ok ? "ok" : RejectReasonName(r.reason);
+}
+
+TEST(EventDecoderTest, AcceptsValidBinary) {
+  EventDecoder decoder{ValidationSettings{}};
+  DecodeResult r = decoder.Decode(ValidEvent().SerializeAsString(), kNow);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(decoder.event().provider_id(), "prov-001");
+  EXPECT_EQ(r.day, DayOf(kNow, absl::UTCTimeZone()));
+}
+
+TEST(EventDecoderTest, AcceptsCanonicalJsonWithLeadingSpace) {
+  const std::string json =
+      "  {\"eventId\":\"e1\",\"type\":\"EVENT_TYPE_ENROLLMENT\","
+      "\"occurredAt\":\"2026-11-18T10:00:00Z\",\"providerId\":\"p1\","
+      "\"programId\":\"w\",\"clientKey\":\"c1\","
+      "\"attributes\":{\"race_ethnicity\":\"white\"}}";
+  EventDecoder decoder{ValidationSettings{}};
+  DecodeResult r = decoder.Decode(json, kNow);
+  ASSERT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(decoder.event().type(), v1::EVENT_TYPE_ENROLLMENT);
+  EXPECT_EQ(decoder.event().attributes().at("race_ethnicity"), "white");
+}
+
+TEST(EventDecoderTest, AcceptsJsonWithOriginalFieldNames) {
+  EXPECT_EQ(DecodeText("{\"event_id\":\"e1\",\"type\":\"EVENT_TYPE_OUTCOME\","
+                       "\"occurred_at\":\"2026-11-18T10:00:00Z\","
+                       "\"provider_id\":\"p1\",\"program_id\":\"w\","
+                       "\"client_key\":\"c1\",\"outcome_code\":\"job\","
+                       "\"outcome_value\":17.5}"),
+            "ok");
+}
+
+TEST(EventDecoderTest, MalformedJson) {
+  EXPECT_EQ(DecodeText("{not json"), "malformed");
+  EXPECT_EQ(DecodeText("{\"eventId\":\"e1\",\"unknownField\":1}"), "malformed");
+  EXPECT_EQ(DecodeText("{\"type\":\"EVENT_TYPE_BOGUS\"}"), "malformed");
+}
+
+TEST(EventDecoderTest, MalformedBinary) {
+  EXPECT_EQ(DecodeText(std::string("\xff\xff\xff\xff", 4)), "malformed");
+  EXPECT_EQ(DecodeText(""), "missing_field");  // empty proto = no fields
+}
+
+TEST(EventDecoderTest, MissingFields) {
+  for (auto clear : std::vector<void (*)(v1::ServiceEvent&)>{
+           [](v1::ServiceEvent& e) { e.clear_event_id(); },
+           [](v1::ServiceEvent& e) { e.clear_type(); },
+           [](v1::ServiceEvent& e) { e.clear_occurred_at(); },
+           [](v1::ServiceEvent& e) { e.clear_provider_id(); },
+           [](v1::ServiceEvent& e) { e.clear_program_id(); },
+           [](v1::ServiceEvent& e) { e.clear_client_key(); }}) {
+    v1::ServiceEvent e = ValidEvent();
+    clear(e);
+    EXPECT_EQ(DecodeBinary(e), "missing_field");
+  }
+}
+
+TEST(EventDecoderTest, InvalidFields) {
+  v1::ServiceEvent e = ValidEvent();
+  e.set_event_id(std::string(129, 'x'));
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.set_event_id(std::string(128, 'x'));
+  EXPECT_EQ(DecodeBinary(e), "ok");
+  e = ValidEvent();
+  e.set_provider_id("prov 001");
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.set_provider_id(std::string(65, 'p'));
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.set_provider_id(std::string(64, 'p'));
+  EXPECT_EQ(DecodeBinary(e), "ok");
+  e = ValidEvent();
+  e.set_program_id("work/force");
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.set_type(static_cast<v1::EventType>(42));
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.mutable_occurred_at()->set_nanos(-1);
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.add_priority_groups("");
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  e.set_contract_id("bad id");
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+}
+
+TEST(EventDecoderTest, FutureTimestampBeyondSkew) {
+  v1::ServiceEvent e = ValidEvent();
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) + 300);
+  EXPECT_EQ(DecodeBinary(e), "ok");  // exactly the allowed skew
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) + 301);
+  EXPECT_EQ(DecodeBinary(e), "future_timestamp");
+}
+
+TEST(EventDecoderTest, TooOldIsDayBasedAtTheHorizon) {
+  const absl::CivilDay today = absl::ToCivilDay(kNow, absl::UTCTimeZone());
+  v1::ServiceEvent e = ValidEvent();
+  // Age 119 days (last day inside a 120-day horizon), at 00:00.
+  e.mutable_occurred_at()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(today - 119, absl::UTCTimeZone())));
+  EXPECT_EQ(DecodeBinary(e), "ok");
+  e.mutable_occurred_at()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(today - 119, absl::UTCTimeZone())) - 1);
+  EXPECT_EQ(DecodeBinary(e), "too_old");
+}
+
+TEST(EventDecoderTest, DetailNeverContainsClientKey) {
+  v1::ServiceEvent e = ValidEvent();
+  e.set_client_key(std::string(300, 'k'));
+  EventDecoder decoder{ValidationSettings{}};
+  DecodeResult r = decoder.Decode(e.SerializeAsString(), kNow);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+  EXPECT_EQ(r.detail.find("kkk"), std::string::npos);
+}
+
+TEST(EventDecoderTest, IdentifierRule) {
+  EXPECT_TRUE(IsValidIdentifier("a.B_c:d-9"));
+  EXPECT_FALSE(IsValidIdentifier(""));
+  EXPECT_FALSE(IsValidIdentifier("é"));
+}
+
+}  // namespace
+}  // namespace outcomes

@@ -1,0 +1,128 @@
+#include "daemon/pipeline.h"
+
+#include <string>
+#include <vector>
+
+#include "daemon/http/http_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace outcomes {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);
+
+class RecordingSink : public AcceptedEventSink {
+ public:
+  void AssignPartition(const PartitionId& id) override {
+    log.push_back("assign " + id.ToString());
+  }
+  void RevokePartition(const PartitionId& id) override {
+    log.push_back("revoke " + id.ToString());
+  }
+  void Apply(const PartitionId& id, const v1::ServiceEvent& e,
+             DayNumber) override {
+    log.push_back("apply " + id.ToString() + " " + e.event_id());
+  }
+  std::vector<std::string> log;
+};
+
+class RecordingDeadLetters : public DeadLetterSink {
+ public:
+  void Send(const KafkaMessage& m, std::string_view reason,
+            std::string_view) override {
+    sent.push_back(std::string(reason) + "@" + std::to_string(m.offset));
+  }
+  absl::Status Flush(absl::Duration) override { return absl::OkStatus(); }
+  std::vector<std::string> sent;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest()
+      : clock_(kNow),
+        metrics_(registry_),
+        pipeline_(ValidationSettings{}, clock_, metrics_, sink_, dlq_) {
+    pipeline_.Assign({PartitionId{"t", 0}, -1});
+  }
+
+  void Feed(int64_t offset, const std::string& value) {
+    pipeline_.Process(KafkaMessage{"t", 0, offset, "k", value});
+  }
+
+  std::string Event(const std::string& id, v1::EventType type) {
+    v1::ServiceEvent e;
+    e.set_event_id(id);
+    e.set_type(type);
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 60);
+    e.set_provider_id("p1");
+    e.set_program_id("w");
+    e.set_client_key("c1");
+    return e.SerializeAsString();
+  }
+
+  FakeClock clock_;
+  prometheus::Registry registry_;
+  IngestMetrics metrics_;
+  RecordingSink sink_;
+  RecordingDeadLetters dlq_;
+  IngestPipeline pipeline_;
+};
+
+TEST_F(PipelineTest, CountsAcceptedRejectedAndDuplicates) {
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL));
+  Feed(1, Event("b", v1::EVENT_TYPE_ENROLLMENT));
+  Feed(2, Event("a", v1::EVENT_TYPE_REFERRAL));  // duplicate
+  Feed(3, "{broken");
+  Feed(4, Event("", v1::EVENT_TYPE_REFERRAL));
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 1);
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_ENROLLMENT).Value(), 1);
+  EXPECT_EQ(metrics_.duplicates().Value(), 1);
+  EXPECT_EQ(metrics_.rejected(RejectReason::kMalformed).Value(), 1);
+  EXPECT_EQ(metrics_.rejected(RejectReason::kMissingField).Value(), 1);
+  EXPECT_THAT(dlq_.sent, ElementsAre("malformed@3", "missing_field@4"));
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+}
+
+TEST_F(PipelineTest, TracksOffsetsToCommit) {
+  EXPECT_TRUE(pipeline_.Uncommitted().empty());
+  Feed(7, Event("a", v1::EVENT_TYPE_REFERRAL));
+  Feed(8, "{broken");
+  auto offsets = pipeline_.Uncommitted();
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets[0].next_offset, 9);
+  pipeline_.MarkCommitted(offsets);
+  EXPECT_TRUE(pipeline_.Uncommitted().empty());
+}
+
+TEST_F(PipelineTest, IgnoresMessagesOfUnassignedPartitions) {
+  pipeline_.Process(KafkaMessage{"t", 5, 0, "k", Event("z", v1::EVENT_TYPE_REFERRAL)});
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 0);
+  EXPECT_EQ(pipeline_.Position(PartitionId{"t", 5}), -1);
+}
+
+TEST_F(PipelineTest, RevokeDropsPartitionAndItsDedupeState) {
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL));
+  pipeline_.Revoke(PartitionId{"t", 0});
+  pipeline_.Assign({PartitionId{"t", 0}, 1});
+  Feed(1, Event("a", v1::EVENT_TYPE_REFERRAL));
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 2);
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "revoke t/0",
+                                     "assign t/0", "apply t/0 a"));
+}
+
+TEST_F(PipelineTest, MetricsTextHasEveryReasonAndType) {
+  const std::string text = RenderMetrics(registry_);
+  for (const char* reason : kRejectReasonNames) {
+    EXPECT_THAT(text, HasSubstr(std::string("outcomes_events_rejected_total{reason=\"") +
+                                reason + "\"} 0"));
+  }
+  EXPECT_THAT(text, HasSubstr("outcomes_events_total{type=\"outcome\"} 0"));
+  EXPECT_THAT(text, HasSubstr("outcomes_events_duplicate_total 0"));
+}
+
+}  // namespace
+}  // namespace outcomes
