@@ -54,6 +54,10 @@ void ConsumerLoop::Run() {
   metrics_.ready().Set(0);
   CommitProcessed();
   consumer_->Close();
+  Log(LogLevel::kInfo, "stopped",
+      {{"accepted", static_cast<long long>(metrics_.TotalAccepted())},
+       {"rejected", static_cast<long long>(metrics_.TotalRejected())},
+       {"duplicates", static_cast<long long>(metrics_.duplicates().Value())}});
 }
 
 void ConsumerLoop::OnAssigned(const std::vector<PartitionOffset>& assigned) {

@@ -80,6 +80,20 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
   }
 }
 
+double IngestMetrics::TotalAccepted() const {
+  double total = 0;
+  for (const prometheus::Counter* c : accepted_) {
+    if (c != nullptr) total += c->Value();
+  }
+  return total;
+}
+
+double IngestMetrics::TotalRejected() const {
+  double total = 0;
+  for (const prometheus::Counter* c : rejected_) total += c->Value();
+  return total;
+}
+
 prometheus::Gauge& IngestMetrics::lag(const PartitionId& id) {
   return lag_family_.Add(
       {{"topic", id.topic}, {"partition", std::to_string(id.partition)}});

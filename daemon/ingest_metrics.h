@@ -41,6 +41,10 @@ class IngestMetrics {
   prometheus::Histogram& batch_seconds() { return batch_seconds_; }
   prometheus::Gauge& assigned_partitions() { return assigned_partitions_; }
 
+  // Sums over labels, for the shutdown log line.
+  double TotalAccepted() const;
+  double TotalRejected() const;
+
   // outcomes_kafka_consumer_lag{topic,partition}; created on first use.
   prometheus::Gauge& lag(const PartitionId& id);
   void RemoveLag(const PartitionId& id);

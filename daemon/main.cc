@@ -99,7 +99,6 @@ int Run(const DaemonSettings& settings_in) {
   g_loop = nullptr;
   http.Stop();
   consumer.reset();
-  Log(LogLevel::kInfo, "stopped");
   return 0;
 }
 
