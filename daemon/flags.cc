@@ -122,6 +122,8 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.dimensions = SplitList(absl::GetFlag(FLAGS_dimensions));
   s.validation.horizon_days = absl::GetFlag(FLAGS_horizon);
   s.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
+  // One extra day: the horizon is counted in agency days, not hours.
+  s.kafka.replay_window = absl::Hours(24 * (s.validation.horizon_days + 1));
   if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_timezone),
                           &s.validation.timezone)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -45,6 +45,10 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
       ready_(SimpleGauge(registry, "outcomes_ready",
                          "1 when partitions are assigned, the backlog is "
                          "caught up and the daemon is serving.")),
+      replayed_(SimpleCounter(registry, "outcomes_events_replayed_total",
+                              "Messages re-read on partition assignment to "
+                              "rebuild state; already counted by an earlier "
+                              "owner.")),
       dead_letter_failures_(SimpleCounter(
           registry, "outcomes_dead_letter_failures_total",
           "Rejected events that could not be written to the dead-letter "

@@ -36,6 +36,8 @@ class IngestMetrics {
   // outcomes_ready (contract): 1 when caught up and serving.
   prometheus::Gauge& ready() { return ready_; }
 
+  // Messages re-read on assignment to rebuild state (not counted above).
+  prometheus::Counter& replayed() { return replayed_; }
   prometheus::Counter& dead_letter_failures() { return dead_letter_failures_; }
   prometheus::Counter& commit_failures() { return commit_failures_; }
   prometheus::Histogram& batch_seconds() { return batch_seconds_; }
@@ -54,6 +56,7 @@ class IngestMetrics {
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};
   prometheus::Counter& duplicates_;
   prometheus::Gauge& ready_;
+  prometheus::Counter& replayed_;
   prometheus::Counter& dead_letter_failures_;
   prometheus::Counter& commit_failures_;
   prometheus::Histogram& batch_seconds_;

@@ -19,9 +19,9 @@ IngestPipeline::IngestPipeline(const ValidationSettings& settings,
 
 void IngestPipeline::Assign(const PartitionOffset& start) {
   Revoke(start.id);
-  partitions_.push_back(
-      PartitionIngest{start.id, DedupeIndex(), start.next_offset,
-                      start.next_offset});
+  partitions_.push_back(PartitionIngest{start.id, DedupeIndex(),
+                                        start.next_offset, start.next_offset,
+                                        start.next_offset});
   sink_.AssignPartition(start.id);
 }
 
@@ -58,6 +58,10 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     // Not ours (a stale message after revocation): leave it for the owner.
     return;
   }
+  if (message.offset < p->replay_until) {
+    Replay(*p, message);
+    return;
+  }
   p->next_offset = message.offset + 1;
   const DecodeResult result = decoder_.Decode(message.value, now_);
   if (!result.ok) {
@@ -72,6 +76,14 @@ void IngestPipeline::Process(const KafkaMessage& message) {
   }
   sink_.Apply(p->id, event, result.day);
   metrics_.accepted(event.type()).Increment();
+}
+
+void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
+  const DecodeResult result = decoder_.Decode(message.value, now_);
+  if (!result.ok) return;
+  if (!p.dedupe.Insert(decoder_.event().event_id(), result.day)) return;
+  sink_.Apply(p.id, decoder_.event(), result.day);
+  metrics_.replayed().Increment();
 }
 
 std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {

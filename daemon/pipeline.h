@@ -41,7 +41,9 @@ class IngestPipeline {
   void Revoke(const PartitionId& id);
 
   // Processes one message of an assigned partition. Never fails: a bad
-  // message is counted and sent to the dead-letter sink.
+  // message is counted and sent to the dead-letter sink. A message below the
+  // partition's start offset (a replay, see PartitionOffset::replay_from) only
+  // rebuilds state: it was counted by the partition's earlier owner.
   void Process(const KafkaMessage& message);
 
   // Call once per consumed batch: refreshes "now" and evicts dedupe entries
@@ -63,8 +65,10 @@ class IngestPipeline {
     DedupeIndex dedupe;
     int64_t next_offset = -1;
     int64_t committed_offset = -1;
+    int64_t replay_until = -1;  // offsets below this are replays
   };
   PartitionIngest* Find(std::string_view topic, int32_t partition);
+  void Replay(PartitionIngest& p, const KafkaMessage& message);
 
   const ValidationSettings settings_;
   const Clock& clock_;

@@ -28,6 +28,11 @@ struct KafkaMessage {
 struct PartitionOffset {
   PartitionId id;
   int64_t next_offset = 0;  // the offset of the next message to process
+  // On assignment: the first offset to re-read to rebuild this partition's
+  // state (messages in [replay_from, next_offset) were already counted by
+  // an earlier owner). Equal to next_offset, or -1, when there is nothing to
+  // replay.
+  int64_t replay_from = -1;
 };
 
 // Told about rebalances. Called on the polling thread, inside PollBatch.

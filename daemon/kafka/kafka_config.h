@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace outcomes {
 
@@ -19,6 +20,9 @@ struct KafkaSettings {
   std::string group = "outcomesd";    // group.id
   std::string dead_letter_topic = "outcomes.events.dlq";
   KafkaProperties extra;              // from --kafka.config (TLS, SASL, ...)
+  // On assignment, messages produced within this long before now and below
+  // the committed offset are re-read to rebuild partition state.
+  absl::Duration replay_window = absl::ZeroDuration();
 };
 
 // Parses librdkafka `key=value` lines; '#' starts a comment line, blank lines

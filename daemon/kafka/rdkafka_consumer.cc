@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/kafka/rdkafka_util.h"
@@ -38,7 +39,11 @@ class RdKafkaConsumer : public EventConsumer {
   void OnAssign(rd_kafka_topic_partition_list_t* partitions);
   void OnRevoke(rd_kafka_topic_partition_list_t* partitions);
 
+  // Sets each partition's offset to where replay must start.
+  void FindReplayStarts(rd_kafka_topic_partition_list_t* partitions);
+
   RebalanceListener* listener_;
+  absl::Duration replay_window_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
   bool closed_ = false;
@@ -53,6 +58,7 @@ RdKafkaConsumer::~RdKafkaConsumer() {
 }
 
 absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
+  replay_window_ = settings.replay_window;
   const KafkaProperties defaults = {
       {"bootstrap.servers", settings.brokers},
       {"group.id", settings.group},
@@ -111,10 +117,39 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
     assigned.push_back({PartitionId{tp.topic, tp.partition},
-                        tp.offset >= 0 ? tp.offset : -1});
+                        tp.offset >= 0 ? tp.offset : -1, -1});
+  }
+  FindReplayStarts(partitions);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    PartitionOffset& a = assigned[i];
+    const int64_t replay = partitions->elems[i].offset;
+    if (a.next_offset >= 0 && replay >= 0 && replay < a.next_offset) {
+      a.replay_from = replay;
+    } else {
+      partitions->elems[i].offset =
+          a.next_offset >= 0 ? a.next_offset : RD_KAFKA_OFFSET_INVALID;
+    }
   }
   listener_->OnAssigned(assigned);
   rd_kafka_assign(rk_, partitions);
+}
+
+void RdKafkaConsumer::FindReplayStarts(
+    rd_kafka_topic_partition_list_t* partitions) {
+  const int64_t since_ms = absl::ToUnixMillis(absl::Now() - replay_window_);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    partitions->elems[i].offset = since_ms;
+  }
+  if (replay_window_ <= absl::ZeroDuration()) {
+    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = -1;
+    return;
+  }
+  if (rd_kafka_resp_err_t err =
+          rd_kafka_offsets_for_times(rk_, partitions, kCommittedTimeoutMs)) {
+    Log(LogLevel::kWarning, "cannot find replay offsets; state starts empty",
+        {{"error", rd_kafka_err2str(err)}});
+    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = -1;
+  }
 }
 
 void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {

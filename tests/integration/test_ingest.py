@@ -145,6 +145,9 @@ class IngestTest(unittest.TestCase):
         m = d2.metrics()
         self.assertEqual(before + metric_sum(m, "outcomes_events_total"), produced)
         self.assertEqual(metric_sum(m, "outcomes_events_rejected_total"), 0)
+        # The second owner rebuilt its state from exactly the events the
+        # first one had counted, without counting them again.
+        self.assertEqual(m["outcomes_events_replayed_total"], before)
 
 
 def stopped_totals(log):

@@ -114,6 +114,26 @@ TEST_F(PipelineTest, RevokeDropsPartitionAndItsDedupeState) {
                                      "assign t/0", "apply t/0 a"));
 }
 
+TEST_F(PipelineTest, ReplayBelowStartOffsetRebuildsStateWithoutCounting) {
+  pipeline_.Revoke(PartitionId{"t", 0});
+  sink_.log.clear();
+  pipeline_.Assign({PartitionId{"t", 0}, /*next_offset=*/3, /*replay_from=*/0});
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL));
+  Feed(1, "{broken");                             // counted by the old owner
+  Feed(2, Event("a", v1::EVENT_TYPE_REFERRAL));   // duplicate, also old
+  Feed(3, Event("a", v1::EVENT_TYPE_REFERRAL));   // new, but a duplicate
+  Feed(4, Event("b", v1::EVENT_TYPE_REFERRAL));
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 1);
+  EXPECT_EQ(metrics_.duplicates().Value(), 1);
+  EXPECT_EQ(metrics_.replayed().Value(), 1);
+  EXPECT_EQ(metrics_.rejected(RejectReason::kMalformed).Value(), 0);
+  EXPECT_TRUE(dlq_.sent.empty());
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+  auto offsets = pipeline_.Uncommitted();
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets[0].next_offset, 5);
+}
+
 TEST_F(PipelineTest, MetricsTextHasEveryReasonAndType) {
   const std::string text = RenderMetrics(registry_);
   for (const char* reason : kRejectReasonNames) {
