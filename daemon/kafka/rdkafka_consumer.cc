@@ -138,17 +138,28 @@ void RdKafkaConsumer::FindReplayStarts(
     rd_kafka_topic_partition_list_t* partitions) {
   const int64_t since_ms = absl::ToUnixMillis(absl::Now() - replay_window_);
   for (int i = 0; i < partitions->cnt; ++i) {
-    partitions->elems[i].offset = since_ms;
+    partitions->elems[i].offset = replay_window_ > absl::ZeroDuration()
+                                      ? since_ms
+                                      : RD_KAFKA_OFFSET_INVALID;
   }
-  if (replay_window_ <= absl::ZeroDuration()) {
-    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = -1;
-    return;
-  }
+  if (replay_window_ <= absl::ZeroDuration()) return;
   if (rd_kafka_resp_err_t err =
           rd_kafka_offsets_for_times(rk_, partitions, kCommittedTimeoutMs)) {
-    Log(LogLevel::kWarning, "cannot find replay offsets; state starts empty",
+    Log(LogLevel::kWarning, "cannot find replay offsets by time",
         {{"error", rd_kafka_err2str(err)}});
-    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = -1;
+  }
+  // No offset by time (a broker without timestamp lookup, or no message that
+  // new): replay all that is retained; events past the horizon are dropped.
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    if (tp.offset >= 0 && tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    int64_t low = -1, high = -1;
+    tp.offset = rd_kafka_query_watermark_offsets(rk_, tp.topic, tp.partition,
+                                                 &low, &high,
+                                                 kCommittedTimeoutMs) ==
+                        RD_KAFKA_RESP_ERR_NO_ERROR
+                    ? low
+                    : RD_KAFKA_OFFSET_INVALID;
   }
 }
 

@@ -93,7 +93,15 @@ class Daemon(Process):
 
     def __init__(self, bootstrap, *extra, group="it", name="outcomesd"):
         self.port = free_port()
+        # The mock cluster ignores LeaveGroup: a restarted member waits for
+        # the old one's session to expire, so keep sessions short in tests.
+        self.kafka_config = tempfile.NamedTemporaryFile(
+            "w", prefix="kafka-", suffix=".properties", delete=False)
+        self.kafka_config.write("session.timeout.ms=6000\n"
+                                "heartbeat.interval.ms=1000\n")
+        self.kafka_config.close()
         args = [binary("outcomesd"), f"--kafka.brokers={bootstrap}",
+                f"--kafka.config={self.kafka_config.name}",
                 f"--kafka.group={group}", f"--listen=127.0.0.1:{self.port}",
                 "--commit.interval=200ms", "--eval.interval=1s", *extra]
         super().__init__(args, name)
