@@ -39,6 +39,9 @@ ABSL_FLAG(int, min_cell, 11,
           "--min_cell: smallest subgroup denominator that is published");
 ABSL_FLAG(std::string, dimensions, "race_ethnicity",
           "--dimensions: event attributes tracked as subgroups");
+ABSL_FLAG(int, max_groups, 32,
+          "--max_groups: distinct subgroups kept per dimension; more are "
+          "folded into no group and counted");
 ABSL_FLAG(std::string, timezone, "UTC",
           "--timezone: agency time zone deciding day boundaries");
 ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
@@ -95,6 +98,10 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
   s.embedded_kafka = brokers == "embedded";
   s.kafka.brokers = s.embedded_kafka ? "" : brokers;
+  if (brokers.empty()) {
+    return absl::InvalidArgumentError(
+        "--kafka.brokers is empty: give 'embedded' or HOST:PORT[,...]");
+  }
   s.kafka.topics = SplitList(absl::GetFlag(FLAGS_kafka_topics));
   if (s.kafka.topics.empty()) {
     return absl::InvalidArgumentError("--kafka.topics is empty");
@@ -116,10 +123,11 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.commit_interval = absl::GetFlag(FLAGS_commit_interval);
   auto windows = ParseWindows(absl::GetFlag(FLAGS_windows));
   if (!windows.ok()) return windows.status();
-  s.windows_days = *windows;
-  s.enroll_within_days = absl::GetFlag(FLAGS_enroll_within);
-  s.min_cell = absl::GetFlag(FLAGS_min_cell);
-  s.dimensions = SplitList(absl::GetFlag(FLAGS_dimensions));
+  s.state.windows_days = *windows;
+  s.state.enroll_within_days = absl::GetFlag(FLAGS_enroll_within);
+  s.state.min_cell = absl::GetFlag(FLAGS_min_cell);
+  s.state.dimensions = SplitList(absl::GetFlag(FLAGS_dimensions));
+  s.state.max_groups_per_dimension = absl::GetFlag(FLAGS_max_groups);
   s.validation.horizon_days = absl::GetFlag(FLAGS_horizon);
   s.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
   // One extra day: the horizon is counted in agency days, not hours.
@@ -129,13 +137,14 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--timezone: unknown time zone '", absl::GetFlag(FLAGS_timezone), "'"));
   }
-  for (auto [flag, value] : {std::pair{"horizon", s.validation.horizon_days},
-                             {"enroll_within", s.enroll_within_days},
-                             {"min_cell", s.min_cell},
-                             {"kafka.embedded_partitions",
-                              s.embedded_partitions}}) {
-    if (absl::Status st = CheckPositive(flag, value); !st.ok()) return st;
+  s.state.horizon_days = s.validation.horizon_days;
+  s.state.timezone = s.validation.timezone;
+  if (absl::Status st =
+          CheckPositive("kafka.embedded_partitions", s.embedded_partitions);
+      !st.ok()) {
+    return st;
   }
+  if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
   if (s.eval_interval <= absl::ZeroDuration() ||
       s.commit_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/event_decoder.h"
 #include "daemon/kafka/kafka_config.h"
+#include "daemon/state/state_settings.h"
 
 namespace outcomes {
 
@@ -25,10 +26,7 @@ struct DaemonSettings {
   std::vector<std::string> alertmanager_urls;
   absl::Duration eval_interval;
   absl::Duration commit_interval;
-  std::vector<int> windows_days;
-  int enroll_within_days = 14;
-  int min_cell = 11;
-  std::vector<std::string> dimensions;
+  StateSettings state;  // windows, enroll_within, min_cell, dimensions, ...
   ValidationSettings validation;
 };
 

@@ -15,7 +15,11 @@
 #include "daemon/ingest_metrics.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
+#include "daemon/evaluation_loop.h"
 #include "daemon/pipeline.h"
+#include "daemon/state/figures_exporter.h"
+#include "daemon/state/figures_json.h"
+#include "daemon/state/state_store.h"
 
 namespace outcomes {
 namespace {
@@ -37,13 +41,35 @@ T OrDie(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
-// Placeholder sink until partition state is wired in.
-class NullSink : public AcceptedEventSink {
+// Accepted events go to the partition's funnel state.
+class StateSink : public AcceptedEventSink {
  public:
-  void AssignPartition(const PartitionId&) override {}
-  void RevokePartition(const PartitionId&) override {}
-  void Apply(const PartitionId&, const v1::ServiceEvent&, DayNumber) override {}
+  explicit StateSink(StateStore& store) : store_(store) {}
+  void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
+  void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
+  void Apply(const PartitionId& id, const v1::ServiceEvent& event,
+             DayNumber day) override {
+    store_.Apply(id, event, day);
+  }
+
+ private:
+  StateStore& store_;
 };
+
+void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation) {
+  http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
+    return HttpResponse{200, "application/json",
+                        RenderProvidersJson(*evaluation.Latest())};
+  });
+  http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
+    const std::string id = r.path.substr(std::string("/api/v1/providers/").size());
+    std::optional<std::string> body =
+        RenderProviderJson(*evaluation.Latest(), id);
+    if (!body) return HttpResponse{404, "application/json",
+                                   "{\"error\":\"unknown provider\"}"};
+    return HttpResponse{200, "application/json", *std::move(body)};
+  });
+}
 
 void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
                      IngestMetrics& metrics) {
@@ -76,7 +102,11 @@ int Run(const DaemonSettings& settings_in) {
   }
   prometheus::Registry registry;
   IngestMetrics metrics(registry);
-  NullSink sink;
+  StateStore store(settings.state);
+  FiguresExporter exporter(registry);
+  EvaluationLoop evaluation(store, exporter, RealClock(),
+                            settings.state.timezone, settings.eval_interval);
+  StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
                           *dead_letters);
@@ -86,17 +116,20 @@ int Run(const DaemonSettings& settings_in) {
 
   HttpServer http;
   AddHealthRoutes(http, registry, metrics);
+  AddApiRoutes(http, evaluation);
   if (absl::Status s = http.Start(settings.listen); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
       {{"listen", settings.listen}, {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
        {"group", settings.kafka.group}});
 
+  evaluation.Start();
   g_loop = &loop;
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
   loop.Run();
   g_loop = nullptr;
+  evaluation.Stop();
   http.Stop();
   consumer.reset();
   return 0;

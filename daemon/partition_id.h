@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <string>
-#include <tuple>
+#include <compare>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,12 +15,8 @@ struct PartitionId {
   std::string topic;
   int32_t partition = 0;
 
-  friend bool operator==(const PartitionId& a, const PartitionId& b) {
-    return a.partition == b.partition && a.topic == b.topic;
-  }
-  friend bool operator<(const PartitionId& a, const PartitionId& b) {
-    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
-  }
+  bool operator==(const PartitionId&) const = default;
+  auto operator<=>(const PartitionId&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const PartitionId& id) {
     return H::combine(std::move(h), id.topic, id.partition);

@@ -1,0 +1,63 @@
+#include "daemon/evaluation_loop.h"
+
+#include <algorithm>
+
+#include "daemon/day.h"
+
+namespace outcomes {
+
+EvaluationLoop::EvaluationLoop(StateStore& store, FiguresExporter& exporter,
+                               const Clock& clock, absl::TimeZone timezone,
+                               absl::Duration interval)
+    : store_(store),
+      exporter_(exporter),
+      clock_(clock),
+      timezone_(timezone),
+      interval_(interval),
+      latest_(std::make_shared<StoreSnapshot>()) {}
+
+EvaluationLoop::~EvaluationLoop() { Stop(); }
+
+void EvaluationLoop::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void EvaluationLoop::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void EvaluationLoop::RunOnce() {
+  const DayNumber today = DayOf(clock_.Now(), timezone_);
+  auto snapshot = std::make_shared<const StoreSnapshot>(store_.Snapshot(today));
+  exporter_.Update(*snapshot);
+  for (const Listener& listener : listeners_) listener(*snapshot);
+  absl::MutexLock lock(&mu_);
+  latest_ = std::move(snapshot);
+}
+
+std::shared_ptr<const StoreSnapshot> EvaluationLoop::Latest() const {
+  absl::MutexLock lock(&mu_);
+  return latest_;
+}
+
+absl::Duration EvaluationLoop::NextWait(absl::Time now) const {
+  const absl::CivilDay tomorrow = absl::ToCivilDay(now, timezone_) + 1;
+  const absl::Time rollover = absl::FromCivil(tomorrow, timezone_);
+  // A millisecond past midnight, so the new day is surely "today".
+  return std::min(interval_, rollover - now + absl::Milliseconds(1));
+}
+
+void EvaluationLoop::Loop() {
+  while (true) {
+    RunOnce();
+    const absl::Duration wait = NextWait(clock_.Now());
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
+  }
+}
+
+}  // namespace outcomes

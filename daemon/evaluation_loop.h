@@ -1,0 +1,67 @@
+// Refreshes figures: every --eval.interval and right after the agency's day
+// rolls over, takes a StateStore snapshot, exports it to Prometheus, keeps it
+// for the HTTP API, and hands it to the listeners (goal evaluation).
+//
+// Thread safety: Start/Stop from the owning thread; Latest() from any thread.
+// Ownership: borrows the store, exporter and clock; they must outlive it.
+#ifndef OUTCOMESD_DAEMON_EVALUATION_LOOP_H_
+#define OUTCOMESD_DAEMON_EVALUATION_LOOP_H_
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/clock.h"
+#include "daemon/state/figures_exporter.h"
+#include "daemon/state/state_store.h"
+
+namespace outcomes {
+
+class EvaluationLoop {
+ public:
+  using Listener = std::function<void(const StoreSnapshot&)>;
+
+  EvaluationLoop(StateStore& store, FiguresExporter& exporter,
+                 const Clock& clock, absl::TimeZone timezone,
+                 absl::Duration interval);
+  ~EvaluationLoop();  // Stops.
+
+  // REQUIRES: before Start().
+  void AddListener(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+  void Start();
+  void Stop();
+
+  // One evaluation now (also used by tests and at shutdown).
+  void RunOnce();
+
+  // The latest snapshot; an empty one before the first evaluation.
+  std::shared_ptr<const StoreSnapshot> Latest() const;
+
+  // How long to wait after `now` before the next evaluation: the interval,
+  // or less when the day rolls over sooner.
+  absl::Duration NextWait(absl::Time now) const;
+
+ private:
+  void Loop();
+
+  StateStore& store_;
+  FiguresExporter& exporter_;
+  const Clock& clock_;
+  const absl::TimeZone timezone_;
+  const absl::Duration interval_;
+  std::vector<Listener> listeners_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const StoreSnapshot> latest_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_EVALUATION_LOOP_H_

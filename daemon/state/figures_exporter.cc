@@ -1,0 +1,185 @@
+#include "daemon/state/figures_exporter.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace outcomes {
+
+using prometheus::Gauge;
+using prometheus::Labels;
+
+// The series of one gauge family that the exporter owns. Set() marks a
+// series as present; Sweep() removes those not Set since the last Sweep.
+class FiguresExporter::SeriesSet {
+ public:
+  SeriesSet(prometheus::Registry& registry, const char* name, const char* help)
+      : family_(
+            prometheus::BuildGauge().Name(name).Help(help).Register(registry)) {
+  }
+
+  void Set(const Labels& labels, double value) {
+    std::string key;
+    for (const auto& [k, v] : labels)
+      absl::StrAppend(&key, k, "\x1f", v, "\x1e");
+    auto [it, inserted] = series_.try_emplace(std::move(key));
+    if (inserted) it->second.gauge = &family_.Add(labels);
+    it->second.gauge->Set(value);
+    it->second.seen = true;
+  }
+
+  void Sweep() {
+    for (auto it = series_.begin(); it != series_.end();) {
+      if (!it->second.seen) {
+        family_.Remove(it->second.gauge);
+        series_.erase(it++);
+        continue;
+      }
+      it->second.seen = false;
+      ++it;
+    }
+  }
+
+ private:
+  struct Entry {
+    Gauge* gauge = nullptr;
+    bool seen = false;
+  };
+  prometheus::Family<Gauge>& family_;
+  absl::flat_hash_map<std::string, Entry> series_;
+};
+
+FiguresExporter::FiguresExporter(prometheus::Registry& registry)
+    : window_events_(std::make_unique<SeriesSet>(
+          registry, "outcomes_window_events",
+          "Events of a type with occurred_at in the window (days, agency "
+          "time zone).")),
+      enrollment_rate_(std::make_unique<SeriesSet>(
+          registry, "outcomes_enrollment_rate",
+          "Share of referrals of age enroll_within+1 .. enroll_within+N days "
+          "whose client enrolled within enroll_within days.")),
+      completion_rate_(std::make_unique<SeriesSet>(
+          registry, "outcomes_completion_rate",
+          "Completions / (completions + disenrollments) in the window.")),
+      stalled_(std::make_unique<SeriesSet>(
+          registry, "outcomes_stalled_referrals",
+          "Matured referrals within the horizon whose client has no "
+          "enrollment.")),
+      stalled_priority_(std::make_unique<SeriesSet>(
+          registry, "outcomes_stalled_priority_referrals",
+          "Stalled referrals of priority-population clients.")),
+      days_to_enroll_(std::make_unique<SeriesSet>(
+          registry, "outcomes_days_to_enroll",
+          "Nearest-rank quantile of days from referral to enrollment, "
+          "enrollments in the window.")),
+      priority_share_(std::make_unique<SeriesSet>(
+          registry, "outcomes_priority_share",
+          "Share of the stage's events in the window whose client has a "
+          "priority group.")),
+      group_rate_(std::make_unique<SeriesSet>(
+          registry, "outcomes_group_rate",
+          "A rate for one subgroup; absent below min_cell (small-cell "
+          "suppression).")),
+      funnels_(std::make_unique<SeriesSet>(
+          registry, "outcomes_state_funnels",
+          "Live client funnels held for a partition.")),
+      overflow_family_(
+          prometheus::BuildCounter()
+              .Name("outcomes_group_overflow_total")
+              .Help("Events whose subgroup value was folded into no group "
+                    "because the dimension reached its cap of values.")
+              .Register(registry)) {}
+
+FiguresExporter::~FiguresExporter() = default;
+
+void FiguresExporter::Update(const StoreSnapshot& snapshot) {
+  absl::MutexLock lock(&mu_);
+  std::set<std::pair<std::string, std::string>> exported;
+  for (const PartitionFigures& part : snapshot.partitions) {
+    funnels_->Set({{"topic", part.id.topic},
+                   {"partition", absl::StrCat(part.id.partition)}},
+                  static_cast<double>(part.live_funnels));
+    for (const ProgramFigures& p : part.programs) {
+      if (exported.insert({p.provider, p.program}).second) ExportProgram(p);
+    }
+  }
+  for (SeriesSet* s :
+       {window_events_.get(), enrollment_rate_.get(), completion_rate_.get(),
+        stalled_.get(), stalled_priority_.get(), days_to_enroll_.get(),
+        priority_share_.get(), group_rate_.get(), funnels_.get()}) {
+    s->Sweep();
+  }
+  ExportOverflow(snapshot.group_overflow);
+}
+
+void FiguresExporter::ExportProgram(const ProgramFigures& p) {
+  const Labels base = {{"provider", p.provider}, {"program", p.program}};
+  stalled_->Set(base, static_cast<double>(p.stalled_referrals));
+  stalled_priority_->Set(base,
+                         static_cast<double>(p.stalled_priority_referrals));
+  for (const WindowFigures& w : p.windows) ExportWindow(p, w);
+}
+
+void FiguresExporter::ExportWindow(const ProgramFigures& p,
+                                   const WindowFigures& w) {
+  const std::string window = WindowLabel(w.days);
+  Labels labels = {
+      {"provider", p.provider}, {"program", p.program}, {"window", window}};
+  if (auto v = w.enrollment_rate.value()) enrollment_rate_->Set(labels, *v);
+  if (auto v = w.completion_rate.value()) completion_rate_->Set(labels, *v);
+  for (int k = 0; k < kNumEventKinds; ++k) {
+    Labels l = labels;
+    l["type"] = std::string(kEventKindNames[k]);
+    window_events_->Set(l, static_cast<double>(w.events[k]));
+  }
+  const std::pair<const char*, const std::optional<int>*> quantiles[] = {
+      {"0.5", &w.days_to_enroll_p50}, {"0.9", &w.days_to_enroll_p90}};
+  for (const auto& [q, v] : quantiles) {
+    if (!v->has_value()) continue;
+    Labels l = labels;
+    l["quantile"] = q;
+    days_to_enroll_->Set(l, **v);
+  }
+  const std::pair<const char*, const Rate*> stages[] = {
+      {"referral", &w.priority_share_referral},
+      {"enrollment", &w.priority_share_enrollment}};
+  for (const auto& [stage, rate] : stages) {
+    if (!rate->value().has_value()) continue;
+    Labels l = labels;
+    l["stage"] = stage;
+    priority_share_->Set(l, *rate->value());
+  }
+  ExportGroups(p, window, "enrollment_rate", w.enrollment_groups);
+  ExportGroups(p, window, "completion_rate", w.completion_groups);
+}
+
+void FiguresExporter::ExportGroups(const ProgramFigures& p,
+                                   const std::string& window,
+                                   const char* metric,
+                                   const std::vector<GroupRate>& groups) {
+  for (const GroupRate& g : groups) {
+    if (g.suppressed || !g.rate.value().has_value()) continue;
+    group_rate_->Set({{"provider", p.provider},
+                      {"program", p.program},
+                      {"window", window},
+                      {"metric", metric},
+                      {"dimension", g.dimension},
+                      {"group", g.group}},
+                     *g.rate.value());
+  }
+}
+
+void FiguresExporter::ExportOverflow(
+    const std::vector<GroupOverflow>& overflow) {
+  for (const GroupOverflow& o : overflow) {
+    uint64_t& done = overflow_exported_[o.dimension];
+    prometheus::Counter& c = overflow_family_.Add({{"dimension", o.dimension}});
+    if (o.events > done) {
+      c.Increment(static_cast<double>(o.events - done));
+      done = o.events;
+    }
+  }
+}
+
+}  // namespace outcomes

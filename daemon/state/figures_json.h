@@ -1,0 +1,37 @@
+// JSON bodies of the HTTP API (DESIGN.md §7) built from a StoreSnapshot:
+//
+//   GET /api/v1/providers       RenderProvidersJson: every provider with
+//                               headline figures per program
+//   GET /api/v1/providers/{id}  RenderProviderJson: every figure per program
+//                               and window, with the subgroup table
+//
+// Rates are {"value": number|null, "numerator": n, "denominator": n}; value
+// is null when the denominator is 0. Suppressed subgroups appear as
+// {"metric","dimension","group","suppressed": true} with no numbers. Shapes
+// are documented with examples in daemon/state/FUNNEL_RULES.md. No
+// client_key can appear: the snapshot holds none.
+//
+// Thread safety: pure functions.
+#ifndef OUTCOMESD_DAEMON_STATE_FIGURES_JSON_H_
+#define OUTCOMESD_DAEMON_STATE_FIGURES_JSON_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/state/state_store.h"
+
+namespace outcomes {
+
+// The headline window: 30 days when configured, else the first window.
+const WindowFigures& HeadlineWindow(const ProgramFigures& program);
+
+std::string RenderProvidersJson(const StoreSnapshot& snapshot);
+
+// std::nullopt when no partition holds `provider_id` (answer 404).
+std::optional<std::string> RenderProviderJson(const StoreSnapshot& snapshot,
+                                              std::string_view provider_id);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_STATE_FIGURES_JSON_H_

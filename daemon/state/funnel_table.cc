@@ -1,0 +1,125 @@
+#include "daemon/state/funnel_table.h"
+
+#include <algorithm>
+
+namespace outcomes {
+namespace {
+
+FunnelDay DayOf(FunnelReferral r) { return r.day; }
+FunnelDay DayOf(FunnelDay d) { return d; }
+
+// Inserts `value` into the sorted array data[0..n) (capacity > n), after
+// entries of the same day so arrival order is kept among equals.
+template <typename T>
+void InsertSorted(T* data, uint8_t& n, T value) {
+  int i = n;
+  while (i > 0 && DayOf(data[i - 1]) > DayOf(value)) {
+    data[i] = data[i - 1];
+    --i;
+  }
+  data[i] = value;
+  ++n;
+}
+
+template <typename T>
+void InsertSorted(std::vector<T>& v, T value) {
+  auto it = std::upper_bound(
+      v.begin(), v.end(), value,
+      [](const T& a, const T& b) { return DayOf(a) < DayOf(b); });
+  v.insert(it, value);
+}
+
+// Drops entries before min_day from a sorted vector.
+template <typename T>
+void DropBefore(std::vector<T>& v, FunnelDay min_day) {
+  auto it = std::find_if(v.begin(), v.end(),
+                         [&](const T& x) { return DayOf(x) >= min_day; });
+  v.erase(v.begin(), it);
+}
+
+// Drops entries before min_day from the sorted array data[0..n).
+template <typename T>
+void DropBefore(T* data, uint8_t& n, FunnelDay min_day) {
+  int k = 0;
+  while (k < n && DayOf(data[k]) < min_day) ++k;
+  for (int i = k; i < n; ++i) data[i - k] = data[i];
+  n = static_cast<uint8_t>(n - k);
+}
+
+}  // namespace
+
+FunnelTable::Spilled& FunnelTable::Spill(uint64_t client, Record& record) {
+  Spilled& s = spilled_[client];
+  s.referrals.assign(record.referrals, record.referrals + record.num_referrals);
+  s.enrollments.assign(record.enrollments,
+                       record.enrollments + record.num_enrollments);
+  record.num_referrals = Record::kSpilled;
+  record.num_enrollments = 0;
+  return s;
+}
+
+void FunnelTable::AddReferral(uint64_t client, FunnelReferral referral) {
+  Record& record = records_[client];  // value-initialized when new
+  if (record.num_referrals == Record::kSpilled) {
+    InsertSorted(spilled_[client].referrals, referral);
+  } else if (record.num_referrals < 2) {
+    InsertSorted(record.referrals, record.num_referrals, referral);
+  } else {
+    InsertSorted(Spill(client, record).referrals, referral);
+  }
+}
+
+void FunnelTable::AddEnrollment(uint64_t client, FunnelDay day) {
+  Record& record = records_[client];
+  if (record.num_referrals == Record::kSpilled) {
+    InsertSorted(spilled_[client].enrollments, day);
+  } else if (record.num_enrollments < 2) {
+    InsertSorted(record.enrollments, record.num_enrollments, day);
+  } else {
+    InsertSorted(Spill(client, record).enrollments, day);
+  }
+}
+
+FunnelView FunnelTable::View(uint64_t client, const Record& record) const {
+  if (record.num_referrals == Record::kSpilled) {
+    const Spilled& s = spilled_.at(client);
+    return {s.referrals, s.enrollments};
+  }
+  return {absl::MakeConstSpan(record.referrals, record.num_referrals),
+          absl::MakeConstSpan(record.enrollments, record.num_enrollments)};
+}
+
+bool FunnelTable::EvictClient(uint64_t client, Record& record,
+                              FunnelDay min_day) {
+  if (record.num_referrals != Record::kSpilled) {
+    DropBefore(record.referrals, record.num_referrals, min_day);
+    DropBefore(record.enrollments, record.num_enrollments, min_day);
+    return record.num_referrals == 0 && record.num_enrollments == 0;
+  }
+  auto it = spilled_.find(client);
+  Spilled& s = it->second;
+  DropBefore(s.referrals, min_day);
+  DropBefore(s.enrollments, min_day);
+  if (s.referrals.size() > 2 || s.enrollments.size() > 2) return false;
+  record = Record{};
+  for (FunnelReferral r : s.referrals) {
+    InsertSorted(record.referrals, record.num_referrals, r);
+  }
+  for (FunnelDay d : s.enrollments) {
+    InsertSorted(record.enrollments, record.num_enrollments, d);
+  }
+  spilled_.erase(it);
+  return record.num_referrals == 0 && record.num_enrollments == 0;
+}
+
+void FunnelTable::EvictBefore(FunnelDay min_day) {
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (EvictClient(it->first, it->second, min_day)) {
+      records_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace outcomes

@@ -1,0 +1,99 @@
+// Per-client funnels of one provider+program (DESIGN.md §2): for each
+// client, the days of its referrals and enrollments within the horizon.
+// Completions, disenrollments and outcomes are counted in DayRings only:
+// no figure of DESIGN.md §4 needs to match them to a client.
+//
+// Clients are keyed by a 64-bit hash of client_key (client_hash.h); the key
+// itself is never stored. Days are 16-bit offsets from the owning
+// partition's epoch (FunnelDay). A record holds up to two referrals and two
+// enrollments inline (16 bytes; 24 bytes per hash-map slot); a client with
+// more is "spilled" to a side table until eviction shrinks it again.
+//
+// Thread safety: none; owned by one PartitionState.
+#ifndef OUTCOMESD_DAEMON_STATE_FUNNEL_TABLE_H_
+#define OUTCOMESD_DAEMON_STATE_FUNNEL_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+
+namespace outcomes {
+
+// A day inside a funnel: days since the partition epoch (PartitionState).
+using FunnelDay = uint16_t;
+
+// One referral: its day, the interned subgroups of its attributes
+// ("profile", GroupInterner) and whether the client is a priority client.
+struct FunnelReferral {
+  static constexpr uint16_t kPriorityBit = 0x8000;
+  static constexpr uint16_t kMaxProfile = 0x7fff;
+
+  FunnelDay day;
+  uint16_t profile_bits;  // bit 15: priority; bits 0..14: profile id
+
+  static FunnelReferral Make(FunnelDay day, uint16_t profile, bool priority) {
+    return {day, static_cast<uint16_t>((profile & kMaxProfile) |
+                                       (priority ? kPriorityBit : 0))};
+  }
+  uint16_t profile() const { return profile_bits & kMaxProfile; }
+  bool priority() const { return (profile_bits & kPriorityBit) != 0; }
+};
+
+// A client's funnel; both spans are sorted by day, ascending, and hold one
+// entry per event (same-day duplicates included).
+struct FunnelView {
+  absl::Span<const FunnelReferral> referrals;
+  absl::Span<const FunnelDay> enrollments;
+};
+
+class FunnelTable {
+ public:
+  // Record stored per client in the main hash map.
+  struct Record {
+    static constexpr uint8_t kSpilled = 0xff;
+    FunnelReferral referrals[2];
+    FunnelDay enrollments[2];
+    uint8_t num_referrals;  // kSpilled: both lists live in the side table
+    uint8_t num_enrollments;
+    uint16_t unused;
+  };
+  static_assert(sizeof(Record) == 16, "funnel record must stay 16 bytes");
+
+  void AddReferral(uint64_t client, FunnelReferral referral);
+  void AddEnrollment(uint64_t client, FunnelDay day);
+
+  // Removes referrals and enrollments with day < min_day, and clients left
+  // with neither.
+  void EvictBefore(FunnelDay min_day);
+
+  // Calls f(uint64_t client, const FunnelView&) for every client.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [client, record] : records_)
+      f(client, View(client, record));
+  }
+
+  size_t size() const { return records_.size(); }
+  size_t spilled() const { return spilled_.size(); }
+
+ private:
+  struct Spilled {
+    std::vector<FunnelReferral> referrals;
+    std::vector<FunnelDay> enrollments;
+  };
+
+  FunnelView View(uint64_t client, const Record& record) const;
+  Spilled& Spill(uint64_t client, Record& record);
+  // Evicts one client; returns true when the client has no entries left.
+  bool EvictClient(uint64_t client, Record& record, FunnelDay min_day);
+
+  absl::flat_hash_map<uint64_t, Record> records_;
+  absl::flat_hash_map<uint64_t, Spilled> spilled_;
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_STATE_FUNNEL_TABLE_H_
