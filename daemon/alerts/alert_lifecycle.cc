@@ -1,0 +1,141 @@
+#include "daemon/alerts/alert_lifecycle.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace outcomes {
+
+const char* AlertPhaseName(AlertPhase phase) {
+  switch (phase) {
+    case AlertPhase::kPending:
+      return "pending";
+    case AlertPhase::kFiring:
+      return "firing";
+    case AlertPhase::kResolved:
+      return "resolved";
+  }
+  return "unknown";
+}
+
+std::string LabelKey(const AlertLabels& labels) {
+  std::string key;
+  for (const auto& [name, value] : labels) {
+    if (!key.empty()) key += ',';
+    absl::StrAppend(&key, name, "=\"", value, "\"");
+  }
+  return key;
+}
+
+AlertLifecycle::AlertLifecycle(Options options, const Clock& clock)
+    : options_(options), clock_(clock) {}
+
+void AlertLifecycle::Hold(const AlertInput& in, absl::Time now) {
+  AlertInstance& a = instances_[LabelKey(in.labels)];
+  if (a.labels.empty() || a.phase == AlertPhase::kResolved) {
+    a = AlertInstance{};
+    a.labels = in.labels;
+    a.active_at = now;
+  }
+  a.annotations = in.annotations;
+  a.value = in.value;
+  a.target = in.target;
+  a.sample_size = in.sample_size;
+  a.window = in.window;
+  a.keep_firing_for = in.keep_firing_for;
+  a.keep_firing_since = absl::InfinitePast();
+  if (a.phase == AlertPhase::kPending && now - a.active_at >= in.for_duration) {
+    a.phase = AlertPhase::kFiring;
+    a.fired_at = now;
+  }
+}
+
+bool AlertLifecycle::Release(AlertInstance& a, absl::Time now) {
+  switch (a.phase) {
+    case AlertPhase::kPending:
+      return false;
+    case AlertPhase::kFiring:
+      if (a.keep_firing_for > absl::ZeroDuration()) {
+        if (a.keep_firing_since == absl::InfinitePast()) a.keep_firing_since = now;
+        if (now - a.keep_firing_since < a.keep_firing_for) return true;
+      }
+      a.phase = AlertPhase::kResolved;
+      a.resolved_at = now;
+      return true;
+    case AlertPhase::kResolved:
+      return now - a.resolved_at < options_.resolved_retention;
+  }
+  return false;
+}
+
+void AlertLifecycle::Update(const std::vector<AlertInput>& holding) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::string> held;
+  for (const AlertInput& in : holding) {
+    Hold(in, now);
+    held.insert(LabelKey(in.labels));
+  }
+  for (auto it = instances_.begin(); it != instances_.end();) {
+    if (!held.contains(it->first) && !Release(it->second, now)) {
+      instances_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool AlertLifecycle::Due(const AlertInstance& a, absl::Time now) const {
+  if (a.phase == AlertPhase::kPending) return false;
+  if (a.phase == AlertPhase::kResolved && a.resolved_at > a.last_sent_at) {
+    return true;
+  }
+  if (a.phase == AlertPhase::kFiring && a.fired_at > a.last_sent_at) return true;
+  return now - a.last_sent_at >= options_.resend_interval;
+}
+
+std::vector<AlertNotification> AlertLifecycle::TakeDueNotifications() {
+  const absl::Time now = clock_.Now();
+  std::vector<AlertNotification> out;
+  absl::MutexLock lock(&mu_);
+  for (auto& [key, a] : instances_) {
+    if (!Due(a, now)) continue;
+    a.last_sent_at = now;
+    AlertNotification n;
+    n.labels = a.labels;
+    n.annotations = a.annotations;
+    n.resolved = a.phase == AlertPhase::kResolved;
+    n.starts_at = a.fired_at;
+    n.ends_at = n.resolved ? a.resolved_at : now + 4 * options_.resend_interval;
+    n.value = a.value;
+    n.target = a.target;
+    n.sample_size = a.sample_size;
+    n.window = a.window;
+    out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return x.labels < y.labels;
+  });
+  return out;
+}
+
+std::vector<AlertInstance> AlertLifecycle::Instances() const {
+  std::vector<AlertInstance> out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, a] : instances_) out.push_back(a);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return x.labels < y.labels;
+  });
+  return out;
+}
+
+void AlertLifecycle::Drop(
+    const std::function<bool(const AlertInstance&)>& predicate) {
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(instances_, [&](const auto& kv) { return predicate(kv.second); });
+}
+
+}  // namespace outcomes

@@ -1,0 +1,117 @@
+// Alert instances with Prometheus semantics (DESIGN.md §6), one per label
+// set:
+//   inactive -> pending   when the condition holds (Update's input);
+//   pending  -> firing    once it has held for `for` (for 0s: at once);
+//   pending  -> inactive  as soon as it stops holding (timer restarts);
+//   firing   -> resolved  when it has not held for `keep_firing_for`
+//                         (counted from the first evaluation it failed);
+//   resolved -> inactive  after `resolved_retention` (15m), during which
+//                         resolved notifications are re-sent;
+//   resolved -> pending   (a new instance) when it holds again.
+// Notifications follow Prometheus's Alertmanager rules: a firing alert is
+// sent at once and then every resend_interval with endsAt = now + 4 x
+// resend_interval; a resolved alert is sent at once and every
+// resend_interval while retained, with endsAt = its resolve time.
+//
+// The state (pending-since, firing-since, last-sent, resolved-at) is
+// exported with Snapshot() and restored with Restore(), so a restart neither
+// resets `for` timers nor re-sends what was already sent.
+//
+// Thread safety: all methods are safe to call concurrently (one mutex);
+// normally the evaluation loop calls Update/TakeDueNotifications and the
+// HTTP API calls Instances.
+#ifndef OUTCOMESD_DAEMON_ALERTS_ALERT_LIFECYCLE_H_
+#define OUTCOMESD_DAEMON_ALERTS_ALERT_LIFECYCLE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/alerts/alert_types.h"
+#include "daemon/clock.h"
+#include "outcomes/v1/alert.pb.h"
+
+namespace outcomes {
+
+enum class AlertPhase { kPending, kFiring, kResolved };
+const char* AlertPhaseName(AlertPhase phase);  // "pending", "firing", "resolved"
+
+struct AlertInstance {
+  AlertLabels labels;
+  AlertAnnotations annotations;
+  AlertPhase phase = AlertPhase::kPending;
+  absl::Time active_at = absl::InfinitePast();  // pending since
+  absl::Time fired_at = absl::InfinitePast();   // firing since
+  absl::Time keep_firing_since = absl::InfinitePast();
+  absl::Time resolved_at = absl::InfinitePast();
+  absl::Time last_sent_at = absl::InfinitePast();
+  double value = 0;
+  double target = 0;
+  int64_t sample_size = 0;
+  std::string window;
+  absl::Duration keep_firing_for;
+};
+
+class AlertLifecycle {
+ public:
+  struct Options {
+    absl::Duration resend_interval = absl::Minutes(1);
+    absl::Duration resolved_retention = absl::Minutes(15);
+  };
+  // `clock` must outlive the lifecycle.
+  AlertLifecycle(Options options, const Clock& clock);
+
+  // Applies one evaluation at clock.Now(): `holding` lists the instances
+  // whose condition holds now (ShortfallInputs); every other instance is
+  // treated as not holding. Label sets in `holding` must be distinct.
+  void Update(const std::vector<AlertInput>& holding);
+
+  // Notifications due at clock.Now(), marked as sent (last_sent_at = now).
+  std::vector<AlertNotification> TakeDueNotifications();
+
+  // All current instances (pending, firing, resolved within retention),
+  // sorted by labels.
+  std::vector<AlertInstance> Instances() const;
+
+  // Drops instances without notifying (e.g. the partition holding their
+  // provider was revoked: its new owner restores them from the snapshot).
+  void Drop(const std::function<bool(const AlertInstance&)>& predicate);
+
+  v1::AlertStateSnapshot Snapshot() const;
+  // Adds the snapshot's instances (replacing instances with the same labels).
+  // InvalidArgument on an unknown version or state.
+  absl::Status Restore(const v1::AlertStateSnapshot& snapshot);
+
+ private:
+  void Hold(const AlertInput& input, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // False when the instance is to be erased.
+  bool Release(AlertInstance& instance, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Due(const AlertInstance& instance, absl::Time now) const;
+
+  const Options options_;
+  const Clock& clock_;
+  mutable absl::Mutex mu_;
+  // Canonical label key -> instance.
+  absl::flat_hash_map<std::string, AlertInstance> instances_ ABSL_GUARDED_BY(mu_);
+};
+
+// Canonical key of a label set: name="value" pairs, sorted, comma-joined.
+std::string LabelKey(const AlertLabels& labels);
+
+// Writes `snapshot` to `path` atomically (temporary file + rename).
+absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
+                               const std::string& path);
+// NotFound when `path` does not exist; DataLoss when it cannot be parsed.
+absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_ALERTS_ALERT_LIFECYCLE_H_

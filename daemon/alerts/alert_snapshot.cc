@@ -1,0 +1,135 @@
+// AlertLifecycle::Snapshot/Restore and the snapshot file.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/alerts/alert_lifecycle.h"
+
+namespace outcomes {
+namespace {
+
+constexpr int kSnapshotVersion = 1;
+
+int64_t ToMs(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixMillis(t);
+}
+absl::Time FromMs(int64_t ms) {
+  return ms == 0 ? absl::InfinitePast() : absl::FromUnixMillis(ms);
+}
+
+v1::AlertState ToProto(AlertPhase phase) {
+  switch (phase) {
+    case AlertPhase::kPending:
+      return v1::ALERT_STATE_PENDING;
+    case AlertPhase::kFiring:
+      return v1::ALERT_STATE_FIRING;
+    case AlertPhase::kResolved:
+      return v1::ALERT_STATE_RESOLVED;
+  }
+  return v1::ALERT_STATE_UNSPECIFIED;
+}
+
+void ToProto(const AlertInstance& a, v1::AlertInstanceState* s) {
+  s->mutable_labels()->insert(a.labels.begin(), a.labels.end());
+  s->mutable_annotations()->insert(a.annotations.begin(), a.annotations.end());
+  s->set_state(ToProto(a.phase));
+  s->set_active_at_ms(ToMs(a.active_at));
+  s->set_fired_at_ms(ToMs(a.fired_at));
+  s->set_keep_firing_since_ms(ToMs(a.keep_firing_since));
+  s->set_resolved_at_ms(ToMs(a.resolved_at));
+  s->set_last_sent_at_ms(ToMs(a.last_sent_at));
+  s->set_value(a.value);
+  s->set_target(a.target);
+  s->set_sample_size(a.sample_size);
+  s->set_window(a.window);
+  s->set_keep_firing_for_ms(absl::ToInt64Milliseconds(a.keep_firing_for));
+}
+
+absl::StatusOr<AlertInstance> FromProto(const v1::AlertInstanceState& s) {
+  AlertInstance a;
+  switch (s.state()) {
+    case v1::ALERT_STATE_PENDING:
+      a.phase = AlertPhase::kPending;
+      break;
+    case v1::ALERT_STATE_FIRING:
+      a.phase = AlertPhase::kFiring;
+      break;
+    case v1::ALERT_STATE_RESOLVED:
+      a.phase = AlertPhase::kResolved;
+      break;
+    default:
+      return absl::InvalidArgumentError("alert snapshot: unknown alert state");
+  }
+  if (s.labels().empty()) {
+    return absl::InvalidArgumentError("alert snapshot: instance without labels");
+  }
+  a.labels.insert(s.labels().begin(), s.labels().end());
+  a.annotations.insert(s.annotations().begin(), s.annotations().end());
+  a.active_at = FromMs(s.active_at_ms());
+  a.fired_at = FromMs(s.fired_at_ms());
+  a.keep_firing_since = FromMs(s.keep_firing_since_ms());
+  a.resolved_at = FromMs(s.resolved_at_ms());
+  a.last_sent_at = FromMs(s.last_sent_at_ms());
+  a.value = s.value();
+  a.target = s.target();
+  a.sample_size = s.sample_size();
+  a.window = s.window();
+  a.keep_firing_for = absl::Milliseconds(s.keep_firing_for_ms());
+  return a;
+}
+
+}  // namespace
+
+v1::AlertStateSnapshot AlertLifecycle::Snapshot() const {
+  v1::AlertStateSnapshot snapshot;
+  snapshot.set_version(kSnapshotVersion);
+  for (const AlertInstance& a : Instances()) ToProto(a, snapshot.add_instances());
+  return snapshot;
+}
+
+absl::Status AlertLifecycle::Restore(const v1::AlertStateSnapshot& snapshot) {
+  if (snapshot.version() != kSnapshotVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "alert snapshot: unsupported version ", snapshot.version()));
+  }
+  std::vector<AlertInstance> restored;
+  for (const v1::AlertInstanceState& s : snapshot.instances()) {
+    auto a = FromProto(s);
+    if (!a.ok()) return a.status();
+    restored.push_back(*std::move(a));
+  }
+  absl::MutexLock lock(&mu_);
+  for (AlertInstance& a : restored) {
+    std::string key = LabelKey(a.labels);
+    instances_[std::move(key)] = std::move(a);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
+                               const std::string& path) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !snapshot.SerializeToOstream(&out) || !out.flush()) {
+      return absl::UnavailableError(absl::StrCat(tmp, ": cannot write"));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot rename ", tmp));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": not found"));
+  v1::AlertStateSnapshot snapshot;
+  if (!snapshot.ParseFromIstream(&in)) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt alert snapshot"));
+  }
+  return snapshot;
+}
+
+}  // namespace outcomes

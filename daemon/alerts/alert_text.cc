@@ -1,0 +1,126 @@
+#include "daemon/alerts/alert_text.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/alerts/goal_measure.h"
+
+namespace outcomes {
+namespace {
+
+std::string MetricPhrase(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  switch (g.metric) {
+    case GoalMetric::kWindowEvents:
+      return absl::StrCat("number of ", std::string(kEventKindNames[g.event_kind]),
+                          " events");
+    case GoalMetric::kEnrollmentRate:
+      return "enrollment rate";
+    case GoalMetric::kCompletionRate:
+      return "completion rate";
+    case GoalMetric::kStalledReferrals:
+      return "number of stalled referrals";
+    case GoalMetric::kDaysToEnrollP50:
+      return "median days from referral to enrollment";
+    case GoalMetric::kDaysToEnrollP90:
+      return "90th-percentile days from referral to enrollment";
+    case GoalMetric::kPriorityShare:
+      return absl::StrCat("priority-population share of ",
+                          g.stage == GoalStage::kReferral ? "referrals"
+                                                          : "enrollments");
+    case GoalMetric::kCreamingRatio:
+      return "creaming ratio (priority share of enrollments / of referrals)";
+    case GoalMetric::kGroupRateRatio:
+      return absl::StrCat(
+          g.rate == GoalRate::kEnrollment ? "enrollment" : "completion",
+          " rate of ", r.dimension, " group ", r.group,
+          " relative to the best group");
+  }
+  return g.metric_name;
+}
+
+// Human form of a value of this goal's metric.
+std::string Show(const GoalSpec& g, double v) {
+  return IsProportionMetric(g.metric) ? Percent(v) : FormatNumber(v);
+}
+
+}  // namespace
+
+AlertLabels LabelsOf(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  AlertLabels labels = {{"alertname", g.alert}, {"contract", g.contract},
+                        {"provider", r.provider}, {"program", r.program},
+                        {"goal", g.name},          {"severity", g.severity}};
+  if (g.metric == GoalMetric::kGroupRateRatio) {
+    labels["dimension"] = r.dimension;
+    labels["group"] = r.group;
+  }
+  return labels;
+}
+
+TemplateVars TemplateVarsOf(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  TemplateVars vars;
+  for (const auto& [k, v] : LabelsOf(r)) vars[k] = v;
+  vars["metric"] = g.metric_name;
+  vars["window"] = g.window;
+  vars["value"] = r.value ? FormatNumber(*r.value) : "";
+  vars["target"] = FormatNumber(r.target);
+  vars["sample_size"] = absl::StrCat(r.sample_size);
+  vars["explanation"] = r.explanation;
+  return vars;
+}
+
+std::string DefaultSummary(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  return absl::StrCat(r.provider, " ", MetricPhrase(r), " ",
+                      r.value ? Show(g, *r.value) : "n/a",
+                      g.is_min ? " below target " : " above limit ",
+                      Show(g, r.target));
+}
+
+std::string DefaultDescription(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  std::string s = absl::StrCat(
+      "Provider ", r.provider, "'s ", MetricPhrase(r), " in program ",
+      r.program, " is ", r.value ? Show(g, *r.value) : "n/a",
+      g.window.empty() ? "" : absl::StrCat(" over the last ", g.window),
+      ", ", g.is_min ? "below the target of " : "above the limit of ",
+      Show(g, r.target), " set by contract ", g.contract, " (goal ", g.name,
+      "; sample size ", r.sample_size, " ", r.sample_unit, ").");
+  if (!r.explanation.empty()) absl::StrAppend(&s, " ", r.explanation);
+  return s;
+}
+
+AlertAnnotations AnnotationsOf(const GoalResult& r) {
+  const GoalSpec& g = *r.goal;
+  const TemplateVars vars = TemplateVarsOf(r);
+  AlertAnnotations a;
+  a["summary"] =
+      g.summary.empty() ? DefaultSummary(r) : RenderTemplate(g.summary, vars);
+  a["description"] = g.description.empty()
+                         ? DefaultDescription(r)
+                         : RenderTemplate(g.description, vars);
+  a["value"] = vars.at("value");
+  a["target"] = vars.at("target");
+  a["sample_size"] = vars.at("sample_size");
+  return a;
+}
+
+std::vector<AlertInput> ShortfallInputs(const std::vector<GoalResult>& results) {
+  std::vector<AlertInput> out;
+  for (const GoalResult& r : results) {
+    if (!r.shortfall) continue;
+    AlertInput in;
+    in.labels = LabelsOf(r);
+    in.annotations = AnnotationsOf(r);
+    in.value = r.value.value_or(0);
+    in.target = r.target;
+    in.sample_size = r.sample_size;
+    in.window = r.goal->window;
+    in.for_duration = r.goal->for_duration;
+    in.keep_firing_for = r.goal->keep_firing_for;
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+}  // namespace outcomes

@@ -1,0 +1,204 @@
+#include "daemon/alerts/alertmanager_notifier.h"
+
+#include <algorithm>
+
+#include "daemon/json_log.h"
+#include "prometheus/family.h"
+
+namespace outcomes {
+namespace {
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+void AppendObject(std::string& out, const std::map<std::string, std::string>& m) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, v);
+  }
+  out += '}';
+}
+
+prometheus::Family<prometheus::Counter>& CounterFamily(
+    prometheus::Registry& r, const std::string& name, const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+const std::map<std::string, std::string> kLabels = {{"notifier", "alertmanager"}};
+
+}  // namespace
+
+std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
+                                absl::Time now, absl::Duration resend_interval,
+                                const std::string& generator_url) {
+  std::string out = "[";
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const AlertNotification& a = alerts[i];
+    if (i > 0) out += ',';
+    out += "{\"labels\":";
+    AppendObject(out, a.labels);
+    out += ",\"annotations\":";
+    AppendObject(out, a.annotations);
+    out += ",\"startsAt\":";
+    AppendJsonString(out, Rfc3339(a.starts_at));
+    out += ",\"endsAt\":";
+    AppendJsonString(out, Rfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
+    if (!generator_url.empty()) {
+      out += ",\"generatorURL\":";
+      AppendJsonString(out, generator_url);
+    }
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+AlertmanagerNotifier::AlertmanagerNotifier(Options options, HttpPoster& poster,
+                                           const Clock& clock,
+                                           prometheus::Registry& registry)
+    : options_(std::move(options)),
+      poster_(poster),
+      clock_(clock),
+      sends_(CounterFamily(registry, "outcomes_notifier_sends_total",
+                           "Notification batches delivered, per URL")
+                 .Add(kLabels)),
+      failures_(CounterFamily(registry, "outcomes_notifier_failures_total",
+                              "Failed notification attempts (retried)")
+                    .Add(kLabels)),
+      dropped_(CounterFamily(registry, "outcomes_notifier_dropped_total",
+                             "Notification batches given up (queue full or "
+                             "too many attempts)")
+                   .Add(kLabels)),
+      queue_gauge_(prometheus::BuildGauge()
+                       .Name("outcomes_notifier_queue_length")
+                       .Help("Notification batches waiting, all URLs")
+                       .Register(registry)
+                       .Add(kLabels)) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& url : options_.urls) targets_.push_back({url, {}});
+}
+
+AlertmanagerNotifier::~AlertmanagerNotifier() { Stop(); }
+
+void AlertmanagerNotifier::Enqueue(const std::vector<AlertNotification>& batch) {
+  if (batch.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (Target& t : targets_) {
+    if (t.queue.size() >= options_.max_queue) {
+      t.queue.pop_front();
+      dropped_.Increment();
+    }
+    t.queue.push_back(Item{next_id_++, batch, 0, absl::InfinitePast()});
+  }
+  wake_ = true;
+  UpdateQueueGauge();
+}
+
+absl::Duration AlertmanagerNotifier::Backoff(int attempts) const {
+  absl::Duration d = options_.initial_backoff;
+  for (int i = 1; i < attempts && d < options_.max_backoff; ++i) d *= 2;
+  return std::min(d, options_.max_backoff);
+}
+
+void AlertmanagerNotifier::Finish(size_t t, uint64_t id, bool ok, absl::Time now) {
+  std::deque<Item>& q = targets_[t].queue;
+  if (q.empty() || q.front().id != id) return;  // dropped meanwhile
+  Item& item = q.front();
+  if (ok) {
+    sends_.Increment();
+    q.pop_front();
+  } else {
+    failures_.Increment();
+    if (++item.attempts >= options_.max_attempts) {
+      dropped_.Increment();
+      q.pop_front();
+    } else {
+      item.next_attempt = now + Backoff(item.attempts);
+    }
+  }
+  UpdateQueueGauge();
+}
+
+absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
+  while (true) {
+    std::string url, body;
+    uint64_t id = 0;
+    const absl::Time now = clock_.Now();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return absl::InfiniteFuture();
+      const std::deque<Item>& q = targets_[t].queue;
+      if (q.empty()) return absl::InfiniteFuture();
+      if (q.front().next_attempt > now) return q.front().next_attempt;
+      url = targets_[t].url;
+      id = q.front().id;
+      body = AlertmanagerPayload(q.front().alerts, now, options_.resend_interval,
+                                 options_.generator_url);
+    }
+    const absl::Status status = poster_.Post(url, "/api/v2/alerts", body);
+    if (!status.ok()) {
+      Log(LogLevel::kWarning, "alertmanager notification failed",
+          {{"error", std::string(status.message())}});
+    }
+    absl::MutexLock lock(&mu_);
+    Finish(t, id, status.ok(), now);
+  }
+}
+
+absl::Time AlertmanagerNotifier::Pump() {
+  size_t n = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    n = targets_.size();
+    wake_ = false;
+  }
+  absl::Time next = absl::InfiniteFuture();
+  for (size_t t = 0; t < n; ++t) next = std::min(next, PumpTarget(t));
+  return next;
+}
+
+void AlertmanagerNotifier::Run() {
+  while (true) {
+    const absl::Time next = Pump();
+    absl::MutexLock lock(&mu_);
+    if (stop_) return;
+    const absl::Duration wait =
+        std::min(next - clock_.Now(), absl::Seconds(1));
+    mu_.AwaitWithTimeout(absl::Condition(this, &AlertmanagerNotifier::Woken),
+                         wait);
+    if (stop_) return;
+  }
+}
+
+void AlertmanagerNotifier::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AlertmanagerNotifier::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t AlertmanagerNotifier::queue_length() const {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  for (const Target& t : targets_) n += t.queue.size();
+  return n;
+}
+
+void AlertmanagerNotifier::UpdateQueueGauge() {
+  size_t n = 0;
+  for (const Target& t : targets_) n += t.queue.size();
+  queue_gauge_.Set(static_cast<double>(n));
+}
+
+}  // namespace outcomes

@@ -1,0 +1,118 @@
+// Delivers alert notifications to every Alertmanager (API v2,
+// POST {url}/api/v2/alerts), DESIGN.md §6.
+//
+// Each URL has its own bounded FIFO of batches, so one Alertmanager being
+// down delays no other. The head batch of a URL is retried with exponential
+// backoff (initial_backoff, doubling, at most max_backoff) up to
+// max_attempts, then dropped; when a queue is full its oldest batch is
+// dropped. Firing alerts are re-sent every resend interval by the
+// lifecycle, so a dropped batch is repaired by the next resend: nothing
+// firing is forgotten. A firing alert's endsAt is computed when it is sent
+// (now + 4 x resend_interval), so a late retry never resolves it by
+// accident; a resolved alert's endsAt is its resolve time.
+//
+// Metrics (declared here, label notifier="alertmanager"):
+//   outcomes_notifier_sends_total, outcomes_notifier_failures_total,
+//   outcomes_notifier_dropped_total (batches), outcomes_notifier_queue_length.
+//
+// Thread safety: Enqueue, queue_length and Stop are safe from any thread.
+// Pump is called by the notifier's own thread (Start) or, in tests without
+// Start, by the test; never concurrently with itself.
+#ifndef OUTCOMESD_DAEMON_ALERTS_ALERTMANAGER_NOTIFIER_H_
+#define OUTCOMESD_DAEMON_ALERTS_ALERTMANAGER_NOTIFIER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/alerts/alert_types.h"
+#include "daemon/alerts/http_poster.h"
+#include "daemon/clock.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace outcomes {
+
+// The Alertmanager v2 JSON body for `alerts` sent at `now`.
+std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
+                                absl::Time now, absl::Duration resend_interval,
+                                const std::string& generator_url);
+
+class AlertmanagerNotifier {
+ public:
+  struct Options {
+    std::vector<std::string> urls;  // --alertmanager.url, e.g. http://am:9093
+    absl::Duration resend_interval = absl::Minutes(1);  // --alert.resend_interval
+    size_t max_queue = 256;  // batches per URL
+    absl::Duration initial_backoff = absl::Seconds(1);
+    absl::Duration max_backoff = absl::Minutes(1);
+    int max_attempts = 10;
+    std::string generator_url;  // optional, e.g. http://host:9464/api/v1/alerts
+  };
+
+  // `poster`, `clock` and `registry` must outlive the notifier.
+  AlertmanagerNotifier(Options options, HttpPoster& poster, const Clock& clock,
+                       prometheus::Registry& registry);
+  ~AlertmanagerNotifier();  // Stop()
+
+  // Queues one batch for every URL. Empty batches are ignored.
+  void Enqueue(const std::vector<AlertNotification>& batch);
+
+  // Sends every batch due at clock.Now(), in order per URL; returns when the
+  // next retry is due (InfiniteFuture when all queues are empty).
+  absl::Time Pump();
+
+  // Starts the sending thread. REQUIRES: called at most once.
+  void Start();
+  // Stops and joins the thread (a POST in flight finishes first). Batches
+  // still queued are abandoned. Idempotent.
+  void Stop();
+
+  size_t queue_length() const;
+
+ private:
+  struct Item {
+    uint64_t id = 0;
+    std::vector<AlertNotification> alerts;
+    int attempts = 0;
+    absl::Time next_attempt = absl::InfinitePast();
+  };
+  struct Target {
+    std::string url;
+    std::deque<Item> queue;
+  };
+
+  // Sends the due head items of target `t`; returns its next due time.
+  absl::Time PumpTarget(size_t t);
+  void Finish(size_t t, uint64_t id, bool ok, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration Backoff(int attempts) const;
+  void Run();
+  bool Woken() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return wake_ || stop_; }
+  void UpdateQueueGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  HttpPoster& poster_;
+  const Clock& clock_;
+  prometheus::Counter& sends_;
+  prometheus::Counter& failures_;
+  prometheus::Counter& dropped_;
+  prometheus::Gauge& queue_gauge_;
+
+  mutable absl::Mutex mu_;
+  std::vector<Target> targets_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_ALERTS_ALERTMANAGER_NOTIFIER_H_

@@ -1,0 +1,118 @@
+#include "daemon/alerts/goal_evaluator.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/alerts/goal_measure.h"
+
+namespace outcomes {
+namespace {
+
+bool Beyond(const GoalSpec& goal, double v, double target) {
+  return goal.is_min ? v < target : v > target;
+}
+
+// Sets judged/shortfall/interval of `r` from its value and sample.
+void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
+  r.judged = r.value.has_value() && r.sample_size >= goal.min_sample;
+  if (!r.judged) return;
+  if (!goal.confidence.has_value()) {
+    r.shortfall = Beyond(goal, *r.value, r.target);
+    return;
+  }
+  const Interval ci = WilsonInterval(successes, r.sample_size, *goal.confidence);
+  r.interval = ci;
+  r.shortfall = Beyond(goal, goal.is_min ? ci.upper : ci.lower, r.target);
+  absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ", "The ",
+                  FormatNumber(*goal.confidence * 100), "% Wilson interval is [",
+                  FormatNumber(ci.lower), ", ", FormatNumber(ci.upper), "].");
+}
+
+GoalResult Base(const GoalSpec& goal, const ProgramFigures& f) {
+  GoalResult r;
+  r.goal = &goal;
+  r.provider = f.provider;
+  r.program = f.program;
+  r.target = goal.TargetFor(f.provider);
+  return r;
+}
+
+const std::vector<GroupRate>* Groups(const GoalSpec& goal,
+                                     const ProgramFigures& f) {
+  const WindowFigures* w = FindWindow(f, goal.window_days);
+  if (w == nullptr) return nullptr;
+  return goal.rate == GoalRate::kEnrollment ? &w->enrollment_groups
+                                            : &w->completion_groups;
+}
+
+std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
+                                    const ProgramFigures& f) {
+  std::vector<GoalResult> out;
+  const std::vector<GroupRate>* groups = Groups(goal, f);
+  if (groups == nullptr) return out;
+  const int64_t min_cases = std::max<int64_t>(goal.min_sample, 1);
+  std::vector<const GroupRate*> eligible;
+  const GroupRate* best = nullptr;
+  for (const GroupRate& g : *groups) {
+    if (g.dimension != goal.dimension || g.suppressed ||
+        g.rate.denominator < min_cases) {
+      continue;
+    }
+    eligible.push_back(&g);
+    if (best == nullptr || *g.rate.value() > *best->rate.value()) best = &g;
+  }
+  if (best == nullptr || *best->rate.value() == 0) return out;
+  const double best_rate = *best->rate.value();
+  const char* unit = goal.rate == GoalRate::kEnrollment ? "referrals" : "exits";
+  for (const GroupRate* g : eligible) {
+    GoalResult r = Base(goal, f);
+    r.dimension = g->dimension;
+    r.group = g->group;
+    r.value = *g->rate.value() / best_rate;
+    r.sample_size = g->rate.denominator;
+    r.sample_unit = unit;
+    r.explanation = absl::StrCat(
+        goal.dimension, " ", g->group, ": ", Percent(*g->rate.value()), " of ",
+        g->rate.denominator, " ", unit, " vs. ", Percent(best_rate), " of ",
+        best->rate.denominator, " for ", best->group, ", the best group.");
+    Judge(goal, 0, r);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
+                                     const ProgramFigures& figures,
+                                     const EvaluatorSettings& settings) {
+  if (goal.metric == GoalMetric::kGroupRateRatio) {
+    return GroupRatios(goal, figures);
+  }
+  Measurement m = Measure(goal, figures, settings);
+  GoalResult r = Base(goal, figures);
+  r.value = m.value;
+  r.sample_size = m.sample_size;
+  r.sample_unit = std::move(m.sample_unit);
+  r.explanation = std::move(m.explanation);
+  Judge(goal, m.successes, r);
+  return {std::move(r)};
+}
+
+std::vector<GoalResult> EvaluateGoals(const RuleSet& rules,
+                                      const std::vector<ProgramFigures>& figures,
+                                      const EvaluatorSettings& settings) {
+  std::vector<GoalResult> out;
+  for (const ContractSpec& contract : rules.contracts) {
+    for (const GoalSpec& goal : contract.goals) {
+      for (const ProgramFigures& f : figures) {
+        if (!contract.AppliesTo(f.provider, f.program)) continue;
+        std::vector<GoalResult> results = EvaluateGoal(goal, f, settings);
+        for (GoalResult& r : results) out.push_back(std::move(r));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace outcomes

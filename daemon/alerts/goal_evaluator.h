@@ -1,0 +1,71 @@
+// Judges every contract goal against the figures of every provider+program
+// (DESIGN.md §5). Pure computation: no clock, no state, no I/O; the alert
+// lifecycle (alert_lifecycle.h) turns results into pending/firing alerts.
+//
+// For each contract x goal x provider+program the contract applies to
+// (providers empty = every provider with figures in the program):
+//   - value and sample size from the goal's metric and window;
+//   - target = the provider's override, else the goal's min/max;
+//   - not judged when the value is absent or sample < min_sample;
+//   - shortfall when value < min (or > max), strictly; with `confidence`,
+//     only when the whole Wilson interval is below min (above max).
+// group_rate_ratio yields one result per subgroup of the dimension that has
+// at least max(min_sample, 1) cases and is not suppressed; value = the
+// group's rate / the best such group's rate. Suppressed and small groups
+// are neither judged nor the reference, and never appear in any result.
+//
+// Thread safety: pure function.
+#ifndef OUTCOMESD_DAEMON_ALERTS_GOAL_EVALUATOR_H_
+#define OUTCOMESD_DAEMON_ALERTS_GOAL_EVALUATOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/alerts/wilson.h"
+#include "daemon/rules/goal_spec.h"
+#include "daemon/state/figures.h"
+
+namespace outcomes {
+
+// What the figures were computed with (the daemon's StateSettings).
+struct EvaluatorSettings {
+  int enroll_within_days = 14;
+  int horizon_days = 120;
+};
+
+struct GoalResult {
+  // Points into the RuleSet passed to EvaluateGoals: valid while it lives.
+  const GoalSpec* goal = nullptr;
+  std::string provider;
+  std::string program;
+  std::string dimension;  // group_rate_ratio only
+  std::string group;      // group_rate_ratio only
+  std::optional<double> value;  // absent: no data (e.g. denominator 0)
+  double target = 0;
+  int64_t sample_size = 0;
+  std::string sample_unit;  // "referrals", "enrollments", ...
+  bool judged = false;      // value present and sample >= min_sample
+  bool shortfall = false;   // REQUIRES-free: false unless judged
+  std::optional<Interval> interval;  // statistical mode only
+  // Plain sentences about what is behind the value, e.g. "9 of 20 referrals
+  // made 15-44 days ago enrolled within 14 days. 17 referrals older than 14
+  // days are not enrolled; 11 are priority-population clients."
+  std::string explanation;
+};
+
+// Results in (contract, goal, figures order, group) order.
+std::vector<GoalResult> EvaluateGoals(const RuleSet& rules,
+                                      const std::vector<ProgramFigures>& figures,
+                                      const EvaluatorSettings& settings);
+
+// One goal against one provider+program (group_rate_ratio: one result per
+// eligible group). Exposed for tests.
+std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
+                                     const ProgramFigures& figures,
+                                     const EvaluatorSettings& settings);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_ALERTS_GOAL_EVALUATOR_H_

@@ -1,0 +1,274 @@
+#include "daemon/rules/yaml_proto.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "daemon/json_log.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace outcomes {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+
+int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
+
+std::string Join(absl::string_view parent, absl::string_view name) {
+  return parent.empty() ? std::string(name) : absl::StrCat(parent, ".", name);
+}
+
+// The field a YAML key names: its proto name, unless the field has an
+// explicit json_name (then only that).
+const FieldDescriptor* FieldForKey(const Descriptor* d, const std::string& key) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    const std::string& spelling = f->has_json_name() ? f->json_name() : f->name();
+    if (spelling == key) return f;
+  }
+  return nullptr;
+}
+
+// Walks YAML and writes JSON, collecting errors.
+class Walker {
+ public:
+  explicit Walker(LineIndex* lines) : lines_(lines) {}
+
+  void Message(const YAML::Node& node, const Descriptor* d,
+               const std::string& path, std::string& json);
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  void Fail(const std::string& path, int line, absl::string_view why) {
+    lines_->Set(path, line);
+    errors_.push_back(lines_->Error(path, why));
+  }
+  void Field(const YAML::Node& node, const FieldDescriptor* f,
+             const std::string& path, std::string& json);
+  void Map(const YAML::Node& node, const FieldDescriptor* f,
+           const std::string& path, std::string& json);
+  void Value(const YAML::Node& node, const FieldDescriptor* f,
+             const std::string& path, std::string& json);
+  void Scalar(const YAML::Node& node, const FieldDescriptor* f,
+              const std::string& path, std::string& json);
+
+  LineIndex* lines_;
+  std::vector<std::string> errors_;
+};
+
+void Walker::Message(const YAML::Node& node, const Descriptor* d,
+                     const std::string& path, std::string& json) {
+  if (!node.IsMap()) {
+    Fail(path, LineOf(node), "expected a mapping of fields");
+    json += "{}";
+    return;
+  }
+  json += '{';
+  bool first = true;
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const std::string field_path = Join(path, key);
+    const FieldDescriptor* f = FieldForKey(d, key);
+    if (f == nullptr) {
+      Fail(field_path, LineOf(kv.first), "unknown field");
+      continue;
+    }
+    if (!seen.insert(key).second) {
+      Fail(field_path, LineOf(kv.first), "duplicate key");
+      continue;
+    }
+    lines_->Set(field_path, LineOf(kv.first));
+    if (kv.second.IsNull()) continue;  // "key:" or "key: ~" = not set
+    if (!first) json += ',';
+    first = false;
+    AppendJsonString(json, f->name());
+    json += ':';
+    Field(kv.second, f, field_path, json);
+  }
+  json += '}';
+}
+
+void Walker::Field(const YAML::Node& node, const FieldDescriptor* f,
+                   const std::string& path, std::string& json) {
+  if (f->is_map()) return Map(node, f, path, json);
+  if (!f->is_repeated()) return Value(node, f, path, json);
+  if (!node.IsSequence()) {
+    Fail(path, LineOf(node), "expected a list");
+    json += "[]";
+    return;
+  }
+  json += '[';
+  for (size_t i = 0; i < node.size(); ++i) {
+    if (i > 0) json += ',';
+    const std::string item_path = absl::StrCat(path, "[", i, "]");
+    lines_->Set(item_path, LineOf(node[i]));
+    Value(node[i], f, item_path, json);
+  }
+  json += ']';
+}
+
+void Walker::Map(const YAML::Node& node, const FieldDescriptor* f,
+                 const std::string& path, std::string& json) {
+  if (!node.IsMap()) {
+    Fail(path, LineOf(node), "expected a mapping");
+    json += "{}";
+    return;
+  }
+  const FieldDescriptor* value_field = f->message_type()->map_value();
+  json += '{';
+  bool first = true;
+  for (const auto& kv : node) {
+    if (!first) json += ',';
+    first = false;
+    const std::string key = kv.first.Scalar();
+    const std::string entry_path = Join(path, key);
+    lines_->Set(entry_path, LineOf(kv.first));
+    AppendJsonString(json, key);
+    json += ':';
+    Value(kv.second, value_field, entry_path, json);
+  }
+  json += '}';
+}
+
+void Walker::Value(const YAML::Node& node, const FieldDescriptor* f,
+                   const std::string& path, std::string& json) {
+  if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+    return Message(node, f->message_type(), path, json);
+  }
+  if (!node.IsScalar()) {
+    Fail(path, LineOf(node),
+         absl::StrCat("expected a ", f->type_name(), " value"));
+    json += "null";
+    return;
+  }
+  Scalar(node, f, path, json);
+}
+
+void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
+                    const std::string& path, std::string& json) {
+  const std::string& text = node.Scalar();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+    case FieldDescriptor::CPPTYPE_ENUM:
+      AppendJsonString(json, text);
+      return;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      double v = 0;
+      if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+        Fail(path, LineOf(node),
+             absl::StrCat("expected a number, got \"", text, "\""));
+        v = 0;
+      }
+      absl::StrAppendFormat(&json, "%.17g", v);
+      return;
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      const std::string lower = absl::AsciiStrToLower(text);
+      if (lower != "true" && lower != "false") {
+        Fail(path, LineOf(node),
+             absl::StrCat("expected true or false, got \"", text, "\""));
+      }
+      json += lower == "true" ? "true" : "false";
+      return;
+    }
+    default: {  // integers
+      int64_t v = 0;
+      const bool is_unsigned = f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
+                               f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+      if (!absl::SimpleAtoi(text, &v) || (is_unsigned && v < 0)) {
+        Fail(path, LineOf(node),
+             absl::StrCat("expected an integer, got \"", text, "\""));
+        v = 0;
+      }
+      absl::StrAppend(&json, v);
+      return;
+    }
+  }
+}
+
+absl::StatusOr<YAML::Node> ParseYaml(absl::string_view yaml,
+                                     const std::string& file) {
+  try {
+    return YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", e.mark.line + 1, ": YAML syntax error: ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": YAML error: ", e.what()));
+  }
+}
+
+}  // namespace
+
+int LineIndex::Line(absl::string_view path) const {
+  std::string p(path);
+  while (!p.empty()) {
+    auto it = lines_.find(p);
+    if (it != lines_.end()) return it->second;
+    const size_t cut = p.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    p.resize(cut);
+  }
+  return 1;
+}
+
+std::string LineIndex::Error(absl::string_view path,
+                             absl::string_view why) const {
+  if (path.empty()) return absl::StrCat(file_, ":", Line(path), ": ", why);
+  return absl::StrCat(file_, ":", Line(path), ": ", path, ": ", why);
+}
+
+absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
+                                      const std::string& file,
+                                      google::protobuf::Message* out) {
+  auto root = ParseYaml(yaml, file);
+  if (!root.ok()) return root.status();
+  LineIndex lines(file);
+  out->Clear();
+  if (root->IsNull()) return lines;
+  std::string json;
+  Walker walker(&lines);
+  try {
+    walker.Message(*root, out->GetDescriptor(), "", json);
+  } catch (const std::exception& e) {  // yaml-cpp on malformed trees
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+  }
+  if (!walker.errors().empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(walker.errors(), "\n"));
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(json, out, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": ", status.message().as_string()));
+  }
+  return lines;
+}
+
+absl::StatusOr<LineIndex> LoadYamlFile(const std::string& path,
+                                       google::protobuf::Message* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return YamlToProto(buffer.str(), path, out);
+}
+
+}  // namespace outcomes

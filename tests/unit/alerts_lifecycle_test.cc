@@ -1,0 +1,208 @@
+// AlertLifecycle with a FakeClock: for, keep_firing_for, flapping, resend,
+// resolved retention, restart from a snapshot.
+#include "daemon/alerts/alert_lifecycle.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+namespace outcomes {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1767571200);  // 2026-01-05
+
+AlertInput Input(const std::string& provider, absl::Duration for_duration,
+                 absl::Duration keep = absl::ZeroDuration()) {
+  AlertInput in;
+  in.labels = {{"alertname", "A"}, {"provider", provider}};
+  in.annotations = {{"summary", absl::StrCat(provider, " short")}};
+  in.for_duration = for_duration;
+  in.keep_firing_for = keep;
+  return in;
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  // "p1=pending p2=firing", in label order; "" when none.
+  std::string States() const {
+    std::vector<std::string> parts;
+    for (const AlertInstance& a : lifecycle_.Instances()) {
+      parts.push_back(absl::StrCat(a.labels.at("provider"), "=",
+                                   AlertPhaseName(a.phase)));
+    }
+    return absl::StrJoin(parts, " ");
+  }
+  // "p1:firing:+4m p2:resolved:-0s" (endsAt relative to now); "" when none.
+  std::string Due() {
+    std::vector<std::string> parts;
+    for (const AlertNotification& n : lifecycle_.TakeDueNotifications()) {
+      const absl::Duration ends = n.ends_at - clock_.Now();
+      parts.push_back(absl::StrCat(n.labels.at("provider"), ":",
+                                   n.resolved ? "resolved" : "firing", ":",
+                                   ends >= absl::ZeroDuration() ? "+" : "-",
+                                   absl::FormatDuration(absl::AbsDuration(ends))));
+    }
+    return absl::StrJoin(parts, " ");
+  }
+  void Eval(const std::vector<AlertInput>& holding) { lifecycle_.Update(holding); }
+  void At(absl::Duration since_start) { clock_.Set(kStart + since_start); }
+
+  FakeClock clock_{kStart};
+  AlertLifecycle lifecycle_{AlertLifecycle::Options{}, clock_};
+};
+
+TEST_F(LifecycleTest, for_zero_fires_at_once) {
+  Eval({Input("p1", absl::ZeroDuration())});
+  EXPECT_EQ(States(), "p1=firing");
+  EXPECT_EQ(Due(), "p1:firing:+4m");
+  EXPECT_EQ(Due(), "");
+}
+
+TEST_F(LifecycleTest, pending_until_for_has_passed) {
+  Eval({Input("p1", absl::Minutes(10))});
+  EXPECT_EQ(States(), "p1=pending");
+  EXPECT_EQ(Due(), "");
+  At(absl::Minutes(9));
+  Eval({Input("p1", absl::Minutes(10))});
+  EXPECT_EQ(States(), "p1=pending");
+  At(absl::Minutes(10));
+  Eval({Input("p1", absl::Minutes(10))});
+  EXPECT_EQ(States(), "p1=firing");
+  EXPECT_EQ(Due(), "p1:firing:+4m");
+}
+
+TEST_F(LifecycleTest, flapping_pending_restarts_the_timer) {
+  Eval({Input("p1", absl::Minutes(10))});
+  At(absl::Minutes(5));
+  Eval({});
+  EXPECT_EQ(States(), "");
+  At(absl::Minutes(6));
+  Eval({Input("p1", absl::Minutes(10))});
+  At(absl::Minutes(15));
+  Eval({Input("p1", absl::Minutes(10))});
+  EXPECT_EQ(States(), "p1=pending");
+  At(absl::Minutes(16));
+  Eval({Input("p1", absl::Minutes(10))});
+  EXPECT_EQ(States(), "p1=firing");
+}
+
+TEST_F(LifecycleTest, firing_resends_every_interval) {
+  Eval({Input("p1", absl::ZeroDuration())});
+  EXPECT_EQ(Due(), "p1:firing:+4m");
+  At(absl::Seconds(59));
+  Eval({Input("p1", absl::ZeroDuration())});
+  EXPECT_EQ(Due(), "");
+  At(absl::Seconds(60));
+  Eval({Input("p1", absl::ZeroDuration())});
+  EXPECT_EQ(Due(), "p1:firing:+4m");
+}
+
+TEST_F(LifecycleTest, resolves_at_once_without_keep_firing_for) {
+  Eval({Input("p1", absl::ZeroDuration())});
+  Due();
+  At(absl::Minutes(1));
+  Eval({});
+  EXPECT_EQ(States(), "p1=resolved");
+  EXPECT_EQ(Due(), "p1:resolved:+0");
+  At(absl::Minutes(1) + absl::Seconds(30));
+  Eval({});
+  EXPECT_EQ(Due(), "");
+  At(absl::Minutes(2));
+  Eval({});
+  EXPECT_EQ(Due(), "p1:resolved:-1m");  // re-sent while retained
+  At(absl::Minutes(16));
+  Eval({});
+  EXPECT_EQ(States(), "");  // 15 minutes after resolving
+  EXPECT_EQ(Due(), "");
+}
+
+TEST_F(LifecycleTest, keep_firing_for_counts_from_first_failed_evaluation) {
+  const absl::Duration keep = absl::Minutes(10);
+  Eval({Input("p1", absl::ZeroDuration(), keep)});
+  At(absl::Minutes(1));
+  Eval({});
+  EXPECT_EQ(States(), "p1=firing");
+  At(absl::Minutes(5));
+  Eval({Input("p1", absl::ZeroDuration(), keep)});  // flaps back: resets
+  At(absl::Minutes(6));
+  Eval({});
+  At(absl::Minutes(15));
+  Eval({});
+  EXPECT_EQ(States(), "p1=firing");
+  At(absl::Minutes(16));
+  Eval({});
+  EXPECT_EQ(States(), "p1=resolved");
+}
+
+TEST_F(LifecycleTest, resolved_then_holding_again_is_a_new_pending_instance) {
+  Eval({Input("p1", absl::Minutes(5))});
+  At(absl::Minutes(5));
+  Eval({Input("p1", absl::Minutes(5))});
+  At(absl::Minutes(6));
+  Eval({});
+  EXPECT_EQ(States(), "p1=resolved");
+  At(absl::Minutes(7));
+  Eval({Input("p1", absl::Minutes(5))});
+  EXPECT_EQ(States(), "p1=pending");
+  EXPECT_EQ(lifecycle_.Instances()[0].active_at, kStart + absl::Minutes(7));
+}
+
+TEST_F(LifecycleTest, one_instance_per_label_set) {
+  Eval({Input("p1", absl::ZeroDuration()), Input("p2", absl::Minutes(1))});
+  EXPECT_EQ(States(), "p1=firing p2=pending");
+  Eval({Input("p2", absl::Minutes(1))});
+  EXPECT_EQ(States(), "p1=resolved p2=pending");
+}
+
+TEST_F(LifecycleTest, restart_keeps_for_timer_and_does_not_resend) {
+  Eval({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  EXPECT_EQ(Due(), "p2:firing:+4m");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/alerts_lifecycle_test.snapshot");
+  ASSERT_TRUE(SaveAlertSnapshot(lifecycle_.Snapshot(), path).ok());
+
+  At(absl::Seconds(30));
+  AlertLifecycle restarted(AlertLifecycle::Options{}, clock_);
+  auto snapshot = LoadAlertSnapshot(path);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_TRUE(restarted.Restore(*snapshot).ok());
+  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  EXPECT_TRUE(restarted.TakeDueNotifications().empty());  // no duplicate
+  At(absl::Minutes(1));
+  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  ASSERT_EQ(restarted.TakeDueNotifications().size(), 1u);  // regular resend
+  At(absl::Minutes(10));
+  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  const auto instances = restarted.Instances();
+  ASSERT_EQ(instances.size(), 2u);
+  EXPECT_EQ(instances[0].phase, AlertPhase::kFiring);  // timer not reset
+  EXPECT_EQ(instances[0].active_at, kStart);
+  EXPECT_EQ(instances[1].fired_at, kStart);
+  std::remove(path.c_str());
+}
+
+TEST_F(LifecycleTest, snapshot_errors) {
+  EXPECT_EQ(LoadAlertSnapshot("/nonexistent/x").status().code(),
+            absl::StatusCode::kNotFound);
+  v1::AlertStateSnapshot bad;
+  bad.set_version(7);
+  EXPECT_FALSE(lifecycle_.Restore(bad).ok());
+  bad.set_version(1);
+  bad.add_instances()->mutable_labels()->insert({"alertname", "A"});
+  EXPECT_EQ(lifecycle_.Restore(bad).message(),
+            "alert snapshot: unknown alert state");
+}
+
+TEST_F(LifecycleTest, drop_forgets_without_notifying) {
+  Eval({Input("p1", absl::ZeroDuration()), Input("p2", absl::ZeroDuration())});
+  lifecycle_.Drop([](const AlertInstance& a) { return a.labels.at("provider") == "p1"; });
+  EXPECT_EQ(States(), "p2=firing");
+  EXPECT_EQ(Due(), "p2:firing:+4m");
+}
+
+}  // namespace
+}  // namespace outcomes

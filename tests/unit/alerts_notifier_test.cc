@@ -1,0 +1,206 @@
+// AlertmanagerNotifier with a fake HTTP client and a FakeClock: payload,
+// endsAt, retry with exponential backoff, bounded queue, metrics.
+#include "daemon/alerts/alertmanager_notifier.h"
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/alerts/alert_sink.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+
+namespace outcomes {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1767571200);  // 2026-01-05
+
+// Records posts; fails while `failures` > 0.
+class FakePoster : public HttpPoster {
+ public:
+  absl::Status Post(const std::string& base_url, const std::string& path,
+                    const std::string& body) override {
+    posts.push_back(absl::StrCat(base_url, path, " @", absl::FormatDuration(
+                                                         clock->Now() - kStart)));
+    bodies.push_back(body);
+    if (failures > 0) {
+      --failures;
+      return absl::UnavailableError("connection refused");
+    }
+    return absl::OkStatus();
+  }
+  const Clock* clock = nullptr;
+  int failures = 0;
+  std::vector<std::string> posts;
+  std::vector<std::string> bodies;
+};
+
+AlertmanagerNotifier::Options Opts(std::vector<std::string> urls) {
+  AlertmanagerNotifier::Options o;
+  o.urls = std::move(urls);
+  return o;
+}
+
+AlertNotification Firing(const std::string& provider) {
+  AlertNotification n;
+  n.labels = {{"alertname", "A"}, {"provider", provider}};
+  n.annotations = {{"summary", "short \"quoted\""}};
+  n.starts_at = kStart;
+  n.ends_at = kStart + absl::Minutes(4);
+  return n;
+}
+
+class NotifierTest : public ::testing::Test {
+ protected:
+  NotifierTest() { poster_.clock = &clock_; }
+  AlertmanagerNotifier& Make(AlertmanagerNotifier::Options options) {
+    notifier_ = std::make_unique<AlertmanagerNotifier>(options, poster_, clock_,
+                                                       registry_);
+    return *notifier_;
+  }
+  std::string Metric(const std::string& name) {
+    const std::string text =
+        prometheus::TextSerializer().Serialize(registry_.Collect());
+    const std::string key = absl::StrCat(name, "{notifier=\"alertmanager\"} ");
+    const size_t at = text.find(key);
+    if (at == std::string::npos) return "absent";
+    return text.substr(at + key.size(), text.find('\n', at) - at - key.size());
+  }
+
+  FakeClock clock_{kStart};
+  FakePoster poster_;
+  prometheus::Registry registry_;
+  std::unique_ptr<AlertmanagerNotifier> notifier_;
+};
+
+TEST(AlertmanagerPayloadTest, firing_and_resolved) {
+  AlertNotification resolved = Firing("p2");
+  resolved.resolved = true;
+  resolved.ends_at = kStart + absl::Minutes(7);
+  EXPECT_EQ(AlertmanagerPayload({Firing("p1"), resolved}, kStart + absl::Minutes(5),
+                                absl::Minutes(1), "http://x/api/v1/alerts"),
+            "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p1\"},"
+            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+            "\"endsAt\":\"2026-01-05T00:09:00.000Z\","
+            "\"generatorURL\":\"http://x/api/v1/alerts\"},"
+            "{\"labels\":{\"alertname\":\"A\",\"provider\":\"p2\"},"
+            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+            "\"endsAt\":\"2026-01-05T00:07:00.000Z\","
+            "\"generatorURL\":\"http://x/api/v1/alerts\"}]");
+}
+
+TEST_F(NotifierTest, sends_to_every_url) {
+  auto& n = Make(Opts({"http://am1:9093", "http://am2:9093"}));
+  n.Enqueue({Firing("p1")});
+  EXPECT_EQ(n.queue_length(), 2u);
+  EXPECT_EQ(n.Pump(), absl::InfiniteFuture());
+  EXPECT_EQ(poster_.posts, (std::vector<std::string>{
+                               "http://am1:9093/api/v2/alerts @0",
+                               "http://am2:9093/api/v2/alerts @0"}));
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "2");
+  EXPECT_EQ(Metric("outcomes_notifier_queue_length"), "0");
+}
+
+TEST_F(NotifierTest, retries_with_exponential_backoff_and_fresh_ends_at) {
+  auto options = Opts({"http://am:9093"});
+  options.max_backoff = absl::Seconds(5);
+  auto& n = Make(options);
+  poster_.failures = 4;
+  n.Enqueue({Firing("p1")});
+  EXPECT_EQ(n.Pump(), kStart + absl::Seconds(1));
+  EXPECT_EQ(Metric("outcomes_notifier_queue_length"), "1");
+  clock_.Set(kStart + absl::Milliseconds(999));
+  EXPECT_EQ(n.Pump(), kStart + absl::Seconds(1));  // not due yet
+  clock_.Set(kStart + absl::Seconds(1));
+  EXPECT_EQ(n.Pump(), kStart + absl::Seconds(3));
+  clock_.Set(kStart + absl::Seconds(3));
+  EXPECT_EQ(n.Pump(), kStart + absl::Seconds(7));
+  clock_.Set(kStart + absl::Seconds(7));
+  EXPECT_EQ(n.Pump(), kStart + absl::Seconds(12));  // capped at 5s
+  clock_.Set(kStart + absl::Seconds(12));
+  EXPECT_EQ(n.Pump(), absl::InfiniteFuture());
+  EXPECT_EQ(poster_.posts.size(), 5u);
+  EXPECT_EQ(poster_.posts.back(), "http://am:9093/api/v2/alerts @12s");
+  // endsAt computed at sending time: 00:00:12 + 4m.
+  EXPECT_NE(poster_.bodies.back().find("\"endsAt\":\"2026-01-05T00:04:12.000Z\""),
+            std::string::npos);
+  EXPECT_EQ(Metric("outcomes_notifier_failures_total"), "4");
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "1");
+}
+
+TEST_F(NotifierTest, gives_up_after_max_attempts) {
+  auto options = Opts({"http://am:9093"});
+  options.max_attempts = 2;
+  auto& n = Make(options);
+  poster_.failures = 100;
+  n.Enqueue({Firing("p1")});
+  n.Pump();
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(n.Pump(), absl::InfiniteFuture());
+  EXPECT_EQ(Metric("outcomes_notifier_dropped_total"), "1");
+  EXPECT_EQ(n.queue_length(), 0u);
+}
+
+TEST_F(NotifierTest, bounded_queue_drops_oldest_and_keeps_order) {
+  auto options = Opts({"http://am:9093"});
+  options.max_queue = 2;
+  auto& n = Make(options);
+  n.Enqueue({Firing("p1")});
+  n.Enqueue({Firing("p2")});
+  n.Enqueue({Firing("p3")});
+  EXPECT_EQ(n.queue_length(), 2u);
+  EXPECT_EQ(Metric("outcomes_notifier_dropped_total"), "1");
+  n.Pump();
+  ASSERT_EQ(poster_.bodies.size(), 2u);
+  EXPECT_NE(poster_.bodies[0].find("\"p2\""), std::string::npos);
+  EXPECT_NE(poster_.bodies[1].find("\"p3\""), std::string::npos);
+}
+
+TEST_F(NotifierTest, head_of_line_waits_so_order_is_kept) {
+  auto& n = Make(Opts({"http://am:9093"}));
+  poster_.failures = 1;
+  n.Enqueue({Firing("p1")});
+  n.Enqueue({Firing("p2")});
+  n.Pump();
+  EXPECT_EQ(poster_.posts.size(), 1u);  // p2 waits behind p1's retry
+  clock_.Advance(absl::Seconds(1));
+  n.Pump();
+  ASSERT_EQ(poster_.bodies.size(), 3u);
+  EXPECT_NE(poster_.bodies[1].find("\"p1\""), std::string::npos);
+  EXPECT_NE(poster_.bodies[2].find("\"p2\""), std::string::npos);
+}
+
+TEST_F(NotifierTest, thread_delivers_and_stops) {
+  FakePoster poster;
+  poster.clock = &RealClock();
+  prometheus::Registry registry;
+  AlertmanagerNotifier n(Opts({"http://am:9093"}), poster, RealClock(), registry);
+  n.Start();
+  n.Enqueue({Firing("p1")});
+  for (int i = 0; i < 500 && n.queue_length() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  n.Stop();
+  EXPECT_EQ(n.queue_length(), 0u);
+}
+
+TEST(ShortfallAlertTest, converts_notification) {
+  AlertNotification n = Firing("p1");
+  n.value = 0.45;
+  n.target = 0.6;
+  n.sample_size = 20;
+  n.window = "30d";
+  const v1::ShortfallAlert m = ToShortfallAlert(n);
+  EXPECT_EQ(m.state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(m.labels().at("provider"), "p1");
+  EXPECT_EQ(m.starts_at().seconds(), 1767571200);
+  EXPECT_FALSE(m.has_resolved_at());
+  EXPECT_EQ(m.sample_size(), 20);
+  EXPECT_EQ(m.window(), "30d");
+}
+
+}  // namespace
+}  // namespace outcomes

@@ -1,0 +1,164 @@
+#include "daemon/consumer_loop.h"
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace outcomes {
+namespace {
+
+using ::testing::ElementsAre;
+
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);
+
+// A consumer that replays scripted batches and records commits.
+class FakeConsumer : public EventConsumer {
+ public:
+  explicit FakeConsumer(RebalanceListener& listener) : listener_(listener) {}
+
+  absl::Status PollBatch(
+      absl::Duration,
+      const std::function<void(const KafkaMessage&)>& handle) override {
+    if (!assigned_) {
+      assigned_ = true;
+      listener_.OnAssigned({{PartitionId{"t", 0}, -1, -1}});
+    }
+    if (batches_.empty()) {
+      // The loop updates lag and readiness after each poll; look at them
+      // once, after the last batch was handled, then stop.
+      if (++idle_polls_ == 2) {
+        if (on_drained) on_drained();
+        stop_when_drained_->RequestStop();
+      }
+      return absl::OkStatus();
+    }
+    for (const auto& [offset, value] : batches_.front()) {
+      handle(KafkaMessage{"t", 0, offset, "k", value});
+    }
+    batches_.pop_front();
+    return absl::OkStatus();
+  }
+  absl::Status Commit(const std::vector<PartitionOffset>& offsets) override {
+    for (const auto& o : offsets) commits.push_back(o.next_offset);
+    return absl::OkStatus();
+  }
+  bool Watermarks(const PartitionId&, int64_t* low, int64_t* high) override {
+    *low = 0;
+    *high = high_watermark;
+    return true;
+  }
+  void Close() override { listener_.OnRevoked({PartitionId{"t", 0}}); }
+
+  std::deque<std::vector<std::pair<int64_t, std::string>>> batches_;
+  ConsumerLoop* stop_when_drained_ = nullptr;
+  std::function<void()> on_drained;
+  int idle_polls_ = 0;
+  std::vector<int64_t> commits;
+  int64_t high_watermark = 0;
+
+ private:
+  RebalanceListener& listener_;
+  bool assigned_ = false;
+};
+
+class FlakyDeadLetters : public DeadLetterSink {
+ public:
+  void Send(const KafkaMessage&, std::string_view, std::string_view) override {
+    ++sent;
+  }
+  absl::Status Flush(absl::Duration) override {
+    return fail ? absl::UnavailableError("down") : absl::OkStatus();
+  }
+  int sent = 0;
+  bool fail = false;
+};
+
+class NoSink : public AcceptedEventSink {
+  void AssignPartition(const PartitionId&) override {}
+  void RevokePartition(const PartitionId&) override {}
+  void Apply(const PartitionId&, const v1::ServiceEvent&, DayNumber) override {}
+};
+
+std::string ValidEvent(const std::string& id) {
+  v1::ServiceEvent e;
+  e.set_event_id(id);
+  e.set_type(v1::EVENT_TYPE_REFERRAL);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 60);
+  e.set_provider_id("p");
+  e.set_program_id("w");
+  e.set_client_key("c");
+  return e.SerializeAsString();
+}
+
+class ConsumerLoopTest : public ::testing::Test {
+ protected:
+  ConsumerLoopTest()
+      : clock_(kNow),
+        metrics_(registry_),
+        pipeline_(ValidationSettings{}, clock_, metrics_, sink_, dlq_),
+        loop_(pipeline_, dlq_, metrics_, absl::ZeroDuration()),
+        consumer_(loop_) {
+    loop_.SetConsumer(&consumer_);
+    consumer_.stop_when_drained_ = &loop_;
+  }
+
+  FakeClock clock_;
+  prometheus::Registry registry_;
+  IngestMetrics metrics_;
+  NoSink sink_;
+  FlakyDeadLetters dlq_;
+  IngestPipeline pipeline_;
+  ConsumerLoop loop_;
+  FakeConsumer consumer_;
+};
+
+TEST_F(ConsumerLoopTest, CommitsProcessedOffsetsAndStopsCleanly) {
+  consumer_.batches_.push_back({{0, ValidEvent("a")}, {1, "{bad"}});
+  consumer_.batches_.push_back({{2, ValidEvent("b")}});
+  loop_.Run();
+  EXPECT_EQ(metrics_.TotalAccepted(), 2);
+  EXPECT_EQ(dlq_.sent, 1);
+  ASSERT_FALSE(consumer_.commits.empty());
+  EXPECT_EQ(consumer_.commits.back(), 3);
+}
+
+TEST_F(ConsumerLoopTest, NoCommitWhileDeadLettersAreUndelivered) {
+  dlq_.fail = true;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}, {1, "{bad"}});
+  loop_.Run();
+  EXPECT_TRUE(consumer_.commits.empty());
+  EXPECT_GE(metrics_.dead_letter_failures().Value(), 1);
+}
+
+TEST_F(ConsumerLoopTest, NotReadyWhileBehind) {
+  consumer_.high_watermark = 5;  // more than will ever be consumed
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  double ready = -1, lag = -1;
+  consumer_.on_drained = [&] {
+    ready = metrics_.ready().Value();
+    lag = metrics_.lag(PartitionId{"t", 0}).Value();
+  };
+  loop_.Run();
+  EXPECT_EQ(ready, 0);
+  EXPECT_EQ(lag, 4);
+  EXPECT_EQ(metrics_.ready().Value(), 0);  // and not ready once stopped
+}
+
+TEST_F(ConsumerLoopTest, ReadyWhenCaughtUp) {
+  consumer_.high_watermark = 2;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}, {1, ValidEvent("b")}});
+  double ready = -1, lag = -1;
+  consumer_.on_drained = [&] {
+    ready = metrics_.ready().Value();
+    lag = metrics_.lag(PartitionId{"t", 0}).Value();
+  };
+  loop_.Run();
+  EXPECT_EQ(ready, 1);
+  EXPECT_EQ(lag, 0);
+}
+
+}  // namespace
+}  // namespace outcomes
