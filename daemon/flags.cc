@@ -29,6 +29,8 @@ ABSL_FLAG(std::string, alertmanager_url, "",
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
 ABSL_FLAG(absl::Duration, eval_interval, absl::Seconds(15),
           "--eval.interval: how often figures and goals are evaluated");
+ABSL_FLAG(absl::Duration, alert_resend_interval, absl::Minutes(1),
+          "--alert.resend_interval: how often firing alerts are re-sent");
 ABSL_FLAG(absl::Duration, commit_interval, absl::Seconds(1),
           "--commit.interval: how often processed offsets are committed");
 ABSL_FLAG(std::string, windows, "7d,30d,90d", "--windows: rolling windows");
@@ -121,6 +123,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
   s.eval_interval = absl::GetFlag(FLAGS_eval_interval);
   s.commit_interval = absl::GetFlag(FLAGS_commit_interval);
+  s.alert_resend_interval = absl::GetFlag(FLAGS_alert_resend_interval);
   auto windows = ParseWindows(absl::GetFlag(FLAGS_windows));
   if (!windows.ok()) return windows.status();
   s.state.windows_days = *windows;
@@ -146,9 +149,11 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   }
   if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
   if (s.eval_interval <= absl::ZeroDuration() ||
-      s.commit_interval <= absl::ZeroDuration()) {
+      s.commit_interval <= absl::ZeroDuration() ||
+      s.alert_resend_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "--eval.interval and --commit.interval must be positive");
+        "--eval.interval, --commit.interval and --alert.resend_interval must "
+        "be positive");
   }
   return s;
 }

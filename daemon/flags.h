@@ -25,6 +25,7 @@ struct DaemonSettings {
   std::vector<std::string> rules;
   std::vector<std::string> alertmanager_urls;
   absl::Duration eval_interval;
+  absl::Duration alert_resend_interval;
   absl::Duration commit_interval;
   StateSettings state;  // windows, enroll_within, min_cell, dimensions, ...
   ValidationSettings validation;

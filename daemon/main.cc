@@ -1,21 +1,30 @@
 // outcomesd: consumes service events from Kafka and serves per-provider
 // contract performance. Objects are constructed here, in order, and wired by
 // reference; see README.md "Architecture".
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
+#include "daemon/alerting.h"
+#include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alertmanager_notifier.h"
+#include "daemon/alerts/http_poster.h"
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
+#include "daemon/evaluation_loop.h"
 #include "daemon/flags.h"
 #include "daemon/http/http_server.h"
 #include "daemon/ingest_metrics.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
-#include "daemon/evaluation_loop.h"
 #include "daemon/pipeline.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/figures_json.h"
@@ -23,12 +32,6 @@
 
 namespace outcomes {
 namespace {
-
-ConsumerLoop* g_loop = nullptr;
-
-void OnStopSignal(int) {
-  if (g_loop != nullptr) g_loop->RequestStop();
-}
 
 [[noreturn]] void Fatal(const absl::Status& status) {
   Log(LogLevel::kError, "fatal", {{"error", status.ToString()}});
@@ -56,19 +59,8 @@ class StateSink : public AcceptedEventSink {
   StateStore& store_;
 };
 
-void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation) {
-  http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
-    return HttpResponse{200, "application/json",
-                        RenderProvidersJson(*evaluation.Latest())};
-  });
-  http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
-    const std::string id = r.path.substr(std::string("/api/v1/providers/").size());
-    std::optional<std::string> body =
-        RenderProviderJson(*evaluation.Latest(), id);
-    if (!body) return HttpResponse{404, "application/json",
-                                   "{\"error\":\"unknown provider\"}"};
-    return HttpResponse{200, "application/json", *std::move(body)};
-  });
+HttpResponse Json(std::string body) {
+  return HttpResponse{200, "application/json", std::move(body)};
 }
 
 void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
@@ -87,18 +79,89 @@ void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
   });
 }
 
-int Run(const DaemonSettings& settings_in) {
-  DaemonSettings settings = settings_in;
+void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
+                  Alerting& alerting) {
+  http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
+    return Json(RenderProvidersJson(*evaluation.Latest()));
+  });
+  http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
+    const std::string id = r.path.substr(sizeof("/api/v1/providers/") - 1);
+    std::optional<std::string> body = RenderProviderJson(*evaluation.Latest(), id);
+    if (!body) return HttpResponse{404, "application/json",
+                                   "{\"error\":\"unknown provider\"}"};
+    return Json(*std::move(body));
+  });
+  http.Route("GET", "/api/v1/alerts",
+             [&alerting](const HttpRequest&) { return Json(alerting.AlertsJson()); });
+  http.Route("GET", "/api/v1/rules",
+             [&alerting](const HttpRequest&) { return Json(alerting.RulesJson()); });
+  http.Route("POST", "/-/reload", [&alerting](const HttpRequest&) {
+    absl::Status s = alerting.Reload();
+    std::string body;
+    AppendJsonString(body, std::string(s.message()));
+    return HttpResponse{s.ok() ? 200 : 500, "application/json",
+                        s.ok() ? "{\"status\":\"reloaded\"}"
+                               : "{\"error\":" + body + "}"};
+  });
+}
+
+// Blocks the stop and reload signals in every thread; SignalThread takes
+// them with sigwait, so no work runs inside a signal handler.
+sigset_t BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+void SignalThread(sigset_t set, ConsumerLoop& loop, Alerting& alerting) {
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Log(LogLevel::kInfo, "SIGHUP: reloading rules");
+      alerting.Reload().IgnoreError();  // logged and counted by Reload
+      continue;
+    }
+    Log(LogLevel::kInfo, "stop signal received", {{"signal", sig}});
+    loop.RequestStop();
+    return;
+  }
+}
+
+std::string StartEmbedded(DaemonSettings& settings,
+                          std::unique_ptr<EmbeddedKafka>& embedded) {
+  std::vector<std::string> topics = settings.kafka.topics;
+  topics.push_back(settings.kafka.dead_letter_topic);
+  topics.push_back(settings.alerts_topic);
+  embedded = OrDie(StartEmbeddedKafka(topics, settings.embedded_partitions));
+  Log(LogLevel::kInfo, "embedded kafka started",
+      {{"bootstrap", embedded->bootstraps()},
+       {"topics", absl::StrJoin(topics, ",")}});
+  return embedded->bootstraps();
+}
+
+AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
+  AlertingSettings a;
+  a.rule_paths = s.rules;
+  a.rules.windows_days = s.state.windows_days;
+  a.rules.dimensions = s.state.dimensions;
+  a.evaluator.enroll_within_days = s.state.enroll_within_days;
+  a.evaluator.horizon_days = s.state.horizon_days;
+  a.resend_interval = s.alert_resend_interval;
+  a.state_dir = s.state_dir;
+  return a;
+}
+
+int Run(DaemonSettings settings) {
+  const sigset_t signals = BlockSignals();
   std::unique_ptr<EmbeddedKafka> embedded;
-  if (settings.embedded_kafka) {
-    std::vector<std::string> topics = settings.kafka.topics;
-    topics.push_back(settings.kafka.dead_letter_topic);
-    topics.push_back(settings.alerts_topic);
-    embedded = OrDie(StartEmbeddedKafka(topics, settings.embedded_partitions));
-    settings.kafka.brokers = embedded->bootstraps();
-    Log(LogLevel::kInfo, "embedded kafka started",
-        {{"bootstrap", settings.kafka.brokers},
-         {"topics", absl::StrJoin(topics, ",")}});
+  if (settings.embedded_kafka) settings.kafka.brokers = StartEmbedded(settings, embedded);
+  if (!settings.state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(settings.state_dir, ec);
+    if (ec) Fatal(absl::InvalidArgumentError("--state.dir: " + ec.message()));
   }
   prometheus::Registry registry;
   IngestMetrics metrics(registry);
@@ -106,6 +169,26 @@ int Run(const DaemonSettings& settings_in) {
   FiguresExporter exporter(registry);
   EvaluationLoop evaluation(store, exporter, RealClock(),
                             settings.state.timezone, settings.eval_interval);
+
+  std::unique_ptr<HttpPoster> poster = NewHttplibPoster(absl::Seconds(10));
+  std::optional<AlertmanagerNotifier> notifier;
+  if (!settings.alertmanager_urls.empty()) {
+    AlertmanagerNotifier::Options options;
+    options.urls = settings.alertmanager_urls;
+    options.resend_interval = settings.alert_resend_interval;
+    notifier.emplace(options, *poster, RealClock(), registry);
+  }
+  KafkaProperties alert_props = {{"bootstrap.servers", settings.kafka.brokers}};
+  alert_props.insert(alert_props.end(), settings.kafka.extra.begin(),
+                     settings.kafka.extra.end());
+  auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
+  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
+                    notifier ? &*notifier : nullptr, alert_sink.get(),
+                    [&metrics] { return metrics.ready().Value() == 1; });
+  if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
+  evaluation.AddListener(
+      [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
+
   StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
@@ -116,22 +199,25 @@ int Run(const DaemonSettings& settings_in) {
 
   HttpServer http;
   AddHealthRoutes(http, registry, metrics);
-  AddApiRoutes(http, evaluation);
+  AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(settings.listen); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
       {{"listen", settings.listen}, {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
-       {"group", settings.kafka.group}});
+       {"group", settings.kafka.group},
+       {"alertmanagers", absl::StrJoin(settings.alertmanager_urls, ",")}});
 
+  if (notifier) notifier->Start();
   evaluation.Start();
-  g_loop = &loop;
-  std::signal(SIGTERM, OnStopSignal);
-  std::signal(SIGINT, OnStopSignal);
+  std::thread signal_thread(SignalThread, signals, std::ref(loop),
+                            std::ref(alerting));
   loop.Run();
-  g_loop = nullptr;
+  signal_thread.join();
   evaluation.Stop();
+  alerting.SaveState();
+  if (notifier) notifier->Stop();
+  alert_sink->Flush(absl::Seconds(1)).IgnoreError();
   http.Stop();
-  consumer.reset();
   return 0;
 }
 
@@ -141,11 +227,11 @@ int Run(const DaemonSettings& settings_in) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "outcomesd --kafka.brokers=embedded|HOST:PORT --kafka.topics=... "
-      "--listen=HOST:PORT ...");
+      "--rules=PATH --listen=HOST:PORT --alertmanager.url=URL ...");
   std::vector<std::string> storage;
   std::vector<char*> args = outcomes::NormalizeFlagNames(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   auto settings = outcomes::SettingsFromFlags();
   if (!settings.ok()) outcomes::Fatal(settings.status());
-  return outcomes::Run(*settings);
+  return outcomes::Run(*std::move(settings));
 }

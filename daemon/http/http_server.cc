@@ -42,7 +42,7 @@ struct HttpServer::Impl {
       out = {404, "application/json", "{\"error\":\"not found\"}"};
     } else {
       try {
-        out = (*handler)(HttpRequest{req.method, req.path, req.body});
+        out = (*handler)(HttpRequest{req.method, req.path});
       } catch (const std::exception& e) {
         Log(LogLevel::kError, "http handler failed", {{"path", req.path}});
         out = {500, "application/json", "{\"error\":\"internal error\"}"};
@@ -72,11 +72,14 @@ absl::Status HttpServer::Start(const std::string& listen) {
         absl::StrCat("--listen must be HOST:PORT, got '", listen, "'"));
   }
   const std::string host = listen.substr(0, colon);
-  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
-    impl_->Dispatch(req, res);
-  };
-  impl_->server.Get(".*", dispatch);
-  impl_->server.Post(".*", dispatch);
+  // Dispatch before httplib reads a request body: our routes take none, and a
+  // bodiless POST without Content-Length (curl -X POST) would otherwise make
+  // httplib wait for the connection to close.
+  impl_->server.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        impl_->Dispatch(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      });
   if (port == 0) {
     port_ = impl_->server.bind_to_any_port(host);
   } else {

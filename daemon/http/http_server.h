@@ -16,10 +16,10 @@
 
 namespace outcomes {
 
+// Requests carry no body: no route takes one (and bodies are not read).
 struct HttpRequest {
   std::string method;
   std::string path;  // without the query string
-  std::string body;
 };
 
 struct HttpResponse {

@@ -1,0 +1,234 @@
+#include "daemon/alerting.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "daemon/alerts/alert_text.h"
+#include "daemon/json_log.h"
+
+namespace outcomes {
+namespace {
+
+prometheus::Family<prometheus::Counter>& ReloadFamily(prometheus::Registry& r) {
+  return prometheus::BuildCounter()
+      .Name("outcomes_rules_reloads_total")
+      .Help("Rule (re)loads, by result (success|failure).")
+      .Register(r);
+}
+
+prometheus::Gauge& NewGauge(prometheus::Registry& r, const char* name,
+                            const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+std::string Rfc3339(absl::Time t) {
+  if (t == absl::InfinitePast()) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+void AppendStringMap(std::string& out, const std::map<std::string, std::string>& m) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, v);
+  }
+  out += '}';
+}
+
+void AppendField(std::string& out, const char* key, std::string_view value) {
+  absl::StrAppend(&out, ",\"", key, "\":");
+  AppendJsonString(out, value);
+}
+
+void AppendInstance(std::string& out, const AlertInstance& a) {
+  out += "{\"labels\":";
+  AppendStringMap(out, a.labels);
+  out += ",\"annotations\":";
+  AppendStringMap(out, a.annotations);
+  AppendField(out, "state", AlertPhaseName(a.phase));
+  AppendField(out, "activeAt", Rfc3339(a.active_at));
+  AppendField(out, "firingSince", Rfc3339(a.fired_at));
+  AppendField(out, "resolvedAt", Rfc3339(a.resolved_at));
+  AppendField(out, "window", a.window);
+  absl::StrAppend(&out, ",\"value\":", a.value, ",\"target\":", a.target,
+                  ",\"sampleSize\":", a.sample_size, "}");
+}
+
+void AppendGoal(std::string& out, const GoalSpec& g) {
+  out += "{\"name\":";
+  AppendJsonString(out, g.name);
+  AppendField(out, "alert", g.alert);
+  AppendField(out, "metric", g.metric_name);
+  AppendField(out, "window", g.window);
+  absl::StrAppend(&out, ",\"", g.is_min ? "min" : "max", "\":", g.target,
+                  ",\"minSample\":", g.min_sample);
+  AppendField(out, "for", absl::FormatDuration(g.for_duration));
+  AppendField(out, "keepFiringFor", absl::FormatDuration(g.keep_firing_for));
+  AppendField(out, "severity", g.severity);
+  if (g.confidence) absl::StrAppend(&out, ",\"confidence\":", *g.confidence);
+  if (!g.provider_targets.empty()) {
+    out += ",\"overrides\":{";
+    bool first = true;
+    for (const auto& [provider, target] : g.provider_targets) {
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(out, provider);
+      absl::StrAppend(&out, ":", target);
+    }
+    out += '}';
+  }
+  AppendField(out, "source", g.source);
+  out += '}';
+}
+
+}  // namespace
+
+Alerting::Alerting(AlertingSettings settings, const Clock& clock,
+                   prometheus::Registry& registry,
+                   AlertmanagerNotifier* notifier, AlertSink* sink,
+                   std::function<bool()> ready)
+    : settings_(std::move(settings)),
+      clock_(clock),
+      notifier_(notifier),
+      sink_(sink),
+      ready_(std::move(ready)),
+      lifecycle_({settings_.resend_interval, absl::Minutes(15)}, clock),
+      alert_metrics_(registry),
+      reload_success_(ReloadFamily(registry).Add({{"result", "success"}})),
+      reload_failure_(ReloadFamily(registry).Add({{"result", "failure"}})),
+      last_reload_ok_(NewGauge(registry, "outcomes_rules_last_reload_success",
+                               "1 when the last rule (re)load succeeded.")),
+      goals_loaded_(NewGauge(registry, "outcomes_rules_goals",
+                             "Contract goals in force.")),
+      evaluation_seconds_(NewGauge(
+          registry, "outcomes_goal_evaluation_seconds",
+          "Time the last goal evaluation took (all goals, all providers).")),
+      rules_(std::make_shared<RuleSet>()) {}
+
+std::string Alerting::StatePath() const {
+  return settings_.state_dir.empty() ? ""
+                                     : settings_.state_dir + "/alerts.snapshot";
+}
+
+absl::Status Alerting::Start() {
+  if (absl::Status s = Reload(); !s.ok()) return s;
+  if (StatePath().empty()) return absl::OkStatus();
+  auto snapshot = LoadAlertSnapshot(StatePath());
+  if (absl::IsNotFound(snapshot.status())) return absl::OkStatus();
+  if (!snapshot.ok()) return snapshot.status();
+  if (absl::Status s = lifecycle_.Restore(*snapshot); !s.ok()) return s;
+  Log(LogLevel::kInfo, "alert state restored",
+      {{"path", StatePath()},
+       {"instances", static_cast<long long>(lifecycle_.Instances().size())}});
+  return absl::OkStatus();
+}
+
+absl::Status Alerting::Reload() {
+  if (settings_.rule_paths.empty()) return absl::OkStatus();
+  absl::StatusOr<RuleSet> loaded = LoadRules(settings_.rule_paths, settings_.rules);
+  absl::MutexLock lock(&mu_);
+  if (!loaded.ok()) {
+    reload_failure_.Increment();
+    last_reload_ok_.Set(0);
+    last_reload_error_ = std::string(loaded.status().message());
+    Log(LogLevel::kError, "rules not loaded; previous rules stay in force",
+        {{"error", last_reload_error_}});
+    return loaded.status();
+  }
+  rules_ = std::make_shared<const RuleSet>(*std::move(loaded));
+  reload_success_.Increment();
+  last_reload_ok_.Set(1);
+  last_reload_error_.clear();
+  goals_loaded_.Set(rules_->num_goals());
+  Log(LogLevel::kInfo, "rules loaded",
+      {{"files", absl::StrJoin(rules_->files, ",")},
+       {"goals", rules_->num_goals()}});
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const RuleSet> Alerting::rules() const {
+  absl::MutexLock lock(&mu_);
+  return rules_;
+}
+
+void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
+  if (!ready_()) return;
+  const absl::Time start = absl::Now();
+  std::vector<ProgramFigures> figures;
+  for (const PartitionFigures& p : snapshot.partitions) {
+    figures.insert(figures.end(), p.programs.begin(), p.programs.end());
+  }
+  const std::shared_ptr<const RuleSet> rules = this->rules();
+  const std::vector<GoalResult> results =
+      EvaluateGoals(*rules, figures, settings_.evaluator);
+  lifecycle_.Update(ShortfallInputs(results));
+  alert_metrics_.Update(results, lifecycle_.Instances());
+  evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
+  const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
+  if (!due.empty()) {
+    if (notifier_ != nullptr) notifier_->Enqueue(due);
+    if (sink_ != nullptr) sink_->Publish(due);
+  }
+  SaveState();
+}
+
+void Alerting::SaveState() {
+  if (StatePath().empty()) return;
+  if (absl::Status s = SaveAlertSnapshot(lifecycle_.Snapshot(), StatePath());
+      !s.ok()) {
+    Log(LogLevel::kError, "cannot save alert state", {{"error", s.ToString()}});
+  }
+}
+
+std::string Alerting::AlertsJson() const {
+  std::string out = "{\"alerts\":[";
+  bool first = true;
+  for (const AlertInstance& a : lifecycle_.Instances()) {
+    if (!first) out += ',';
+    first = false;
+    AppendInstance(out, a);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string Alerting::RulesJson() const {
+  const std::shared_ptr<const RuleSet> rules = this->rules();
+  std::string out = "{\"files\":[";
+  for (size_t i = 0; i < rules->files.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, rules->files[i]);
+  }
+  out += "],\"contracts\":[";
+  for (size_t c = 0; c < rules->contracts.size(); ++c) {
+    const ContractSpec& contract = rules->contracts[c];
+    if (c > 0) out += ',';
+    out += "{\"id\":";
+    AppendJsonString(out, contract.id);
+    AppendField(out, "program", contract.program);
+    out += ",\"providers\":[";
+    for (size_t i = 0; i < contract.providers.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(out, contract.providers[i]);
+    }
+    out += "],\"goals\":[";
+    for (size_t g = 0; g < contract.goals.size(); ++g) {
+      if (g > 0) out += ',';
+      AppendGoal(out, contract.goals[g]);
+    }
+    out += "]}";
+  }
+  absl::MutexLock lock(&mu_);
+  out += "],\"lastReloadError\":";
+  AppendJsonString(out, last_reload_error_);
+  out += '}';
+  return out;
+}
+
+}  // namespace outcomes
