@@ -37,6 +37,7 @@ void ConsumerLoop::Run() {
     if (absl::Status s = consumer_->PollBatch(kPollTimeout, handle); !s.ok()) {
       Log(LogLevel::kWarning, "poll failed", {{"error", s.ToString()}});
     }
+    pipeline_.FlushMetrics();
     const absl::Time end = absl::Now();
     if (first_message != absl::InfinitePast()) {
       metrics_.batch_seconds().Observe(absl::ToDoubleSeconds(end - first_message));

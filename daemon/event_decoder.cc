@@ -1,5 +1,6 @@
 #include "daemon/event_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -16,9 +17,18 @@ constexpr size_t kMaxLabelValueLength = 64;  // groups, attribute keys/values
 constexpr int kMaxPriorityGroups = 16;
 constexpr int kMaxAttributes = 16;
 
+// [A-Za-z0-9._:-] as a lookup table: this check runs on every event.
+constexpr std::array<bool, 256> kIdentifierChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (char c : {'.', '_', ':', '-'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 bool IsIdentifierChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == ':' || c == '-';
+  return kIdentifierChars[static_cast<unsigned char>(c)];
 }
 
 bool Fail(DecodeResult& result, RejectReason reason, std::string detail) {
@@ -99,19 +109,20 @@ DecodeResult EventDecoder::Decode(std::string_view value, absl::Time now) {
 }
 
 bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
-  event_.Clear();
   if (LooksLikeJson(value)) {
+    event_.Clear();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
-    auto status = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(value.data(), value.size()), &event_,
-        options);
-    if (!status.ok()) {
-      return Fail(result, RejectReason::kMalformed,
-                  "value is not JSON of outcomes.v1.ServiceEvent");
+    if (google::protobuf::util::JsonStringToMessage(
+            google::protobuf::StringPiece(value.data(), value.size()),
+            &event_, options)
+            .ok()) {
+      return true;
     }
-    return true;
+    // Not JSON after all? A binary event can start with "\n{" (event_id of
+    // 123 bytes): fall through and try protobuf.
   }
+  // ParseFromArray clears the message first.
   if (!event_.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return Fail(result, RejectReason::kMalformed,
                 "value is neither protobuf nor JSON of outcomes.v1.ServiceEvent");
@@ -183,7 +194,20 @@ bool EventDecoder::CheckFields(DecodeResult& result) const {
   return true;
 }
 
-bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) const {
+void EventDecoder::CacheDays(absl::Time now) {
+  const absl::TimeZone& tz = settings_.timezone;
+  const absl::CivilDay today = absl::ToCivilDay(now, tz);
+  first_cached_day_ = DayOf(now, tz) - settings_.horizon_days + 1;
+  day_starts_.clear();
+  for (absl::CivilDay d = today - (settings_.horizon_days - 1); d <= today + 1;
+       ++d) {
+    day_starts_.push_back(absl::FromCivil(d, tz));
+  }
+  tomorrow_start_ = day_starts_.back();
+  today_start_ = day_starts_[day_starts_.size() - 2];
+}
+
+bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) {
   const absl::Time occurred =
       absl::FromUnixSeconds(event_.occurred_at().seconds()) +
       absl::Nanoseconds(event_.occurred_at().nanos());
@@ -191,12 +215,20 @@ bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) const {
     return Fail(result, RejectReason::kFutureTimestamp,
                 "occurred_at is ahead of now by more than max_clock_skew");
   }
-  result.day = DayOf(occurred, settings_.timezone);
-  const DayNumber today = DayOf(now, settings_.timezone);
-  if (today - result.day >= settings_.horizon_days) {
+  if (now < today_start_ || now >= tomorrow_start_) CacheDays(now);
+  if (occurred < day_starts_.front()) {
     return Fail(result, RejectReason::kTooOld,
                 "occurred_at is older than the horizon");
   }
+  if (occurred >= tomorrow_start_) {  // within the clock skew, after midnight
+    result.day = DayOf(occurred, settings_.timezone);
+    return true;
+  }
+  // The last day start at or before `occurred`.
+  const auto it =
+      std::upper_bound(day_starts_.begin(), day_starts_.end(), occurred);
+  result.day = first_cached_day_ + static_cast<DayNumber>(
+                                       it - day_starts_.begin() - 1);
   return true;
 }
 

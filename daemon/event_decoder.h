@@ -10,6 +10,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "daemon/day.h"
@@ -60,7 +61,8 @@ class EventDecoder {
   explicit EventDecoder(ValidationSettings settings);
 
   // Decodes and validates `value` at wall time `now`. On success the event
-  // is available from event() until the next call.
+  // is available from event() until the next call. Cheapest when successive
+  // calls share the same agency day of `now` (day boundaries are cached).
   DecodeResult Decode(std::string_view value, absl::Time now);
 
   const v1::ServiceEvent& event() const { return event_; }
@@ -68,10 +70,18 @@ class EventDecoder {
  private:
   bool Parse(std::string_view value, DecodeResult& result);
   bool CheckFields(DecodeResult& result) const;
-  bool CheckTime(absl::Time now, DecodeResult& result) const;
+  bool CheckTime(absl::Time now, DecodeResult& result);
+  // Rebuilds day_starts_ for the day of `now`.
+  void CacheDays(absl::Time now);
 
   ValidationSettings settings_;
   v1::ServiceEvent event_;
+  // Start of each day from today-horizon+1 to tomorrow (ascending), so an
+  // event's day is found by binary search instead of a time-zone lookup.
+  std::vector<absl::Time> day_starts_;
+  DayNumber first_cached_day_ = 0;
+  absl::Time today_start_ = absl::InfiniteFuture();
+  absl::Time tomorrow_start_ = absl::InfinitePast();
 };
 
 // True when `id` is 1-64 chars of [A-Za-z0-9._:-] (provider_id, program_id).

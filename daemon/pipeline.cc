@@ -65,17 +65,17 @@ void IngestPipeline::Process(const KafkaMessage& message) {
   p->next_offset = message.offset + 1;
   const DecodeResult result = decoder_.Decode(message.value, now_);
   if (!result.ok) {
-    metrics_.rejected(result.reason).Increment();
+    ++pending_.rejected[static_cast<int>(result.reason)];
     dead_letters_.Send(message, RejectReasonName(result.reason), result.detail);
     return;
   }
   const v1::ServiceEvent& event = decoder_.event();
   if (!p->dedupe.Insert(event.event_id(), result.day)) {
-    metrics_.duplicates().Increment();
+    ++pending_.duplicates;
     return;
   }
   sink_.Apply(p->id, event, result.day);
-  metrics_.accepted(event.type()).Increment();
+  ++pending_.accepted[event.type()];
 }
 
 void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
@@ -83,7 +83,27 @@ void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   if (!result.ok) return;
   if (!p.dedupe.Insert(decoder_.event().event_id(), result.day)) return;
   sink_.Apply(p.id, decoder_.event(), result.day);
-  metrics_.replayed().Increment();
+  ++pending_.replayed;
+}
+
+void IngestPipeline::FlushMetrics() {
+  for (int t = v1::EVENT_TYPE_REFERRAL; t <= v1::EVENT_TYPE_OUTCOME; ++t) {
+    if (pending_.accepted[t] == 0) continue;
+    metrics_.accepted(static_cast<v1::EventType>(t))
+        .Increment(static_cast<double>(pending_.accepted[t]));
+  }
+  for (int r = 0; r < kRejectReasonCount; ++r) {
+    if (pending_.rejected[r] == 0) continue;
+    metrics_.rejected(static_cast<RejectReason>(r))
+        .Increment(static_cast<double>(pending_.rejected[r]));
+  }
+  if (pending_.duplicates > 0) {
+    metrics_.duplicates().Increment(static_cast<double>(pending_.duplicates));
+  }
+  if (pending_.replayed > 0) {
+    metrics_.replayed().Increment(static_cast<double>(pending_.replayed));
+  }
+  pending_ = PendingCounts{};
 }
 
 std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {

@@ -7,6 +7,7 @@
 #ifndef OUTCOMESD_DAEMON_PIPELINE_H_
 #define OUTCOMESD_DAEMON_PIPELINE_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -49,6 +50,9 @@ class IngestPipeline {
   // Call once per consumed batch: refreshes "now" and evicts dedupe entries
   // past the horizon when the day changed.
   void BeginBatch();
+  // Adds the counts of the messages processed since the last call to the
+  // Prometheus counters (per batch, not per event: cheaper).
+  void FlushMetrics();
 
   // Next offsets of the partitions that processed messages since their
   // last MarkCommitted.
@@ -76,6 +80,13 @@ class IngestPipeline {
   AcceptedEventSink& sink_;
   DeadLetterSink& dead_letters_;
   EventDecoder decoder_;
+  struct PendingCounts {
+    std::array<int64_t, 6> accepted{};  // by EventType
+    std::array<int64_t, kRejectReasonCount> rejected{};
+    int64_t duplicates = 0;
+    int64_t replayed = 0;
+  };
+  PendingCounts pending_;
   absl::Time now_;
   DayNumber today_ = 0;
   std::vector<PartitionIngest> partitions_;

@@ -119,6 +119,8 @@ TEST_F(ConsumerLoopTest, CommitsProcessedOffsetsAndStopsCleanly) {
   consumer_.batches_.push_back({{0, ValidEvent("a")}, {1, "{bad"}});
   consumer_.batches_.push_back({{2, ValidEvent("b")}});
   loop_.Run();
+  EXPECT_EQ(metrics_.TotalRejected(), 1);
+  EXPECT_EQ(metrics_.duplicates().Value(), 0);
   EXPECT_EQ(metrics_.TotalAccepted(), 2);
   EXPECT_EQ(dlq_.sent, 1);
   ASSERT_FALSE(consumer_.commits.empty());

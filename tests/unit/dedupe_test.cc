@@ -43,3 +43,30 @@ TEST(DedupeIndexTest, CorruptCheckpointIsDataLoss) {
 
 }  // namespace
 }  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+TEST(DedupeIndexTest, GrowsAndEvictsManyIds) {
+  DedupeIndex index;
+  for (int i = 0; i < 50000; ++i) {
+    ASSERT_TRUE(index.Insert("id-" + std::to_string(i), 100 + i % 10));
+  }
+  EXPECT_EQ(index.size(), 50000u);
+  for (int i = 0; i < 50000; i += 7) {
+    ASSERT_FALSE(index.Insert("id-" + std::to_string(i), 100 + i % 10));
+  }
+  index.EvictBefore(105);  // keeps days 105..109: half of the ids
+  EXPECT_EQ(index.size(), 25000u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(index.Insert("id-" + std::to_string(i), 100 + i % 10), i % 10 < 5)
+        << i;
+  }
+  auto copy = DedupeIndex::Deserialize(index.Serialize());
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(copy->size(), index.size());
+  EXPECT_FALSE(copy->Insert("id-49999", 109));
+}
+
+}  // namespace
+}  // namespace outcomes

@@ -153,6 +153,38 @@ TEST(EventDecoderTest, DetailNeverContainsClientKey) {
   EXPECT_EQ(r.detail.find("kkk"), std::string::npos);
 }
 
+TEST(EventDecoderTest, BinaryThatLooksLikeJsonIsStillDecoded) {
+  v1::ServiceEvent e = ValidEvent();
+  e.set_event_id(std::string(123, 'x'));  // tag '\n', length '{'
+  const std::string value = e.SerializeAsString();
+  ASSERT_EQ(value.substr(0, 2), "\n{");
+  EXPECT_EQ(DecodeText(value), "ok");
+}
+
+TEST(EventDecoderTest, DayOfEventInAgencyTimeZoneAcrossCalls) {
+  ValidationSettings settings;
+  ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &settings.timezone));
+  EventDecoder decoder{settings};
+  const absl::TimeZone& tz = settings.timezone;
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 18, 12, 0, 0), tz);
+  v1::ServiceEvent e = ValidEvent();
+  for (absl::CivilSecond when : {absl::CivilSecond(2026, 11, 18, 0, 0, 0),
+                                 absl::CivilSecond(2026, 11, 17, 23, 59, 59),
+                                 absl::CivilSecond(2026, 11, 1, 1, 30, 0),
+                                 absl::CivilSecond(2026, 7, 22, 0, 0, 0)}) {
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(when, tz)));
+    DecodeResult r = decoder.Decode(e.SerializeAsString(), now);
+    ASSERT_TRUE(r.ok) << when;
+    EXPECT_EQ(r.day, DayOf(absl::FromCivil(when, tz), tz)) << when;
+  }
+  // The next day: the cache moves with `now`.
+  const absl::Time later = now + absl::Hours(24);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(later) - 1);
+  DecodeResult r = decoder.Decode(e.SerializeAsString(), later);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.day, DayOf(later, tz));
+}
+
 TEST(EventDecoderTest, IdentifierRule) {
   EXPECT_TRUE(IsValidIdentifier("a.B_c:d-9"));
   EXPECT_FALSE(IsValidIdentifier(""));

@@ -51,6 +51,7 @@ class PipelineTest : public ::testing::Test {
 
   void Feed(int64_t offset, const std::string& value) {
     pipeline_.Process(KafkaMessage{"t", 0, offset, "k", value});
+    pipeline_.FlushMetrics();
   }
 
   std::string Event(const std::string& id, v1::EventType type) {
@@ -100,6 +101,7 @@ TEST_F(PipelineTest, TracksOffsetsToCommit) {
 
 TEST_F(PipelineTest, IgnoresMessagesOfUnassignedPartitions) {
   pipeline_.Process(KafkaMessage{"t", 5, 0, "k", Event("z", v1::EVENT_TYPE_REFERRAL)});
+  pipeline_.FlushMetrics();
   EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 0);
   EXPECT_EQ(pipeline_.Position(PartitionId{"t", 5}), -1);
 }
