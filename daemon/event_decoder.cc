@@ -178,9 +178,11 @@ bool EventDecoder::CheckFields(DecodeResult& result) const {
     if (!CheckLabelValue("priority_groups[]", group, result)) return false;
   }
   for (const auto& [key, val] : e.attributes()) {
-    if (!CheckLabelValue("attributes key", key, result) ||
-        !CheckLabelValue("attributes value", val, result)) {
-      return false;
+    if (!CheckLabelValue("attributes key", key, result)) return false;
+    // An empty value is allowed: it means "no group" (FUNNEL_RULES.md 15).
+    if (val.size() > kMaxLabelValueLength) {
+      return Fail(result, RejectReason::kInvalidField,
+                  "attributes value must be at most 64 chars");
     }
   }
   if (e.outcome_code().size() > kMaxLabelValueLength) {

@@ -172,7 +172,8 @@ def kcat_consume(bootstrap, topic):
         ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
          "-q", "-J"], check=True, capture_output=True, timeout=60).stdout
     text = out.decode("utf-8", "surrogateescape")
-    return [json.loads(line) for line in text.splitlines() if line]
+    # split("\n"), not splitlines(): payload bytes like \x1c are not line ends.
+    return [json.loads(line) for line in text.split("\n") if line]
 
 
 # ---- Protobuf encoding of outcomes.v1.ServiceEvent (no library needed) -----

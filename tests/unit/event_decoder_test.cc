@@ -119,6 +119,15 @@ TEST(EventDecoderTest, InvalidFields) {
   e.add_priority_groups("");
   EXPECT_EQ(DecodeBinary(e), "invalid_field");
   e = ValidEvent();
+  (*e.mutable_attributes())[""] = "black";
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  (*e.mutable_attributes())["race_ethnicity"] = std::string(65, 'x');
+  EXPECT_EQ(DecodeBinary(e), "invalid_field");
+  e = ValidEvent();
+  (*e.mutable_attributes())["race_ethnicity"] = "";  // "no group"
+  EXPECT_EQ(DecodeBinary(e), "ok");
+  e = ValidEvent();
   e.set_contract_id("bad id");
   EXPECT_EQ(DecodeBinary(e), "invalid_field");
 }
