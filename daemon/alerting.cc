@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -167,7 +168,16 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   const std::shared_ptr<const RuleSet> rules = this->rules();
   const std::vector<GoalResult> results =
       EvaluateGoals(*rules, figures, settings_.evaluator);
-  lifecycle_.Update(ShortfallInputs(results));
+  // Only providers whose partitions this process holds are judged; the
+  // alerts of the others are parked (see AlertLifecycle::Update).
+  absl::flat_hash_set<std::pair<std::string, std::string>> owned;
+  for (const ProgramFigures& f : figures) owned.emplace(f.provider, f.program);
+  lifecycle_.Update(ShortfallInputs(results), [&owned](const AlertLabels& l) {
+    const auto provider = l.find("provider");
+    const auto program = l.find("program");
+    return provider != l.end() && program != l.end() &&
+           owned.contains(std::make_pair(provider->second, program->second));
+  });
   alert_metrics_.Update(results, lifecycle_.Instances());
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();

@@ -79,7 +79,11 @@ void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
     metrics_.RemoveLag(id);
     Log(LogLevel::kInfo, "partition revoked", {{"partition", id.ToString()}});
   }
+  // A revocation is followed by a new assignment (possibly empty): until
+  // then the figures are incomplete, so not ready.
+  joined_ = false;
   caught_up_ = false;
+  metrics_.ready().Set(0);
   metrics_.assigned_partitions().Set(pipeline_.Positions().size());
 }
 

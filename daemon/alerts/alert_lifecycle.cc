@@ -45,6 +45,7 @@ void AlertLifecycle::Hold(const AlertInput& in, absl::Time now) {
   a.window = in.window;
   a.keep_firing_for = in.keep_firing_for;
   a.keep_firing_since = absl::InfinitePast();
+  a.parked_since = absl::InfinitePast();
   if (a.phase == AlertPhase::kPending && now - a.active_at >= in.for_duration) {
     a.phase = AlertPhase::kFiring;
     a.fired_at = now;
@@ -70,6 +71,12 @@ bool AlertLifecycle::Release(AlertInstance& a, absl::Time now) {
 }
 
 void AlertLifecycle::Update(const std::vector<AlertInput>& holding) {
+  Update(holding, [](const AlertLabels&) { return true; });
+}
+
+void AlertLifecycle::Update(
+    const std::vector<AlertInput>& holding,
+    const std::function<bool(const AlertLabels&)>& owned) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   absl::flat_hash_set<std::string> held;
@@ -78,16 +85,28 @@ void AlertLifecycle::Update(const std::vector<AlertInput>& holding) {
     held.insert(LabelKey(in.labels));
   }
   for (auto it = instances_.begin(); it != instances_.end();) {
-    if (!held.contains(it->first) && !Release(it->second, now)) {
-      instances_.erase(it++);
+    AlertInstance& a = it->second;
+    bool keep = true;
+    if (held.contains(it->first)) {
+      // judged above
+    } else if (!owned(a.labels)) {
+      if (a.parked_since == absl::InfinitePast()) a.parked_since = now;
+      keep = now - a.parked_since < options_.resolved_retention;
     } else {
+      a.parked_since = absl::InfinitePast();
+      keep = Release(a, now);
+    }
+    if (keep) {
       ++it;
+    } else {
+      instances_.erase(it++);
     }
   }
 }
 
 bool AlertLifecycle::Due(const AlertInstance& a, absl::Time now) const {
   if (a.phase == AlertPhase::kPending) return false;
+  if (a.parked_since != absl::InfinitePast()) return false;
   if (a.phase == AlertPhase::kResolved && a.resolved_at > a.last_sent_at) {
     return true;
   }

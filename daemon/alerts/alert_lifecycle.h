@@ -51,6 +51,11 @@ struct AlertInstance {
   absl::Time keep_firing_since = absl::InfinitePast();
   absl::Time resolved_at = absl::InfinitePast();
   absl::Time last_sent_at = absl::InfinitePast();
+  // Set while this process does not own the instance's provider+program
+  // (its partition is revoked, or not rebuilt yet): a parked instance is
+  // neither judged nor notified, and is forgotten after the resolved
+  // retention if its provider does not come back. Not persisted.
+  absl::Time parked_since = absl::InfinitePast();
   double value = 0;
   double target = 0;
   int64_t sample_size = 0;
@@ -71,6 +76,11 @@ class AlertLifecycle {
   // whose condition holds now (ShortfallInputs); every other instance is
   // treated as not holding. Label sets in `holding` must be distinct.
   void Update(const std::vector<AlertInput>& holding);
+  // Like Update, but instances for which `owned(labels)` is false are parked
+  // instead of being released: judging them on figures this process does
+  // not hold would resolve alerts that still hold (rebalances).
+  void Update(const std::vector<AlertInput>& holding,
+              const std::function<bool(const AlertLabels&)>& owned);
 
   // Notifications due at clock.Now(), marked as sent (last_sent_at = now).
   std::vector<AlertNotification> TakeDueNotifications();

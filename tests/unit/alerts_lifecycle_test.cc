@@ -206,3 +206,48 @@ TEST_F(LifecycleTest, drop_forgets_without_notifying) {
 
 }  // namespace
 }  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+class ParkingTest : public LifecycleTest {
+ protected:
+  void EvalOwning(const std::vector<AlertInput>& holding, bool owned) {
+    lifecycle_.Update(holding, [owned](const AlertLabels&) { return owned; });
+  }
+};
+
+TEST_F(ParkingTest, not_owned_instances_are_neither_resolved_nor_resent) {
+  At(absl::ZeroDuration());
+  EvalOwning({Input("p1", absl::ZeroDuration())}, true);
+  EXPECT_EQ(Due(), "p1:firing:+4m");
+  At(absl::Seconds(30));
+  EvalOwning({}, false);  // partition revoked: no figures for p1
+  EXPECT_EQ(States(), "p1=firing");
+  At(absl::Minutes(5));
+  EvalOwning({}, false);
+  EXPECT_EQ(Due(), "");  // parked: not re-sent
+  At(absl::Minutes(6));
+  EvalOwning({Input("p1", absl::ZeroDuration())}, true);  // back, still short
+  EXPECT_EQ(States(), "p1=firing");
+  EXPECT_EQ(Due(), "p1:firing:+4m");  // resends resume; same instance
+  EXPECT_EQ(lifecycle_.Instances()[0].fired_at, kStart);
+}
+
+TEST_F(ParkingTest, parked_instances_are_forgotten_after_retention) {
+  At(absl::ZeroDuration());
+  EvalOwning({Input("p1", absl::ZeroDuration())}, true);
+  Due();
+  At(absl::Minutes(1));
+  EvalOwning({}, false);
+  At(absl::Minutes(15) + absl::Seconds(59));
+  EvalOwning({}, false);
+  EXPECT_EQ(States(), "p1=firing");
+  At(absl::Minutes(16));
+  EvalOwning({}, false);
+  EXPECT_EQ(States(), "");
+  EXPECT_EQ(Due(), "");  // forgotten silently: the new owner judges it
+}
+
+}  // namespace
+}  // namespace outcomes
