@@ -1,0 +1,350 @@
+"""Integration: the Grafana dashboards and the SRE rules against real components.
+
+No Grafana server can be installed here (DESIGN.md §8), so every panel's
+PromQL of grafana/*.json runs against a real Prometheus scraping a real
+outcomesd, which consumes a simulated agency from outcomes-broker and sends
+its alerts to a real Alertmanager. Each query must return data, except the
+panels listed in MAY_BE_EMPTY (with the reason). The same Prometheus loads
+rules/prometheus/outcomesd.rules.yaml: every rule must load and evaluate, every
+metric the rules name must exist, and a healthy daemon raises no SRE alert.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import Broker, Daemon, Process, binary, free_port, wait_until
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DASHBOARDS = {
+    "outcomesd-overview": os.path.join(REPO, "grafana", "outcomesd-overview.json"),
+    "outcomes-contract-performance": os.path.join(REPO, "grafana", "contract-performance.json"),
+}
+SRE_RULES = os.path.join(REPO, "rules", "prometheus", "outcomesd.rules.yaml")
+
+# Grafana's built-in interval variables, as Grafana would set them for a short
+# time range with a 1 s scrape interval.
+BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
+
+# (dashboard uid, panel title) -> why the panel may legitimately be empty.
+MAY_BE_EMPTY = {
+    ("outcomesd-overview", "SRE alerts (Prometheus)"):
+        "lists firing SRE alerts; a healthy daemon has none",
+}
+# Additionally allowed empty when one provider is selected (not "All").
+MAY_BE_EMPTY_ONE_PROVIDER = {
+    ("outcomes-contract-performance", "Completion rate by group"):
+        "small-cell suppression: a group's rate is absent below --min_cell (11) "
+        "completions + disenrollments, common for one provider in 30 days",
+}
+
+VAR_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+
+
+def http_json(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read().decode())
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except (OSError, urllib.error.HTTPError):
+        return False
+
+
+def grafana_regex_escape(value):
+    """What Grafana does to a multi-value variable's values for Prometheus."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\\\1", value)
+
+
+def substitute(expr, values):
+    """Replaces $var, ${var}, ${var:fmt} and [[var]]; unknown names fail."""
+    def repl(m):
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name in BUILTINS:
+            return BUILTINS[name]
+        if name not in values:
+            raise KeyError(f"undefined variable ${name} in {expr!r}")
+        return values[name]
+    return VAR_RE.sub(repl, expr)
+
+
+def panels_of(dashboard):
+    """Every non-row panel, including those nested in collapsed rows."""
+    out = []
+    for p in dashboard["panels"]:
+        if p.get("type") == "row":
+            out.extend(p.get("panels", []))
+        else:
+            out.append(p)
+    return out
+
+
+class Prometheus(Process):
+    def __init__(self, config, workdir):
+        self.port = free_port()
+        path = os.path.join(workdir, "prometheus.yml")
+        with open(path, "w") as f:
+            json.dump(config, f)  # JSON is YAML
+        super().__init__(
+            ["prometheus", f"--config.file={path}",
+             f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             "--log.level=warn"], "prometheus")
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_until(self.ready, 30, "prometheus /-/ready", interval=0.2)
+
+    def ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("prometheus exited:\n" + self.log_text())
+        return http_ok(self.url + "/-/ready")
+
+    def api(self, path, **params):
+        query = urllib.parse.urlencode(params, doseq=True)
+        body = http_json(f"{self.url}/api/v1/{path}?{query}")
+        if body.get("status") != "success":
+            raise AssertionError(f"{path} {params}: {body}")
+        return body["data"]
+
+    def query(self, expr):
+        try:
+            return self.api("query", query=expr)["result"]
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"query {expr!r} failed: {e.read().decode()}")
+
+
+class DashboardsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.started = time.monotonic()
+        cls.tmp = tempfile.mkdtemp(prefix="dashboards-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+
+        cls.broker = Broker(partitions=4)
+        cls.addClassCleanup(cls.broker.close)
+        # 60 days of a 20-provider agency, then ~20 live events/s, so rates,
+        # batch latencies and the reject ratio have something to show.
+        cls.simulator = Process(
+            [binary("outcomes-simulate"), f"--brokers={cls.broker.bootstrap}",
+             "--providers=20", "--days=60", "--rate=20"], "simulate")
+        cls.addClassCleanup(cls.simulator.close)
+
+        am_port = free_port()
+        am_config = os.path.join(cls.tmp, "alertmanager.yml")
+        with open(am_config, "w") as f:
+            json.dump({"route": {"receiver": "null", "group_wait": "1s"},
+                       "receivers": [{"name": "null"}]}, f)
+        cls.alertmanager = Process(
+            ["prometheus-alertmanager", f"--config.file={am_config}",
+             f"--storage.path={os.path.join(cls.tmp, 'am')}",
+             f"--web.listen-address=127.0.0.1:{am_port}",
+             "--cluster.listen-address=", "--log.level=warn"], "alertmanager")
+        cls.addClassCleanup(cls.alertmanager.close)
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{am_port}/-/ready"), 30,
+                   "alertmanager /-/ready", interval=0.2)
+
+        state = os.path.join(cls.tmp, "state")
+        cls.daemon = Daemon(cls.broker.bootstrap, f"--rules={REPO}/rules",
+                            f"--alertmanager.url=http://127.0.0.1:{am_port}",
+                            f"--state.dir={state}", group="dashboards")
+        cls.addClassCleanup(cls.daemon.close)
+        wait_until(cls.daemon.ready, 60, "outcomesd ready", interval=0.2)
+
+        cls.prometheus = Prometheus({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [SRE_RULES],
+            "scrape_configs": [{
+                "job_name": "outcomesd",
+                "static_configs": [{"targets": [f"127.0.0.1:{cls.daemon.port}"]}],
+            }],
+        }, cls.tmp)
+        cls.addClassCleanup(cls.prometheus.close)
+        # rate() needs two samples; firing shortfall alerts appear after the
+        # first goal evaluation.
+        for expr in ("rate(outcomes_events_total[1m])",
+                     "rate(outcomes_batch_processing_seconds_count[1m]) > 0",
+                     'outcomes_alerts{alertstate="firing"}',
+                     "rate(outcomes_notifier_sends_total[1m])"):
+            wait_until(lambda: cls.prometheus.query(expr), 60,
+                       f"prometheus to have {expr}", interval=0.25)
+        print(f"setup took {time.monotonic() - cls.started:.1f}s", flush=True)
+
+    @classmethod
+    def load(cls, uid):
+        with open(DASHBOARDS[uid]) as f:
+            return json.load(f)
+
+    # ---- structure ---------------------------------------------------------
+
+    def test_dashboard_structure(self):
+        for uid, path in DASHBOARDS.items():
+            with self.subTest(dashboard=path):
+                d = self.load(uid)
+                self.assertEqual(d["uid"], uid)
+                self.assertTrue(d["title"])
+                self.assertIsInstance(d["schemaVersion"], int)
+                variables = {v["name"]: v for v in d["templating"]["list"]}
+                self.assertEqual(variables["datasource"]["type"], "datasource")
+                self.assertEqual(variables["datasource"]["query"], "prometheus")
+                ids = [p["id"] for p in d["panels"]] + [
+                    q["id"] for p in d["panels"] for q in p.get("panels", [])]
+                self.assertEqual(len(ids), len(set(ids)), "panel ids are unique")
+                panels = panels_of(d)
+                self.assertGreater(len(panels), 5)
+                for p in panels:
+                    where = f"{path}: panel {p.get('title')!r}"
+                    self.assertTrue(p.get("title"), where)
+                    self.assertIn("type", p, where)
+                    g = p["gridPos"]
+                    self.assertLessEqual(g["x"] + g["w"], 24, where)
+                    self.assertEqual(p["datasource"]["uid"], "${datasource}", where)
+                    self.assertTrue(p.get("targets"), where + " has no targets")
+                    refs = [t["refId"] for t in p["targets"]]
+                    self.assertEqual(len(refs), len(set(refs)), where)
+                    for t in p["targets"]:
+                        self.assertTrue(t.get("expr"), where + " target without expr")
+                        for m in VAR_RE.finditer(t["expr"]):
+                            name = m.group(1) or m.group(2) or m.group(3)
+                            self.assertTrue(name in variables or name in BUILTINS,
+                                            f"{where}: undefined ${name}")
+                        self.assertNotIn("client_key", t["expr"], where)
+        contract = {v["name"]: v for v in
+                    self.load("outcomes-contract-performance")["templating"]["list"]}
+        for name in ("provider", "program"):
+            self.assertEqual(contract[name]["type"], "query")
+            self.assertTrue(contract[name]["definition"].startswith("label_values("))
+        self.assertTrue(contract["provider"]["multi"])
+        self.assertTrue(contract["provider"]["includeAll"])
+
+    # ---- every panel returns data -------------------------------------------
+
+    def label_values(self, query, values):
+        m = re.fullmatch(r"label_values\((?:(.+),\s*)?(\w+)\)", query.strip())
+        self.assertIsNotNone(m, f"unsupported variable query {query!r}")
+        selector, label = m.group(1), m.group(2)
+        params = {}
+        if selector:
+            params["match[]"] = substitute(selector, values)
+        return sorted(self.prometheus.api(f"label/{label}/values", **params))
+
+    def variable_values(self, dashboard, choose):
+        """Values for every variable, in order (later queries may use earlier
+        variables). `choose(name, options)` may pick; default: the variable's
+        current value, "All" as Grafana's regex, else the first option."""
+        values = {}
+        for v in dashboard["templating"]["list"]:
+            name = v["name"]
+            if v["type"] == "datasource":
+                continue
+            if v["type"] == "custom":
+                options = [o.strip() for o in v["query"].split(",")]
+            else:
+                query = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+                options = self.label_values(query, values)
+                self.assertTrue(options, f"variable ${name}: {query} found nothing")
+            picked = choose(name, options)
+            if picked is None:
+                current = v.get("current", {}).get("value")
+                if current in (["$__all"], "$__all"):
+                    picked = "(" + "|".join(grafana_regex_escape(o) for o in options) + ")"
+                elif isinstance(current, str) and current in options:
+                    picked = current
+                else:
+                    picked = options[0]
+            values[name] = picked
+        return values
+
+    def run_panels(self, uid, values, allowed_empty):
+        d = self.load(uid)
+        empty, ran = [], 0
+        for p in panels_of(d):
+            for t in p["targets"]:
+                expr = substitute(t["expr"], values)
+                result = self.prometheus.query(expr)
+                ran += 1
+                if not result and (uid, p["title"]) not in allowed_empty:
+                    empty.append(f"{p['title']!r} {t['refId']}: {expr}")
+        self.assertEqual(empty, [], f"{uid} with {values}: panels without data")
+        return ran
+
+    def firing(self):
+        alerts = self.prometheus.query('outcomes_alerts{alertstate="firing"}')
+        self.assertTrue(alerts)
+        return sorted((a["metric"]["program"], a["metric"]["provider"]) for a in alerts)
+
+    def test_every_panel_returns_data(self):
+        program, provider = self.firing()[0]
+        ran = 0
+        # The default view: a program, all its providers.
+        for uid in DASHBOARDS:
+            values = self.variable_values(
+                self.load(uid), lambda name, options: program if name == "program" else None)
+            if "program" in values:
+                self.assertIn(program, self.label_values(
+                    "label_values(outcomes_window_events, program)", {}))
+            ran += self.run_panels(uid, values, MAY_BE_EMPTY)
+        # One provider with a firing shortfall alert.
+        uid = "outcomes-contract-performance"
+        choices = {"program": program, "provider": provider}
+        values = self.variable_values(self.load(uid),
+                                      lambda name, options: choices.get(name))
+        self.assertIn(provider, self.label_values(
+            'label_values(outcomes_window_events{program="$program"}, provider)', values))
+        ran += self.run_panels(uid, values, {**MAY_BE_EMPTY, **MAY_BE_EMPTY_ONE_PROVIDER})
+        print(f"{ran} panel queries returned data", flush=True)
+
+    # ---- SRE rules in the same Prometheus -----------------------------------
+
+    def test_sre_rules_load_and_evaluate(self):
+        with open(SRE_RULES) as f:
+            text = f.read()
+        alerts = re.findall(r"^\s*- alert:\s*(\S+)", text, re.M)
+        records = re.findall(r"^\s*- record:\s*(\S+)", text, re.M)
+        self.assertGreaterEqual(len(alerts), 8)
+
+        def evaluated():
+            groups = self.prometheus.api("rules")["groups"]
+            rules = [r for g in groups for r in g["rules"]]
+            if len(rules) != len(alerts) + len(records):
+                return None
+            if any(r["health"] == "unknown" for r in rules):
+                return None  # not evaluated yet
+            return groups
+        groups = wait_until(evaluated, 30, "SRE rules evaluated", interval=0.25)
+        self.assertEqual({g["name"] for g in groups},
+                         {"outcomesd.recording", "outcomesd.alerts"})
+        rules = [r for g in groups for r in g["rules"]]
+        for r in rules:
+            self.assertEqual(r["health"], "ok", f"{r['name']}: {r.get('lastError')}")
+        self.assertEqual(sorted(r["name"] for r in rules if r["type"] == "alerting"),
+                         sorted(alerts))
+        # Every metric a rule reads is one the daemon exports (with an
+        # Alertmanager configured); a typo would otherwise just never fire.
+        names = set(self.prometheus.api("label/__name__/values"))
+        used = {m for r in rules for m in re.findall(r"\boutcomes_[a-z_]+", r["query"])}
+        self.assertTrue(used)
+        self.assertEqual(sorted(used - names), [], "metrics the rules use but nobody exports")
+        # Recording rules produce series from the real metrics (job label).
+        for record in records:
+            wait_until(lambda: self.prometheus.query(record), 20,
+                       f"recording rule {record}", interval=0.25)
+        # A healthy daemon raises no SRE alert, not even pending.
+        active = self.prometheus.api("alerts")["alerts"]
+        self.assertEqual([a["labels"]["alertname"] for a in active], [])
+
+    @classmethod
+    def tearDownClass(cls):
+        print(f"total {time.monotonic() - cls.started:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,367 @@
+"""Integration: the Kubernetes manifests, the container file and the SRE rules.
+
+- `kubectl kustomize` renders deploy/base and deploy/overlays/example offline;
+  the objects are converted to JSON by `kubectl annotate --local -o json` (no
+  cluster, no YAML library) and their key properties are asserted: probes,
+  ports, args, mounts, security context, PDB, ServiceMonitor, PrometheusRule.
+- The example's container args, config and rule files start a real outcomesd
+  against outcomes-broker; its probes' paths answer 200 on the container port
+  and SIGTERM ends it with status 0 within the grace period.
+- promtool checks and unit-tests rules/prometheus/; the PrometheusRule is the
+  generated copy of that file.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import Broker, Process, binary, free_port, wait_until
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BASE = os.path.join(REPO, "deploy", "base")
+EXAMPLE = os.path.join(REPO, "deploy", "overlays", "example")
+PROM_DIR = os.path.join(REPO, "rules", "prometheus")
+PARSED = "outcomesd.test/parsed"
+
+
+def kustomize(path, *flags):
+    out = subprocess.run(["kubectl", "kustomize", *flags, path],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"kubectl kustomize {path} failed:\n{out.stderr}")
+    return out.stdout
+
+
+def to_objects(yaml_text):
+    """YAML stream -> list of dicts, offline: kubectl reads any kind with
+    --local and prints each object as JSON (with one added annotation, which
+    is removed again)."""
+    out = subprocess.run(
+        ["kubectl", "annotate", "--local", "-f", "-", "-o", "json", f"{PARSED}=1"],
+        input=yaml_text, capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"kubectl annotate --local failed:\n{out.stderr}")
+    decoder, text, pos, objects = json.JSONDecoder(), out.stdout, 0, []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            break
+        obj, pos = decoder.raw_decode(text, pos)
+        items = obj["items"] if obj.get("kind") == "List" else [obj]
+        for item in items:
+            annotations = item["metadata"]["annotations"]
+            del annotations[PARSED]
+            if not annotations:
+                del item["metadata"]["annotations"]
+            objects.append(item)
+    documents = [d for d in re.split(r"^---$", yaml_text, flags=re.M) if d.strip()]
+    assert len(objects) == len(documents), (len(objects), len(documents))
+    return objects
+
+
+def matches(selector, labels):
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+class Rendered:
+    def __init__(self, objects):
+        self.objects = objects
+
+    def of_kind(self, kind):
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def one(self, kind, name_prefix=None):
+        found = [o for o in self.of_kind(kind)
+                 if name_prefix is None or o["metadata"]["name"].startswith(name_prefix)]
+        assert len(found) == 1, f"expected one {kind} {name_prefix or ''}, got {len(found)}"
+        return found[0]
+
+
+class DeployTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base = Rendered(to_objects(kustomize(BASE)))
+        # The example reads the repository's rules/ (outside the overlay).
+        cls.example = Rendered(to_objects(kustomize(
+            EXAMPLE, "--load-restrictor=LoadRestrictionsNone")))
+
+    # ---- the workload ---------------------------------------------------------
+
+    def check_workload(self, r):
+        sts = r.one("StatefulSet")
+        spec, pod = sts["spec"], sts["spec"]["template"]["spec"]
+        labels = sts["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(matches(spec["selector"]["matchLabels"], labels))
+        self.assertEqual(spec["podManagementPolicy"], "Parallel")
+        self.assertGreaterEqual(pod["terminationGracePeriodSeconds"], 10)
+        self.assertFalse(pod["automountServiceAccountToken"])
+        self.assertEqual(len(pod["containers"]), 1)
+        c = pod["containers"][0]
+        args = dict(a[2:].split("=", 1) for a in c["args"])
+
+        # DESIGN.md §7 flags, and nothing outcomesd does not know.
+        for flag in ("kafka.brokers", "kafka.group", "kafka.config", "rules", "listen",
+                     "alertmanager.url", "state.dir", "eval.interval"):
+            self.assertIn(flag, args)
+        known = subprocess.run([binary("outcomesd"), "--helpfull"],
+                               capture_output=True, text=True).stdout
+        for flag in args:
+            self.assertIn(f"--{flag.replace('.', '_')} ", known, f"unknown flag --{flag}")
+
+        # The port: --listen, containerPort, probes.
+        port = {p["name"]: p for p in c["ports"]}["http-metrics"]
+        self.assertEqual(port["containerPort"], 9464)
+        self.assertEqual(args["listen"], "0.0.0.0:9464")
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"),
+                            ("startupProbe", "/healthz")):
+            self.assertEqual(c[probe]["httpGet"]["path"], path, probe)
+            self.assertIn(c[probe]["httpGet"]["port"], ("http-metrics", 9464), probe)
+
+        # Mounts: rules from the ConfigMap, --kafka.config from the Secret,
+        # --state.dir on the pod's own volume claim.
+        mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+
+        def volume_at(path):
+            best = max((m for m in mounts if path == m or path.startswith(m + "/")),
+                       key=len)
+            return mounts[best], volumes.get(mounts[best]["name"])
+
+        mount, vol = volume_at(args["rules"])
+        self.assertTrue(mount.get("readOnly"))
+        rules_cm = vol["configMap"]["name"]
+        self.assertTrue(rules_cm.startswith("outcomesd-rules-"), rules_cm)
+        self.assertIn(rules_cm, [o["metadata"]["name"] for o in r.of_kind("ConfigMap")])
+
+        mount, vol = volume_at(args["kafka.config"])
+        self.assertTrue(mount.get("readOnly"))
+        self.assertTrue(vol["secret"]["secretName"].startswith("outcomesd-kafka"))
+        item = {i["path"]: i["key"] for i in vol["secret"]["items"]}
+        self.assertEqual(item[os.path.relpath(args["kafka.config"], mount["mountPath"])],
+                         "kafka.properties")
+
+        mount, vol = volume_at(args["state.dir"])
+        self.assertIsNone(vol, "state is a volumeClaimTemplate, not a pod volume")
+        claims = [t["metadata"]["name"] for t in spec["volumeClaimTemplates"]]
+        self.assertIn(mount["name"], claims)
+
+        # $(VAR)s in args all come from the config ConfigMap.
+        config = [e["configMapRef"]["name"] for e in c["envFrom"]]
+        self.assertEqual(len(config), 1)
+        data = {o["metadata"]["name"]: o.get("data", {}) for o in r.of_kind("ConfigMap")}
+        for var in re.findall(r"\$\((\w+)\)", " ".join(c["args"])):
+            self.assertIn(var, data[config[0]])
+
+        # Security: non-root, read-only root, no capabilities (Pod Security
+        # Standard "restricted").
+        psc, sc = pod["securityContext"], c["securityContext"]
+        self.assertTrue(psc["runAsNonRoot"])
+        self.assertGreater(psc["runAsUser"], 0)
+        self.assertEqual(psc["seccompProfile"]["type"], "RuntimeDefault")
+        self.assertTrue(sc["readOnlyRootFilesystem"])
+        self.assertFalse(sc["allowPrivilegeEscalation"])
+        self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+        self.assertNotIn("add", sc["capabilities"])
+        for v in pod["volumes"]:
+            self.assertTrue({"configMap", "secret", "emptyDir"} & set(v), v["name"])
+
+        for kind in ("requests", "limits"):
+            self.assertIn("memory", c["resources"][kind])
+        self.assertIn("cpu", c["resources"]["requests"])
+        return sts
+
+    def check_service_and_monitoring(self, r, sts):
+        pod_labels = sts["spec"]["template"]["metadata"]["labels"]
+        services = {s["metadata"]["name"]: s for s in r.of_kind("Service")}
+        svc = services["outcomesd"]
+        self.assertTrue(matches(svc["spec"]["selector"], pod_labels))
+        port = {p["name"]: p for p in svc["spec"]["ports"]}["http-metrics"]
+        self.assertEqual(port["port"], 9464)
+        self.assertEqual(port["targetPort"], "http-metrics")
+        headless = services[sts["spec"]["serviceName"]]
+        self.assertEqual(headless["spec"]["clusterIP"], "None")
+
+        pdb = r.one("PodDisruptionBudget")
+        self.assertEqual(pdb["apiVersion"], "policy/v1")
+        self.assertTrue(matches(pdb["spec"]["selector"]["matchLabels"], pod_labels))
+        self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
+
+        sm = r.one("ServiceMonitor")
+        self.assertEqual(sm["apiVersion"], "monitoring.coreos.com/v1")
+        selected = [s for s in r.of_kind("Service")
+                    if matches(sm["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        self.assertEqual([s["metadata"]["name"] for s in selected], ["outcomesd"],
+                         "the ServiceMonitor scrapes each pod once")
+        endpoint, = sm["spec"]["endpoints"]
+        self.assertEqual(endpoint["port"], "http-metrics")
+        self.assertEqual(endpoint["path"], "/metrics")
+
+        rule = r.one("PrometheusRule")
+        self.assertEqual(rule["apiVersion"], "monitoring.coreos.com/v1")
+        with open(os.path.join(PROM_DIR, "outcomesd.rules.yaml")) as f:
+            source_alerts = re.findall(r"^\s*- alert:\s*(\S+)", f.read(), re.M)
+        rendered = [x["alert"] for g in rule["spec"]["groups"] for x in g["rules"]
+                    if "alert" in x]
+        self.assertEqual(rendered, source_alerts)
+        # job="outcomesd" in the rules is the scraped Service's name.
+        for g in rule["spec"]["groups"]:
+            for x in g["rules"]:
+                self.assertIn('job="outcomesd"', x["expr"], x)
+
+    def test_base(self):
+        sts = self.check_workload(self.base)
+        self.check_service_and_monitoring(self.base, sts)
+        self.assertEqual(sts["spec"]["replicas"], 1)
+        for o in self.base.objects:
+            self.assertNotIn("namespace", o["metadata"], "the base leaves namespaces to overlays")
+        self.assertEqual(self.base.of_kind("Secret"), [],
+                         "the base ships no credentials")
+
+    def test_example_overlay(self):
+        r = self.example
+        sts = self.check_workload(r)
+        self.check_service_and_monitoring(r, sts)
+        self.assertEqual(sts["spec"]["replicas"], 3)
+        ns = r.one("Namespace")["metadata"]["name"]
+        for o in r.objects:
+            if o["kind"] != "Namespace":
+                self.assertEqual(o["metadata"].get("namespace"), ns, o["metadata"]["name"])
+        c = sts["spec"]["template"]["spec"]["containers"][0]
+        self.assertRegex(c["image"], r"^[\w.\-/]+/outcomesd:[\w.\-]+$")
+        # Every contract file of rules/ is in the rules ConfigMap, unchanged.
+        rules = r.one("ConfigMap", "outcomesd-rules-")["data"]
+        expected = {}
+        for name in sorted(os.listdir(os.path.join(REPO, "rules"))):
+            if name.endswith((".yaml", ".yml")):
+                with open(os.path.join(REPO, "rules", name)) as f:
+                    expected[name] = f.read()
+        self.assertEqual(rules, expected)
+        secret = r.one("Secret", "outcomesd-kafka")
+        self.assertEqual(list(secret["data"]), ["kafka.properties"])
+
+    def test_example_documents_its_load_restrictor(self):
+        # Without the flag kustomize refuses rules/ outside the overlay: the
+        # overlay's header documents the flag.
+        with open(os.path.join(EXAMPLE, "kustomization.yaml")) as f:
+            self.assertIn("--load-restrictor=LoadRestrictionsNone", f.read())
+
+    # ---- the manifest's command line runs the real daemon -------------------
+
+    def test_example_args_start_outcomesd(self):
+        r = self.example
+        sts = r.one("StatefulSet")
+        pod = sts["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        env = dict(r.one("ConfigMap", c["envFrom"][0]["configMapRef"]["name"])["data"])
+        broker = Broker(partitions=2)
+        self.addCleanup(broker.close)
+        # Only what cannot be the same on 127.0.0.1: the Kafka address, no
+        # Alertmanager, short sessions instead of the example's SASL secret.
+        env["OUTCOMESD_KAFKA_BROKERS"] = broker.bootstrap
+        env["OUTCOMESD_ALERTMANAGER_URL"] = ""
+        root = tempfile.mkdtemp(prefix="deploy-root-")
+        self.addCleanup(shutil.rmtree, root, ignore_errors=True)
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        configmaps = {o["metadata"]["name"]: o["data"] for o in r.of_kind("ConfigMap")}
+        mounts = {}
+        for m in c["volumeMounts"]:
+            local = os.path.join(root, m["mountPath"].lstrip("/"))
+            os.makedirs(local)
+            mounts[m["mountPath"]] = local
+            v = volumes.get(m["name"], {})
+            if "configMap" in v:
+                for key, text in configmaps[v["configMap"]["name"]].items():
+                    with open(os.path.join(local, key), "w") as f:
+                        f.write(text)
+            if "secret" in v:
+                for item in v["secret"]["items"]:
+                    with open(os.path.join(local, item["path"]), "w") as f:
+                        f.write("session.timeout.ms=6000\nheartbeat.interval.ms=1000\n")
+        port = free_port()
+        args = []
+        for a in c["args"]:
+            a = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], a)
+            flag, _, value = a.partition("=")
+            inside = [p for p in mounts if value == p or value.startswith(p + "/")]
+            if inside:
+                path = max(inside, key=len)
+                a = f"{flag}={mounts[path]}{value[len(path):]}"
+            a = a.replace("--listen=0.0.0.0:9464", f"--listen=127.0.0.1:{port}")
+            args.append(a)
+        self.assertIn(f"--listen=127.0.0.1:{port}", args)
+        daemon = Process([binary("outcomesd"), *args], "outcomesd-deploy")
+        self.addCleanup(daemon.close)
+
+        def probe(name):
+            if daemon.proc.poll() is not None:
+                raise AssertionError("outcomesd exited:\n" + daemon.log_text())
+            path = c[name]["httpGet"]["path"]
+            return http_status(f"http://127.0.0.1:{port}{path}") == 200
+        wait_until(lambda: probe("startupProbe"), 20, "startup probe")
+        self.assertTrue(probe("livenessProbe"))
+        wait_until(lambda: probe("readinessProbe"), 30, "readiness probe", interval=0.2)
+        loaded = re.search(r'"msg":"rules loaded".*"goals":(\d+)', daemon.log_text())
+        self.assertGreater(int(loaded.group(1)), 0, "the example's contract goals loaded")
+        started = time.monotonic()
+        daemon.proc.send_signal(signal.SIGTERM)
+        code = daemon.proc.wait(pod["terminationGracePeriodSeconds"])
+        self.assertEqual(code, 0, daemon.log_text())
+        self.assertLess(time.monotonic() - started, 5, "DESIGN.md §7: exit within 5 s")
+
+    # ---- container image ------------------------------------------------------
+
+    def test_containerfile(self):
+        with open(os.path.join(REPO, "deploy", "Containerfile")) as f:
+            text = f.read()
+        stages = re.findall(r"^FROM\s+(\S+)", text, re.M)
+        self.assertEqual(stages, ["debian:12", "debian:12-slim"])
+        self.assertIn("scripts/build", text)
+        self.assertIn("NOT BUILT", text)  # says why it is not built here
+        user = re.search(r"^USER\s+(\d+)", text, re.M).group(1)
+        pod = self.example.one("StatefulSet")["spec"]["template"]["spec"]
+        self.assertEqual(int(user), pod["securityContext"]["runAsUser"])
+        self.assertEqual(re.search(r"^EXPOSE\s+(\d+)", text, re.M).group(1), "9464")
+        self.assertRegex(text, r'ENTRYPOINT \["/usr/local/bin/outcomesd"\]')
+
+    # ---- Prometheus rules -----------------------------------------------------
+
+    def test_promtool_check_and_test_rules(self):
+        for cmd in (["promtool", "check", "rules", "outcomesd.rules.yaml"],
+                    ["promtool", "test", "rules", "outcomesd.rules.test.yaml"]):
+            out = subprocess.run(cmd, cwd=PROM_DIR, capture_output=True, text=True,
+                                 timeout=60)
+            self.assertEqual(out.returncode, 0, f"{cmd}:\n{out.stdout}{out.stderr}")
+        with open(os.path.join(PROM_DIR, "outcomesd.rules.yaml")) as f:
+            alerts = re.findall(r"^\s*- alert:\s*(\S+)", f.read(), re.M)
+        with open(os.path.join(PROM_DIR, "outcomesd.rules.test.yaml")) as f:
+            tests = f.read()
+        fired = set(re.findall(r"alertname: (\w+)\s*\n\s*exp_alerts:\s*\n\s*- exp_labels",
+                               tests))
+        self.assertEqual(sorted(set(alerts) - fired), [], "alerts never shown to fire")
+
+    def test_prometheusrule_is_generated_from_rules_file(self):
+        out = subprocess.run([os.path.join(REPO, "deploy", "generate-prometheusrule"),
+                              "--check"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
