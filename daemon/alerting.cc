@@ -24,22 +24,9 @@ prometheus::Gauge& NewGauge(prometheus::Registry& r, const char* name,
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
+// "" for a time that has not happened (InfinitePast).
 std::string Rfc3339(absl::Time t) {
-  if (t == absl::InfinitePast()) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
-void AppendStringMap(std::string& out, const std::map<std::string, std::string>& m) {
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : m) {
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(out, k);
-    out += ':';
-    AppendJsonString(out, v);
-  }
-  out += '}';
+  return t == absl::InfinitePast() ? "" : FormatRfc3339(t);
 }
 
 void AppendField(std::string& out, const char* key, std::string_view value) {
@@ -49,9 +36,9 @@ void AppendField(std::string& out, const char* key, std::string_view value) {
 
 void AppendInstance(std::string& out, const AlertInstance& a) {
   out += "{\"labels\":";
-  AppendStringMap(out, a.labels);
+  AppendJsonStringMap(out, a.labels);
   out += ",\"annotations\":";
-  AppendStringMap(out, a.annotations);
+  AppendJsonStringMap(out, a.annotations);
   AppendField(out, "state", AlertPhaseName(a.phase));
   AppendField(out, "activeAt", Rfc3339(a.active_at));
   AppendField(out, "firingSince", Rfc3339(a.fired_at));

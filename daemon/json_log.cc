@@ -76,11 +76,28 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void AppendJsonStringMap(std::string& out,
+                         const std::map<std::string, std::string>& m) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, value] : m) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, key);
+    out += ':';
+    AppendJsonString(out, value);
+  }
+  out += '}';
+}
+
+std::string FormatRfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
 std::string FormatLogLine(LogLevel level, std::string_view msg,
                           const std::vector<LogField>& fields) {
   std::string line = "{\"ts\":";
-  AppendJsonString(line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                          absl::UTCTimeZone()));
+  AppendJsonString(line, FormatRfc3339(absl::Now()));
   absl::StrAppend(&line, ",\"level\":\"", LevelName(level), "\",\"msg\":");
   AppendJsonString(line, msg);
   for (const LogField& field : fields) {

@@ -8,11 +8,14 @@
 #ifndef OUTCOMESD_DAEMON_JSON_LOG_H_
 #define OUTCOMESD_DAEMON_JSON_LOG_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "absl/time/time.h"
 
 namespace outcomes {
 
@@ -48,6 +51,13 @@ void Log(LogLevel level, std::string_view msg,
 
 // Appends `s` to `out` as a JSON string literal (with quotes).
 void AppendJsonString(std::string& out, std::string_view s);
+
+// Appends `m` to `out` as a JSON object of strings, keys in map order.
+void AppendJsonStringMap(std::string& out,
+                         const std::map<std::string, std::string>& m);
+
+// RFC 3339 UTC with milliseconds, e.g. "2026-11-23T05:50:31.123Z".
+std::string FormatRfc3339(absl::Time t);
 
 }  // namespace outcomes
 

@@ -8,22 +8,6 @@
 namespace outcomes {
 namespace {
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
-void AppendObject(std::string& out, const std::map<std::string, std::string>& m) {
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : m) {
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(out, k);
-    out += ':';
-    AppendJsonString(out, v);
-  }
-  out += '}';
-}
 
 prometheus::Family<prometheus::Counter>& CounterFamily(
     prometheus::Registry& r, const std::string& name, const std::string& help) {
@@ -42,13 +26,13 @@ std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
     const AlertNotification& a = alerts[i];
     if (i > 0) out += ',';
     out += "{\"labels\":";
-    AppendObject(out, a.labels);
+    AppendJsonStringMap(out, a.labels);
     out += ",\"annotations\":";
-    AppendObject(out, a.annotations);
+    AppendJsonStringMap(out, a.annotations);
     out += ",\"startsAt\":";
-    AppendJsonString(out, Rfc3339(a.starts_at));
+    AppendJsonString(out, FormatRfc3339(a.starts_at));
     out += ",\"endsAt\":";
-    AppendJsonString(out, Rfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
+    AppendJsonString(out, FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
     if (!generator_url.empty()) {
       out += ",\"generatorURL\":";
       AppendJsonString(out, generator_url);
