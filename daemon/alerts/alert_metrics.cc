@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace outcomes {
 namespace {
 
@@ -25,6 +27,20 @@ Labels AlertSeriesLabels(const AlertInstance& a) {
   return out;
 }
 
+// The label values joined with a separator that cannot occur in them.
+std::string GoalKey(const GoalResult& r) {
+  return absl::StrCat(r.goal->contract, "\x1f", r.provider, "\x1f", r.program,
+                      "\x1f", r.goal->name);
+}
+
+std::string AlertKey(const AlertInstance& a) {
+  std::string key;
+  for (const auto& [name, value] : AlertSeriesLabels(a)) {
+    absl::StrAppend(&key, value, "\x1f");
+  }
+  return key;
+}
+
 }  // namespace
 
 AlertMetrics::AlertMetrics(prometheus::Registry& registry)
@@ -45,20 +61,22 @@ AlertMetrics::AlertMetrics(prometheus::Registry& registry)
                   .Register(registry)) {}
 
 void AlertMetrics::Sync(prometheus::Family<prometheus::Gauge>& family,
-                        std::map<Labels, prometheus::Gauge*>& live,
-                        const SeriesMap& series) {
+                        LiveMap& live, const SeriesMap& series) {
   for (auto it = live.begin(); it != live.end();) {
-    if (series.count(it->first) == 0) {
+    if (!series.contains(it->first)) {
       family.Remove(it->second);
-      it = live.erase(it);
+      live.erase(it++);
     } else {
       ++it;
     }
   }
-  for (const auto& [labels, value] : series) {
-    auto [it, inserted] = live.emplace(labels, nullptr);
-    if (inserted) it->second = &family.Add(labels);
-    it->second->Set(value);
+  for (const auto& [key, s] : series) {
+    auto [it, inserted] = live.try_emplace(key, nullptr);
+    if (inserted) {
+      it->second = &family.Add(s.result != nullptr ? GoalLabels(*s.result)
+                                                   : AlertSeriesLabels(*s.alert));
+    }
+    it->second->Set(s.value);
   }
 }
 
@@ -66,15 +84,15 @@ void AlertMetrics::Update(const std::vector<GoalResult>& results,
                           const std::vector<AlertInstance>& instances) {
   SeriesMap values, targets, alerts;
   for (const GoalResult& r : results) {
-    const Labels labels = GoalLabels(r);
-    targets[labels] = r.target;
+    const std::string key = GoalKey(r);
+    targets[key] = Series{&r, nullptr, r.target};
     if (!r.value.has_value()) continue;
-    auto [it, inserted] = values.emplace(labels, *r.value);
-    if (!inserted) it->second = std::min(it->second, *r.value);
+    auto [it, inserted] = values.try_emplace(key, Series{&r, nullptr, *r.value});
+    if (!inserted) it->second.value = std::min(it->second.value, *r.value);
   }
   for (const AlertInstance& a : instances) {
     if (a.phase == AlertPhase::kResolved) continue;
-    alerts[AlertSeriesLabels(a)] = 1;
+    alerts[AlertKey(a)] = Series{nullptr, &a, 1};
   }
   Sync(goal_value_, live_value_, values);
   Sync(goal_target_, live_target_, targets);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "prometheus/family.h"
@@ -38,19 +39,27 @@ class AlertMetrics {
               const std::vector<AlertInstance>& instances);
 
  private:
-  using SeriesMap = std::map<std::map<std::string, std::string>, double>;
+  using Labels = std::map<std::string, std::string>;
+  // A series: its labels (built only when it is new) and value. Keyed by the
+  // label values joined, which is cheap to hash; thousands of series are
+  // synced every evaluation.
+  struct Series {
+    const GoalResult* result = nullptr;     // goal series
+    const AlertInstance* alert = nullptr;   // alert series
+    double value = 0;
+  };
+  using SeriesMap = absl::flat_hash_map<std::string, Series>;
+  using LiveMap = absl::flat_hash_map<std::string, prometheus::Gauge*>;
   // Sets `family` to exactly `series`, removing the others.
   static void Sync(prometheus::Family<prometheus::Gauge>& family,
-                   std::map<std::map<std::string, std::string>,
-                            prometheus::Gauge*>& live,
-                   const SeriesMap& series);
+                   LiveMap& live, const SeriesMap& series);
 
   prometheus::Family<prometheus::Gauge>& goal_value_;
   prometheus::Family<prometheus::Gauge>& goal_target_;
   prometheus::Family<prometheus::Gauge>& alerts_;
-  std::map<std::map<std::string, std::string>, prometheus::Gauge*> live_value_;
-  std::map<std::map<std::string, std::string>, prometheus::Gauge*> live_target_;
-  std::map<std::map<std::string, std::string>, prometheus::Gauge*> live_alerts_;
+  LiveMap live_value_;
+  LiveMap live_target_;
+  LiveMap live_alerts_;
 };
 
 }  // namespace outcomes

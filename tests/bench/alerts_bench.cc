@@ -1,0 +1,155 @@
+// Goal evaluation cost per cycle (issue 4): 1,000 providers x 10 goals,
+// as Alerting::OnSnapshot runs it: EvaluateGoals + AlertLifecycle::Update +
+// AlertMetrics::Update + TakeDueNotifications. Target: <= 10 ms per cycle.
+//
+//   build/tests/bench/bench_alerts --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/alerts/alert_lifecycle.h"
+#include "daemon/alerts/alert_metrics.h"
+#include "daemon/alerts/alert_text.h"
+#include "daemon/alerts/goal_evaluator.h"
+#include "daemon/clock.h"
+#include "daemon/rules/rules_loader.h"
+#include "daemon/state/figures.h"
+#include "prometheus/registry.h"
+
+namespace outcomes {
+namespace {
+
+constexpr int kProviders = 1000;
+
+constexpr char kRules[] = R"(contracts:
+  - id: bench
+    program: workforce
+    goals:
+      - {name: g1, alert: A1, metric: "window_events:referral", window: 30d, min: 20, for: 1d, severity: info}
+      - {name: g2, alert: A2, metric: enrollment_rate, window: 30d, min: 0.6, min_sample: 20, confidence: 0.9, for: 0s, severity: warning}
+      - {name: g3, alert: A3, metric: completion_rate, window: 90d, min: 0.5, min_sample: 20, for: 0s, severity: warning}
+      - {name: g4, alert: A4, metric: stalled_referrals, max: 10, for: 0s, severity: warning}
+      - {name: g5, alert: A5, metric: days_to_enroll_p50, window: 30d, max: 7, min_sample: 11, for: 0s, severity: warning}
+      - {name: g6, alert: A6, metric: priority_share, stage: enrollment, window: 90d, min: 0.3, min_sample: 20, for: 0s, severity: warning}
+      - {name: g7, alert: A7, metric: creaming_ratio, window: 90d, min: 0.8, min_sample: 20, for: 0s, severity: warning}
+      - {name: g8, alert: A8, metric: group_rate_ratio, rate: enrollment_rate, dimension: race_ethnicity, window: 30d, min: 0.8, min_sample: 11, for: 0s, severity: warning}
+      - {name: g9, alert: A9, metric: group_rate_ratio, rate: completion_rate, dimension: race_ethnicity, window: 90d, min: 0.8, min_sample: 11, for: 0s, severity: warning}
+      - {name: g10, alert: A10, metric: "window_events:enrollment", window: 7d, min: 5, for: 1h, severity: info}
+)";
+
+Rate MakeRate(int64_t num, int64_t den) { return Rate{num, den}; }
+
+WindowFigures Window(int days, int p) {
+  WindowFigures w;
+  w.days = days;
+  const int64_t refs = 10 + (p * 7 + days) % 60;
+  w.events = {refs, refs / 2, refs / 4, refs / 8, refs / 16};
+  w.enrollment_rate = MakeRate(refs * (p % 10) / 10, refs);
+  w.completion_rate = MakeRate(refs / 4, refs / 4 + refs / 8);
+  w.days_to_enroll_count = refs / 2;
+  w.days_to_enroll_p50 = 3 + p % 9;
+  w.days_to_enroll_p90 = 10 + p % 5;
+  w.priority_share_referral = MakeRate(refs * 4 / 10, refs);
+  w.priority_share_enrollment = MakeRate(refs / 2 * (p % 5) / 10, refs / 2);
+  for (const char* group : {"asian", "black", "hispanic", "native", "white"}) {
+    const int64_t den = 5 + (p + group[0]) % 30;
+    w.enrollment_groups.push_back(
+        {"race_ethnicity", group, MakeRate(den * ((p + group[1]) % 10) / 10, den), den < 11});
+    w.completion_groups.push_back(
+        {"race_ethnicity", group, MakeRate(den / 2, den), den < 11});
+  }
+  return w;
+}
+
+std::vector<ProgramFigures> Figures() {
+  std::vector<ProgramFigures> figures;
+  for (int p = 0; p < kProviders; ++p) {
+    ProgramFigures f;
+    f.provider = absl::StrCat("prov-", p);
+    f.program = "workforce";
+    f.stalled_referrals = p % 25;
+    f.stalled_priority_referrals = p % 7;
+    for (int days : {7, 30, 90}) f.windows.push_back(Window(days, p));
+    figures.push_back(std::move(f));
+  }
+  return figures;
+}
+
+RuleSet Rules() {
+  const std::string path = "/tmp/outcomes_bench_rules.yaml";
+  std::ofstream(path) << kRules;
+  auto rules = LoadRules({path}, RuleSettings{});
+  std::remove(path.c_str());
+  if (!rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.status().ToString().c_str());
+    std::abort();
+  }
+  return *std::move(rules);
+}
+
+void BM_GoalEvaluationCycle(benchmark::State& state) {
+  const RuleSet rules = Rules();
+  const std::vector<ProgramFigures> figures = Figures();
+  FakeClock clock(absl::FromUnixSeconds(1795000000));
+  AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
+  prometheus::Registry registry;
+  AlertMetrics metrics(registry);
+  size_t alerts = 0;
+  for (auto _ : state) {
+    const auto results = EvaluateGoals(rules, figures, EvaluatorSettings{});
+    lifecycle.Update(ShortfallInputs(results));
+    metrics.Update(results, lifecycle.Instances());
+    alerts = lifecycle.TakeDueNotifications().size();
+    clock.Advance(absl::Seconds(15));
+    benchmark::DoNotOptimize(alerts);
+  }
+  state.counters["goals"] = rules.num_goals();
+  state.counters["providers"] = kProviders;
+  state.counters["instances"] = static_cast<double>(lifecycle.Instances().size());
+}
+BENCHMARK(BM_GoalEvaluationCycle)->Unit(benchmark::kMillisecond);
+
+// The parts of one cycle, to see where the time goes.
+void BM_EvaluateGoalsOnly(benchmark::State& state) {
+  const RuleSet rules = Rules();
+  const std::vector<ProgramFigures> figures = Figures();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(EvaluateGoals(rules, figures, EvaluatorSettings{}));
+  }
+}
+BENCHMARK(BM_EvaluateGoalsOnly)->Unit(benchmark::kMillisecond);
+
+void BM_LifecycleUpdateOnly(benchmark::State& state) {
+  const RuleSet rules = Rules();
+  const auto results = EvaluateGoals(rules, Figures(), EvaluatorSettings{});
+  const auto inputs = ShortfallInputs(results);
+  FakeClock clock(absl::FromUnixSeconds(1795000000));
+  AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
+  for (auto _ : state) {
+    lifecycle.Update(inputs);
+    clock.Advance(absl::Seconds(15));
+  }
+}
+BENCHMARK(BM_LifecycleUpdateOnly)->Unit(benchmark::kMillisecond);
+
+void BM_AlertMetricsUpdateOnly(benchmark::State& state) {
+  const RuleSet rules = Rules();
+  const auto results = EvaluateGoals(rules, Figures(), EvaluatorSettings{});
+  FakeClock clock(absl::FromUnixSeconds(1795000000));
+  AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
+  lifecycle.Update(ShortfallInputs(results));
+  const auto instances = lifecycle.Instances();
+  prometheus::Registry registry;
+  AlertMetrics metrics(registry);
+  for (auto _ : state) metrics.Update(results, instances);
+}
+BENCHMARK(BM_AlertMetricsUpdateOnly)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace outcomes
+
+BENCHMARK_MAIN();
