@@ -1,44 +1,65 @@
 #include "daemon/state/day_rings.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace outcomes {
 
 DayRings::DayRings(int horizon_days)
-    : slot_day_(horizon_days, kNoDay), counts_(horizon_days) {}
+    : slots_(std::make_unique<DaySlot[]>(horizon_days)),
+      horizon_(horizon_days) {}
 
-int DayRings::Slot(DayNumber day) const {
-  const int h = horizon();
-  return ((day % h) + h) % h;
-}
-
-bool DayRings::Claim(DayNumber day) {
+int DayRings::ClaimSlot(DayNumber day) {
+  if (day == last_day_) return last_slot_;  // claimed by the last call
   const int slot = Slot(day);
-  if (slot_day_[slot] == day) return true;
-  if (slot_day_[slot] != kNoDay && slot_day_[slot] > day) return false;
-  slot_day_[slot] = day;
-  counts_[slot] = {};
-  for (auto& [key, ring] : groups_) ring[slot] = {};
-  return true;
-}
-
-std::vector<DayRings::GroupCounts>& DayRings::GroupRing(GroupRingKey key) {
-  auto it = groups_.find(key);
-  if (it == groups_.end()) {
-    it = groups_.emplace(key, std::vector<GroupCounts>(horizon())).first;
+  DaySlot& s = slots_[slot];
+  if (s.day != day) {
+    if (s.day != kNoDay && s.day > day) return -1;
+    s.day = day;
+    s.counts = {};
+    ClearSlot(slot);
   }
-  return it->second;
+  // The memo stays valid until the slot's day changes: only ClaimSlot
+  // (for another day: not memoized), EvictBefore and RestoreSlot do that.
+  last_day_ = day;
+  last_slot_ = slot;
+  return slot;
 }
 
-void DayRings::AddGroup(DayNumber day, GroupRingKey key, bool completion) {
-  GroupRing(key)[Slot(day)][completion ? 0 : 1]++;
+void DayRings::ClearSlot(int slot) {
+  std::fill_n(group_counts_.get() + static_cast<size_t>(slot) * num_rings_,
+              num_rings_, GroupCounts{});
+}
+
+size_t DayRings::AddGroupRing(GroupRingKey key) {
+  const size_t n = num_rings_;
+  auto counts = std::make_unique<GroupCounts[]>(horizon_ * (n + 1));
+  for (int s = 0; s < horizon_; ++s) {
+    std::copy_n(group_counts_.get() + s * n, n, counts.get() + s * (n + 1));
+  }
+  group_counts_ = std::move(counts);
+  group_keys_.push_back(key);
+  num_rings_ = static_cast<uint16_t>(n + 1);
+  IndexRings();
+  return n;
+}
+
+void DayRings::IndexRings() {
+  GroupRingKey max_key = 0;
+  for (GroupRingKey k : group_keys_) max_key = std::max(max_key, k);
+  ring_of_size_ = group_keys_.empty() ? 0 : static_cast<uint16_t>(max_key + 1);
+  ring_of_ = std::make_unique<uint16_t[]>(ring_of_size_);
+  std::fill_n(ring_of_.get(), ring_of_size_, kNoRing);
+  for (size_t r = 0; r < group_keys_.size(); ++r) {
+    ring_of_[group_keys_[r]] = static_cast<uint16_t>(r);
+  }
 }
 
 int64_t DayRings::Sum(int counter, DayNumber today, int n) const {
   int64_t sum = 0;
   for (DayNumber d = today - n + 1; d <= today; ++d) {
-    const int slot = Slot(d);
-    if (slot_day_[slot] == d) sum += counts_[slot][counter];
+    const DaySlot& s = slots_[Slot(d)];
+    if (s.day == d) sum += s.counts[counter];
   }
   return sum;
 }
@@ -46,55 +67,79 @@ int64_t DayRings::Sum(int counter, DayNumber today, int n) const {
 DayRings::GroupCounts DayRings::SumGroup(GroupRingKey key, DayNumber today,
                                          int n) const {
   GroupCounts sum = {};
-  auto it = groups_.find(key);
-  if (it == groups_.end()) return sum;
+  if (key >= ring_of_size_ || ring_of_[key] == kNoRing) return sum;
+  const size_t r = ring_of_[key];
   for (DayNumber d = today - n + 1; d <= today; ++d) {
     const int slot = Slot(d);
-    if (slot_day_[slot] != d) continue;
-    sum[0] += it->second[slot][0];
-    sum[1] += it->second[slot][1];
+    if (slots_[slot].day != d) continue;
+    const GroupCounts& c = group_counts_[slot * num_rings_ + r];
+    sum[0] += c[0];
+    sum[1] += c[1];
   }
   return sum;
 }
 
-std::vector<GroupRingKey> DayRings::GroupKeys() const {
-  std::vector<GroupRingKey> keys;
-  keys.reserve(groups_.size());
-  for (const auto& [key, ring] : groups_) keys.push_back(key);
-  return keys;
-}
+std::vector<GroupRingKey> DayRings::GroupKeys() const { return group_keys_; }
 
 void DayRings::EvictBefore(DayNumber min_day) {
-  for (int slot = 0; slot < horizon(); ++slot) {
-    if (slot_day_[slot] == kNoDay || slot_day_[slot] >= min_day) continue;
-    slot_day_[slot] = kNoDay;
-    counts_[slot] = {};
-    for (auto& [key, ring] : groups_) ring[slot] = {};
+  for (int slot = 0; slot < horizon_; ++slot) {
+    DaySlot& s = slots_[slot];
+    if (s.day == kNoDay || s.day >= min_day) continue;
+    s = DaySlot{};
+    ClearSlot(slot);
   }
-  absl::erase_if(groups_, [](const auto& entry) {
-    return std::all_of(entry.second.begin(), entry.second.end(),
-                       [](const GroupCounts& c) { return c[0] + c[1] == 0; });
-  });
+  last_day_ = kNoDay;
+  // Drop rings left all zero, keeping the others in order.
+  const size_t n = num_rings_;
+  std::vector<size_t> keep;
+  for (size_t r = 0; r < n; ++r) {
+    for (int s = 0; s < horizon_; ++s) {
+      const GroupCounts& c = group_counts_[s * n + r];
+      if (c[0] + c[1] != 0) {
+        keep.push_back(r);
+        break;
+      }
+    }
+  }
+  if (keep.size() == n) return;
+  auto counts = std::make_unique<GroupCounts[]>(horizon_ * keep.size());
+  for (int s = 0; s < horizon_; ++s) {
+    for (size_t k = 0; k < keep.size(); ++k) {
+      counts[s * keep.size() + k] = group_counts_[s * n + keep[k]];
+    }
+  }
+  std::vector<GroupRingKey> keys;
+  for (size_t r : keep) keys.push_back(group_keys_[r]);
+  group_counts_ = std::move(counts);
+  group_keys_ = std::move(keys);
+  num_rings_ = static_cast<uint16_t>(group_keys_.size());
+  IndexRings();
 }
 
 bool DayRings::HasDataSince(DayNumber min_day) const {
-  return std::any_of(slot_day_.begin(), slot_day_.end(),
-                     [&](DayNumber d) { return d != kNoDay && d >= min_day; });
+  return std::any_of(
+      slots_.get(), slots_.get() + horizon_,
+      [&](const DaySlot& s) { return s.day != kNoDay && s.day >= min_day; });
 }
 
 const DayRings::GroupCounts& DayRings::group_slot(GroupRingKey key,
                                                   int slot) const {
-  return groups_.at(key)[slot];
+  if (key >= ring_of_size_ || ring_of_[key] == kNoRing) {
+    std::abort();  // REQUIRES broken
+  }
+  return group_counts_[slot * num_rings_ + ring_of_[key]];
 }
 
 void DayRings::RestoreSlot(int slot, DayNumber day, const DayCounts& counts) {
-  slot_day_[slot] = day;
-  counts_[slot] = counts;
+  slots_[slot].day = day;
+  slots_[slot].counts = counts;
+  last_day_ = kNoDay;
 }
 
 void DayRings::RestoreGroupSlot(GroupRingKey key, int slot,
                                 const GroupCounts& c) {
-  GroupRing(key)[slot] = c;
+  const size_t ring = GroupRing(key);  // may add a ring: first
+  group_counts_[slot * num_rings_ + ring] = c;
 }
 
 }  // namespace outcomes

@@ -3,17 +3,22 @@
 // d mod horizon == i; a slot is cleared lazily when a newer day claims it,
 // so rings never need a timer and late events land in their own day.
 //
+// Layout (per-event speed): a slot's day and its counters share 32 bytes
+// (one cache line half); the subgroup rings are one array indexed
+// [slot][ring], so all subgroup counts of one day are adjacent.
+//
 // Thread safety: none; owned by one PartitionState.
 #ifndef OUTCOMESD_DAEMON_STATE_DAY_RINGS_H_
 #define OUTCOMESD_DAEMON_STATE_DAY_RINGS_H_
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "daemon/day.h"
 #include "daemon/state/event_kind.h"
+#include "daemon/state/prefetch.h"
 
 namespace outcomes {
 
@@ -43,12 +48,34 @@ class DayRings {
   // Claims the slot of `day` (clearing an older day's counts). Returns
   // false, changing nothing, when the slot holds a newer day, i.e. `day`
   // is at least a horizon older than data already kept.
-  bool Claim(DayNumber day);
+  bool Claim(DayNumber day) { return ClaimSlot(day) >= 0; }
+  // Claim(day), returning the slot index for AddAt/AddGroupAt, or -1.
+  int ClaimSlot(DayNumber day);
   // REQUIRES: Claim(day) returned true.
-  void Add(DayNumber day, int counter) { counts_[Slot(day)][counter]++; }
+  void Add(DayNumber day, int counter) { AddAt(Slot(day), counter); }
+  // REQUIRES: `slot` came from ClaimSlot, with no Claim/Evict since.
+  void AddAt(int slot, int counter) { slots_[slot].counts[counter]++; }
   // Counts a completion (completion=true) or disenrollment of a subgroup.
   // REQUIRES: Claim(day) returned true.
-  void AddGroup(DayNumber day, GroupRingKey key, bool completion);
+  void AddGroup(DayNumber day, GroupRingKey key, bool completion) {
+    AddGroupAt(Slot(day), key, completion);
+  }
+  // Starts loading what ClaimSlot(day), AddAt and (groups) AddGroupAt will
+  // touch; a hint, no effect on contents.
+  void Prefetch(DayNumber day, bool groups) const {
+    const int slot = day == last_day_ ? last_slot_ : Slot(day);
+    PrefetchLine(&slots_[slot]);
+    if (groups && num_rings_ != 0) {
+      PrefetchLine(group_counts_.get() + static_cast<size_t>(slot) * num_rings_);
+      PrefetchLine(ring_of_.get());
+    }
+  }
+  // REQUIRES: as AddAt.
+  void AddGroupAt(int slot, GroupRingKey key, bool completion) {
+    const size_t ring = GroupRing(key);  // may add a ring: first
+    group_counts_[static_cast<size_t>(slot) * num_rings_ + ring]
+                 [completion ? 0 : 1]++;
+  }
 
   // Sum of `counter` over days today-(n-1) .. today. REQUIRES n <= horizon.
   int64_t Sum(int counter, DayNumber today, int n) const;
@@ -64,20 +91,51 @@ class DayRings {
 
   // Raw access for checkpoints. kNoDay marks an unused slot.
   static constexpr DayNumber kNoDay = INT32_MIN;
-  int horizon() const { return static_cast<int>(slot_day_.size()); }
-  DayNumber slot_day(int slot) const { return slot_day_[slot]; }
-  const DayCounts& slot_counts(int slot) const { return counts_[slot]; }
+  int horizon() const { return horizon_; }
+  DayNumber slot_day(int slot) const { return slots_[slot].day; }
+  const DayCounts& slot_counts(int slot) const { return slots_[slot].counts; }
+  // REQUIRES: the ring of `key` exists (GroupKeys()).
   const GroupCounts& group_slot(GroupRingKey key, int slot) const;
   void RestoreSlot(int slot, DayNumber day, const DayCounts& counts);
   void RestoreGroupSlot(GroupRingKey key, int slot, const GroupCounts& c);
 
  private:
-  int Slot(DayNumber day) const;
-  std::vector<GroupCounts>& GroupRing(GroupRingKey key);
+  struct alignas(32) DaySlot {
+    DayNumber day = kNoDay;  // which day the slot holds
+    DayCounts counts = {};
+  };
+  static_assert(sizeof(DaySlot) == 32);
+  static constexpr uint16_t kNoRing = 0xffff;
 
-  std::vector<DayNumber> slot_day_;  // which day each slot holds
-  std::vector<DayCounts> counts_;
-  absl::flat_hash_map<GroupRingKey, std::vector<GroupCounts>> groups_;
+  int Slot(DayNumber day) const {
+    const int slot = day % horizon_;
+    return slot < 0 ? slot + horizon_ : slot;
+  }
+  // Index of the ring of `key`, created (all zero) when missing.
+  size_t GroupRing(GroupRingKey key) {
+    if (key < ring_of_size_ && ring_of_[key] != kNoRing) return ring_of_[key];
+    return AddGroupRing(key);
+  }
+  size_t AddGroupRing(GroupRingKey key);
+  void ClearSlot(int slot);
+  // Re-creates ring_of_ from group_keys_.
+  void IndexRings();
+
+  // Hot members first: what an event touches fits in 40 bytes (the owning
+  // ProgramState keeps them in its first cache line).
+  std::unique_ptr<DaySlot[]> slots_;  // [horizon]
+  // Subgroup rings: ring r counts group_keys_[r]; its slot s is
+  // group_counts_[s * num_rings_ + r]. ring_of_[key] = r (or kNoRing) for
+  // key < ring_of_size_.
+  std::unique_ptr<GroupCounts[]> group_counts_;
+  std::unique_ptr<uint16_t[]> ring_of_;
+  int horizon_;
+  // Memo of the last ClaimSlot: most events fall on today.
+  DayNumber last_day_ = kNoDay;
+  int last_slot_ = 0;
+  uint16_t num_rings_ = 0;
+  uint16_t ring_of_size_ = 0;
+  std::vector<GroupRingKey> group_keys_;  // [num_rings_]
 };
 
 }  // namespace outcomes

@@ -46,10 +46,53 @@ void DropBefore(T* data, uint8_t& n, FunnelDay min_day) {
   n = static_cast<uint8_t>(n - k);
 }
 
+// Load limits: grow 1.5x past 3/4 full; EvictBefore re-sizes to 5/8 full.
+constexpr size_t kMinCapacity = 8;
+size_t MaxSize(size_t capacity) { return capacity - capacity / 4; }
+size_t CapacityFor(size_t size) {
+  return std::max(kMinCapacity, size + size * 3 / 5 + 1);
+}
+
 }  // namespace
 
+FunnelTable::Record& FunnelTable::FindOrInsert(uint64_t client) {
+  if (size_ >= MaxSize(capacity_)) {
+    Rehash(std::max<size_t>(kMinCapacity, capacity_ + capacity_ / 2));
+  }
+  size_t i = Home(client);
+  while (true) {
+    Slot& s = slots_[i];
+    if (Empty(s.record)) {
+      s.client = client;
+      ++size_;
+      return s.record;
+    }
+    if (s.client == client) return s.record;
+    if (++i == capacity_) i = 0;
+  }
+}
+
+void FunnelTable::Rehash(size_t capacity) {
+  std::unique_ptr<Slot[]> old = std::move(slots_);
+  const size_t old_capacity = capacity_;
+  slots_ = std::make_unique<Slot[]>(capacity);  // value-initialized: empty
+  capacity_ = static_cast<uint32_t>(capacity);
+  for (size_t j = 0; j < old_capacity; ++j) {
+    const Slot& s = old[j];
+    if (Empty(s.record)) continue;
+    size_t i = Home(s.client);
+    while (!Empty(slots_[i].record)) {
+      if (++i == capacity_) i = 0;
+    }
+    slots_[i] = s;
+  }
+}
+
 FunnelTable::Spilled& FunnelTable::Spill(uint64_t client, Record& record) {
-  Spilled& s = spilled_[client];
+  if (spilled_ == nullptr) {
+    spilled_ = std::make_unique<absl::flat_hash_map<uint64_t, Spilled>>();
+  }
+  Spilled& s = (*spilled_)[client];
   s.referrals.assign(record.referrals, record.referrals + record.num_referrals);
   s.enrollments.assign(record.enrollments,
                        record.enrollments + record.num_enrollments);
@@ -59,9 +102,9 @@ FunnelTable::Spilled& FunnelTable::Spill(uint64_t client, Record& record) {
 }
 
 void FunnelTable::AddReferral(uint64_t client, FunnelReferral referral) {
-  Record& record = records_[client];  // value-initialized when new
+  Record& record = FindOrInsert(client);
   if (record.num_referrals == Record::kSpilled) {
-    InsertSorted(spilled_[client].referrals, referral);
+    InsertSorted((*spilled_)[client].referrals, referral);
   } else if (record.num_referrals < 2) {
     InsertSorted(record.referrals, record.num_referrals, referral);
   } else {
@@ -70,9 +113,9 @@ void FunnelTable::AddReferral(uint64_t client, FunnelReferral referral) {
 }
 
 void FunnelTable::AddEnrollment(uint64_t client, FunnelDay day) {
-  Record& record = records_[client];
+  Record& record = FindOrInsert(client);
   if (record.num_referrals == Record::kSpilled) {
-    InsertSorted(spilled_[client].enrollments, day);
+    InsertSorted((*spilled_)[client].enrollments, day);
   } else if (record.num_enrollments < 2) {
     InsertSorted(record.enrollments, record.num_enrollments, day);
   } else {
@@ -82,7 +125,7 @@ void FunnelTable::AddEnrollment(uint64_t client, FunnelDay day) {
 
 FunnelView FunnelTable::View(uint64_t client, const Record& record) const {
   if (record.num_referrals == Record::kSpilled) {
-    const Spilled& s = spilled_.at(client);
+    const Spilled& s = spilled_->at(client);
     return {s.referrals, s.enrollments};
   }
   return {absl::MakeConstSpan(record.referrals, record.num_referrals),
@@ -96,7 +139,7 @@ bool FunnelTable::EvictClient(uint64_t client, Record& record,
     DropBefore(record.enrollments, record.num_enrollments, min_day);
     return record.num_referrals == 0 && record.num_enrollments == 0;
   }
-  auto it = spilled_.find(client);
+  auto it = spilled_->find(client);
   Spilled& s = it->second;
   DropBefore(s.referrals, min_day);
   DropBefore(s.enrollments, min_day);
@@ -108,17 +151,24 @@ bool FunnelTable::EvictClient(uint64_t client, Record& record,
   for (FunnelDay d : s.enrollments) {
     InsertSorted(record.enrollments, record.num_enrollments, d);
   }
-  spilled_.erase(it);
+  spilled_->erase(it);
   return record.num_referrals == 0 && record.num_enrollments == 0;
 }
 
 void FunnelTable::EvictBefore(FunnelDay min_day) {
-  for (auto it = records_.begin(); it != records_.end();) {
-    if (EvictClient(it->first, it->second, min_day)) {
-      records_.erase(it++);
-    } else {
-      ++it;
-    }
+  size_t evicted = 0;
+  for (size_t i = 0; i < capacity_; ++i) {
+    Slot& s = slots_[i];
+    if (Empty(s.record)) continue;
+    // An emptied record frees its slot; the probe chains through it are
+    // repaired by the rebuild below.
+    evicted += EvictClient(s.client, s.record, min_day);
+  }
+  size_ -= static_cast<uint32_t>(evicted);
+  if (size_ == 0) {
+    *this = FunnelTable();
+  } else if (evicted != 0) {
+    Rehash(CapacityFor(size_));
   }
 }
 

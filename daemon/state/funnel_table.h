@@ -6,8 +6,15 @@
 // Clients are keyed by a 64-bit hash of client_key (client_hash.h); the key
 // itself is never stored. Days are 16-bit offsets from the owning
 // partition's epoch (FunnelDay). A record holds up to two referrals and two
-// enrollments inline (16 bytes; 24 bytes per hash-map slot); a client with
+// enrollments inline (16 bytes; 24 bytes per hash-table slot); a client with
 // more is "spilled" to a side table until eviction shrinks it again.
+//
+// The records live in one open-addressing table (linear probing, 24-byte
+// slots holding key and record, so a lookup is usually one cache line;
+// capacity any integer, grown 1.5x at 3/4 full, so 32-48 bytes per client;
+// an empty slot is a record with no entries). Prefetch() lets the caller
+// start the cache miss of a lookup early. EvictBefore rebuilds the table
+// at the size its survivors need.
 //
 // Thread safety: none; owned by one PartitionState.
 #ifndef OUTCOMESD_DAEMON_STATE_FUNNEL_TABLE_H_
@@ -15,10 +22,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
+#include "daemon/state/prefetch.h"
 
 namespace outcomes {
 
@@ -62,6 +71,16 @@ class FunnelTable {
   };
   static_assert(sizeof(Record) == 16, "funnel record must stay 16 bytes");
 
+  // Starts loading the memory AddReferral/AddEnrollment(client) will touch
+  // (a hint: no effect on contents): the client's first probe slot and the
+  // next cache line, which probes run on to.
+  void Prefetch(uint64_t client) const {
+    if (capacity_ == 0) return;
+    const char* p = reinterpret_cast<const char*>(&slots_[Home(client)]);
+    PrefetchLine(p);
+    PrefetchLine(p + 64);
+  }
+
   void AddReferral(uint64_t client, FunnelReferral referral);
   void AddEnrollment(uint64_t client, FunnelDay day);
 
@@ -72,26 +91,59 @@ class FunnelTable {
   // Calls f(uint64_t client, const FunnelView&) for every client.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const auto& [client, record] : records_)
-      f(client, View(client, record));
+    for (size_t i = 0; i < capacity_; ++i) {
+      const Slot& s = slots_[i];
+      if (!Empty(s.record)) f(s.client, View(s.client, s.record));
+    }
   }
 
-  size_t size() const { return records_.size(); }
-  size_t spilled() const { return spilled_.size(); }
+  size_t size() const { return size_; }
+  size_t spilled() const { return spilled_ == nullptr ? 0 : spilled_->size(); }
+  // Slots allocated (memory: 24 bytes each).
+  size_t capacity() const { return capacity_; }
+
+  FunnelTable() = default;
+  FunnelTable(FunnelTable&&) noexcept = default;
+  FunnelTable& operator=(FunnelTable&&) noexcept = default;
 
  private:
+  struct Slot {
+    uint64_t client;
+    Record record;
+  };
+  static_assert(sizeof(Slot) == 24, "funnel slot must stay 24 bytes");
   struct Spilled {
     std::vector<FunnelReferral> referrals;
     std::vector<FunnelDay> enrollments;
   };
+
+  // A record with no entries marks a free slot: a client always has one.
+  static bool Empty(const Record& r) {
+    return r.num_referrals == 0 && r.num_enrollments == 0;
+  }
+  // The client's first probe position: the high bits of its hash scaled to
+  // the capacity.
+  size_t Home(uint64_t client) const {
+    return static_cast<size_t>(
+        (static_cast<unsigned __int128>(client) * capacity_) >> 64);
+  }
+  // The client's record, inserted (no entries: the caller adds one at once)
+  // when missing.
+  Record& FindOrInsert(uint64_t client);
+  // Re-inserts every client into `capacity` slots.
+  void Rehash(size_t capacity);
 
   FunnelView View(uint64_t client, const Record& record) const;
   Spilled& Spill(uint64_t client, Record& record);
   // Evicts one client; returns true when the client has no entries left.
   bool EvictClient(uint64_t client, Record& record, FunnelDay min_day);
 
-  absl::flat_hash_map<uint64_t, Record> records_;
-  absl::flat_hash_map<uint64_t, Spilled> spilled_;
+  // 24 bytes: the owning ProgramState keeps them in its first cache line.
+  std::unique_ptr<Slot[]> slots_;
+  uint32_t capacity_ = 0;
+  uint32_t size_ = 0;
+  // Created at the first spill.
+  std::unique_ptr<absl::flat_hash_map<uint64_t, Spilled>> spilled_;
 };
 
 }  // namespace outcomes

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "daemon/state/funnel_table.h"
+#include "daemon/state/state_settings.h"
 
 namespace outcomes {
 
@@ -16,26 +17,60 @@ GroupInterner::GroupInterner(std::vector<std::string> dimensions,
   profile_ids_[0] = 0;
 }
 
-uint8_t GroupInterner::GroupOf(const v1::ServiceEvent& event, int d) {
+namespace {
+
+// Events carry a handful of attributes: scanning them beats hashing the
+// dimension name for a protobuf Map lookup.
+constexpr int kScanAttributes = 8;
+
+}  // namespace
+
+uint8_t GroupInterner::Intern(int d, const std::string* value) {
+  if (value == nullptr || value->empty()) return 0;
   Dimension& dim = dims_[d];
-  auto attr = event.attributes().find(dim.name);
-  if (attr == event.attributes().end() || attr->second.empty()) return 0;
-  auto it = dim.ids.find(attr->second);
+  auto it = dim.ids.find(*value);
   if (it != dim.ids.end()) return it->second;
   if (static_cast<int>(dim.names.size()) >= max_groups_) {
     ++dim.overflow;
     return 0;
   }
-  dim.names.push_back(attr->second);
+  dim.names.push_back(*value);
   const auto id = static_cast<uint8_t>(dim.names.size());
-  dim.ids.emplace(attr->second, id);
+  dim.ids.emplace(*value, id);
   return id;
 }
 
+uint8_t GroupInterner::GroupOf(const v1::ServiceEvent& event, int d) {
+  auto attr = event.attributes().find(dims_[d].name);
+  return Intern(d, attr == event.attributes().end() ? nullptr : &attr->second);
+}
+
+void GroupInterner::GroupsOf(const v1::ServiceEvent& event, uint8_t* groups) {
+  const auto& attrs = event.attributes();
+  const int n = num_dimensions();
+  if (attrs.size() > kScanAttributes) {
+    for (int d = 0; d < n; ++d) groups[d] = GroupOf(event, d);
+    return;
+  }
+  const std::string* values[kMaxDimensions] = {};
+  for (const auto& [key, value] : attrs) {
+    for (int d = 0; d < n; ++d) {
+      if (key == dims_[d].name) values[d] = &value;
+    }
+  }
+  for (int d = 0; d < n; ++d) groups[d] = Intern(d, values[d]);
+}
+
 uint16_t GroupInterner::ProfileOf(const v1::ServiceEvent& event) {
+  uint8_t groups[kMaxDimensions];
+  GroupsOf(event, groups);
+  return ProfileOfGroups(groups);
+}
+
+uint16_t GroupInterner::ProfileOfGroups(const uint8_t* groups) {
   uint64_t packed = 0;
   for (int d = 0; d < num_dimensions(); ++d) {
-    packed |= static_cast<uint64_t>(GroupOf(event, d)) << (8 * d);
+    packed |= static_cast<uint64_t>(groups[d]) << (8 * d);
   }
   return InternProfile(packed);
 }

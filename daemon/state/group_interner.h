@@ -35,8 +35,13 @@ class GroupInterner {
 
   // Group id (0 = none) of event.attributes[dimension(d)], interning it.
   uint8_t GroupOf(const v1::ServiceEvent& event, int d);
+  // GroupOf(event, d) for every dimension d, in order, into groups[d].
+  // REQUIRES: groups has num_dimensions() entries.
+  void GroupsOf(const v1::ServiceEvent& event, uint8_t* groups);
   // Profile id (0..0x7fff) of the event's groups in all dimensions.
   uint16_t ProfileOf(const v1::ServiceEvent& event);
+  // Profile id of groups[d] (from GroupsOf) over all dimensions.
+  uint16_t ProfileOfGroups(const uint8_t* groups);
   // Group id of dimension d within `profile`.
   uint8_t ProfileGroup(uint16_t profile, int d) const {
     return static_cast<uint8_t>(profiles_[profile] >> (8 * d));
@@ -67,6 +72,8 @@ class GroupInterner {
     uint64_t overflow = 0;
   };
   uint16_t InternProfile(uint64_t packed);
+  // Group id of `value` (may be null: absent) in dimension d, interning it.
+  uint8_t Intern(int d, const std::string* value);
 
   std::vector<Dimension> dims_;
   int max_groups_;

@@ -25,16 +25,77 @@ PartitionState::PartitionState(const StateSettings& settings)
     : settings_(settings),
       groups_(settings.dimensions, settings.max_groups_per_dimension) {}
 
+ProgramState* PartitionState::ProgramIndex::Find(
+    uint64_t hash, std::string_view provider, std::string_view program) const {
+  if (entries_.empty()) return nullptr;
+  const size_t mask = entries_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Entry& e = entries_[i];
+    if (e.state == nullptr) return nullptr;
+    if (e.hash == hash && e.provider_size == provider.size() &&
+        e.program_size == program.size() &&
+        std::string_view(keys_).substr(e.key_at, provider.size()) ==
+            provider &&
+        std::string_view(keys_).substr(e.key_at + provider.size(),
+                                       program.size()) == program) {
+      return e.state;
+    }
+  }
+}
+
+void PartitionState::ProgramIndex::Place(const Entry& entry) {
+  const size_t mask = entries_.size() - 1;
+  size_t i = entry.hash & mask;
+  while (entries_[i].state != nullptr) i = (i + 1) & mask;
+  entries_[i] = entry;
+}
+
+void PartitionState::ProgramIndex::Insert(uint64_t hash, ProgramState* state) {
+  if (2 * (size_ + 1) > entries_.size()) {
+    std::vector<Entry> old = std::move(entries_);
+    entries_.assign(std::max<size_t>(16, 2 * old.size()), Entry{});
+    for (const Entry& e : old) {
+      if (e.state != nullptr) Place(e);
+    }
+  }
+  Entry e;
+  e.hash = hash;
+  e.state = state;
+  e.key_at = static_cast<uint32_t>(keys_.size());
+  e.provider_size = static_cast<uint32_t>(state->provider.size());
+  e.program_size = static_cast<uint32_t>(state->program.size());
+  keys_ += state->provider;
+  keys_ += state->program;
+  Place(e);
+  ++size_;
+}
+
+void PartitionState::ProgramIndex::Clear() {
+  entries_.clear();
+  keys_.clear();
+  size_ = 0;
+}
+
 ProgramState& PartitionState::Program(std::string_view provider,
                                       std::string_view program) {
-  auto it = programs_.find(KeyView{provider, program});
-  if (it != programs_.end()) return *it->second;
+  const uint64_t hash = absl::HashOf(provider, program);
+  if (ProgramState* p = index_.Find(hash, provider, program)) return *p;
   auto state =
       std::make_unique<ProgramState>(provider, program, settings_.horizon_days);
   ProgramState& ref = *state;
   programs_.emplace(Key{std::string(provider), std::string(program)},
                     std::move(state));
+  index_.Insert(hash, &ref);
   return ref;
+}
+
+void PartitionState::IndexPrograms() {
+  index_.Clear();
+  for (const auto& [key, p] : programs_) {
+    index_.Insert(absl::HashOf(std::string_view(p->provider),
+                               std::string_view(p->program)),
+                  p.get());
+  }
 }
 
 bool PartitionState::EnsureEpoch(DayNumber day) {
@@ -43,52 +104,167 @@ bool PartitionState::EnsureEpoch(DayNumber day) {
   return offset >= 0 && offset <= kMaxFunnelDay;
 }
 
-void PartitionState::CountGroups(ProgramState& p, const v1::ServiceEvent& event,
-                                 DayNumber day, bool completion) {
-  for (int d = 0; d < groups_.num_dimensions(); ++d) {
-    const uint8_t g = groups_.GroupOf(event, d);
-    if (g != 0) p.rings.AddGroup(day, MakeGroupRingKey(d, g), completion);
-  }
-}
-
 void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
   const int kind = EventKindOf(event.type());
   if (kind < 0 || !EnsureEpoch(day)) {
     ++dropped_;
     return;
   }
-  ProgramState& p = Program(event.provider_id(), event.program_id());
-  if (!p.rings.Claim(day)) {
-    ++dropped_;
+  // Staged only when its day slot surely takes it: no event admitted so
+  // far is a horizon or more newer (the slot holds `day` or an older day).
+  if (static_cast<int64_t>(day) + settings_.horizon_days <= max_day_) {
+    Flush();
+    ApplyNow(event, day, kind);
     return;
   }
-  const bool priority = event.priority_groups_size() > 0;
-  p.rings.Add(day, kind);
+  max_day_ = std::max(max_day_, day);
+  // Stage 1: everything that reads the event, or must follow its order.
+  Pending e;
+  e.program = &Program(event.provider_id(), event.program_id());
+  e.day = day;
+  e.kind = static_cast<uint8_t>(kind);
+  e.priority = event.priority_groups_size() > 0;
   switch (kind) {
-    case kReferral:
-      if (priority) p.rings.Add(day, kPriorityReferral);
-      p.funnels.AddReferral(
-          ClientHash(event.client_key()),
-          FunnelReferral::Make(Encode(day), groups_.ProfileOf(event),
-                               priority));
+    case kReferral: {
+      groups_.GroupsOf(event, e.groups.data());
+      e.client = ClientHash(event.client_key());
+      e.funnel_day = Encode(day);
+      e.profile_bits =
+          FunnelReferral::Make(e.funnel_day,
+                               groups_.ProfileOfGroups(e.groups.data()),
+                               e.priority)
+              .profile_bits;
       break;
+    }
     case kEnrollment:
-      if (priority) p.rings.Add(day, kPriorityEnrollment);
-      p.funnels.AddEnrollment(ClientHash(event.client_key()), Encode(day));
+      e.client = ClientHash(event.client_key());
+      e.funnel_day = Encode(day);
       break;
     case kCompletion:
     case kDisenrollment:
-      CountGroups(p, event, day, kind == kCompletion);
+      groups_.GroupsOf(event, e.groups.data());
+      break;
+    default:
+      break;
+  }
+  Enqueue(e);
+}
+
+void PartitionState::Enqueue(const Pending& e) {
+  PendingQueue& q = pending_;
+  if (q.size == PendingQueue::kCapacity) {
+    Count(q.at(0));
+    q.begin = (q.begin + 1) % PendingQueue::kCapacity;
+    --q.size;
+  }
+  q.at(q.size++) = e;
+  PrefetchLine(e.program);  // its first cache line: stage 2 reads it
+  if (q.size > PendingQueue::kStageDepth) {
+    Prefetch(q.at(q.size - 1 - PendingQueue::kStageDepth));
+  }
+}
+
+void PartitionState::Prefetch(const Pending& e) {
+  ProgramState& p = *e.program;
+  switch (e.kind) {
+    case kReferral:
+    case kEnrollment:
+      p.funnels.Prefetch(e.client);
+      p.rings.Prefetch(e.day, /*groups=*/false);
+      break;
+    case kCompletion:
+    case kDisenrollment:
+      p.rings.Prefetch(e.day, /*groups=*/true);
+      break;
+    default:
+      p.rings.Prefetch(e.day, /*groups=*/false);
+      break;
+  }
+}
+
+void PartitionState::Count(const Pending& e) const {
+  ProgramState& p = *e.program;
+  const int slot = p.rings.ClaimSlot(e.day);
+  if (slot < 0) {  // not expected: Apply checked max_day_
+    ++dropped_;
+    return;
+  }
+  p.rings.AddAt(slot, e.kind);
+  switch (e.kind) {
+    case kReferral:
+      if (e.priority) p.rings.AddAt(slot, kPriorityReferral);
+      p.funnels.AddReferral(e.client, {e.funnel_day, e.profile_bits});
+      break;
+    case kEnrollment:
+      if (e.priority) p.rings.AddAt(slot, kPriorityEnrollment);
+      p.funnels.AddEnrollment(e.client, e.funnel_day);
+      break;
+    case kCompletion:
+    case kDisenrollment:
+      for (int d = 0; d < groups_.num_dimensions(); ++d) {
+        if (e.groups[d] != 0) {
+          p.rings.AddGroupAt(slot, MakeGroupRingKey(d, e.groups[d]),
+                             e.kind == kCompletion);
+        }
+      }
       break;
     default:
       break;
   }
 }
 
+void PartitionState::Flush() const {
+  PendingQueue& q = pending_;
+  for (; q.size > 0; --q.size) {
+    Count(q.at(0));
+    q.begin = (q.begin + 1) % PendingQueue::kCapacity;
+  }
+}
+
+void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
+                              int kind) {
+  ProgramState& p = Program(event.provider_id(), event.program_id());
+  const int slot = p.rings.ClaimSlot(day);
+  if (slot < 0) {
+    ++dropped_;
+    return;
+  }
+  Pending e;
+  e.program = &p;
+  e.day = day;
+  e.kind = static_cast<uint8_t>(kind);
+  e.priority = event.priority_groups_size() > 0;
+  switch (kind) {
+    case kReferral:
+      groups_.GroupsOf(event, e.groups.data());
+      e.client = ClientHash(event.client_key());
+      e.funnel_day = Encode(day);
+      e.profile_bits =
+          FunnelReferral::Make(e.funnel_day,
+                               groups_.ProfileOfGroups(e.groups.data()),
+                               e.priority)
+              .profile_bits;
+      break;
+    case kEnrollment:
+      e.client = ClientHash(event.client_key());
+      e.funnel_day = Encode(day);
+      break;
+    case kCompletion:
+    case kDisenrollment:
+      groups_.GroupsOf(event, e.groups.data());
+      break;
+    default:
+      break;
+  }
+  Count(e);  // claims the slot again: a no-op
+}
+
 void PartitionState::Evict(DayNumber today) {
+  Flush();
   if (!epoch_.has_value()) return;
   const DayNumber min_day = today - settings_.horizon_days + 1;
   const int64_t min_offset = static_cast<int64_t>(min_day) - *epoch_;
+  bool erased = false;
   for (auto it = programs_.begin(); it != programs_.end();) {
     ProgramState& p = *it->second;
     p.rings.EvictBefore(min_day);
@@ -99,14 +275,17 @@ void PartitionState::Evict(DayNumber today) {
     }
     if (p.funnels.size() == 0 && !p.rings.HasDataSince(min_day)) {
       programs_.erase(it++);
+      erased = true;
     } else {
       ++it;
     }
   }
+  if (erased) IndexPrograms();
 }
 
 std::vector<ProgramFigures> PartitionState::ComputeFigures(
     DayNumber today) const {
+  Flush();
   std::vector<ProgramFigures> out;
   const DayNumber min_day = today - settings_.horizon_days + 1;
   const FigureInputs inputs{settings_, groups_, today, epoch_.value_or(0)};
@@ -121,6 +300,7 @@ std::vector<ProgramFigures> PartitionState::ComputeFigures(
 }
 
 size_t PartitionState::num_funnels() const {
+  Flush();
   size_t n = 0;
   for (const auto& [key, program] : programs_) n += program->funnels.size();
   return n;

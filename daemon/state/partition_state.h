@@ -6,17 +6,20 @@
 //
 // Matching rules for funnels are in daemon/state/FUNNEL_RULES.md.
 //
-// Thread safety: none. One thread at a time; StateStore adds the locking.
+// Thread safety: none. One thread at a time, const methods included (they
+// may finish queued funnel updates, see Apply); StateStore adds the locking.
 // Units: DayNumber (days in the agency time zone, daemon/day.h).
 #ifndef OUTCOMESD_DAEMON_STATE_PARTITION_STATE_H_
 #define OUTCOMESD_DAEMON_STATE_PARTITION_STATE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -28,19 +31,22 @@
 #include "daemon/state/funnel_table.h"
 #include "daemon/state/group_interner.h"
 #include "daemon/state/state_settings.h"
+#include "daemon/state/event_kind.h"
 #include "outcomes/v1/event.pb.h"
 
 namespace outcomes {
 
-// Everything kept for one provider+program.
-struct ProgramState {
+// Everything kept for one provider+program. Cache-line aligned: the first
+// line holds all an event needs to reach its funnel and day counters
+// (FunnelTable's 24 bytes, then DayRings' hot 40 bytes).
+struct alignas(64) ProgramState {
   ProgramState(std::string_view provider_id, std::string_view program_id,
                int horizon_days)
-      : provider(provider_id), program(program_id), rings(horizon_days) {}
+      : rings(horizon_days), provider(provider_id), program(program_id) {}
+  FunnelTable funnels;
+  DayRings rings;
   std::string provider;
   std::string program;
-  DayRings rings;
-  FunnelTable funnels;
 };
 
 class PartitionState {
@@ -56,6 +62,14 @@ class PartitionState {
   // ingest. An event that breaks the horizon rule anyway is dropped and
   // counted in dropped_events(). Does not allocate per event once its
   // provider+program and client have been seen.
+  //
+  // Speed: the event's provider+program is looked up and its subgroups
+  // interned at once, but its counters and funnel are updated 8 events of
+  // this partition later (or by the next method that reads the state,
+  // whichever comes first), their memory prefetched meanwhile, so that the
+  // cache misses of one event overlap the work of the next ones. No figure
+  // or dropped event depends on it: an event that might be past the
+  // horizon is applied at once, after the queued ones.
   void Apply(const v1::ServiceEvent& event, DayNumber day);
 
   // Frees everything of age >= horizon_days (day <= today - horizon). The
@@ -81,7 +95,10 @@ class PartitionState {
   size_t num_programs() const { return programs_.size(); }
   size_t num_funnels() const;
   // Events dropped because they were past the horizon (REQUIRES broken).
-  uint64_t dropped_events() const { return dropped_; }
+  uint64_t dropped_events() const {
+    Flush();
+    return dropped_;
+  }
 
  private:
   struct KeyView {
@@ -105,16 +122,82 @@ class PartitionState {
              View(a).program == View(b).program;
     }
   };
+  // Lookup of a provider+program by hash, touching only compact data of
+  // this partition: entries and key bytes, never the ProgramState itself.
+  // Open addressing, at most half full; programs_ owns the states.
+  class ProgramIndex {
+   public:
+    ProgramState* Find(uint64_t hash, std::string_view provider,
+                       std::string_view program) const;
+    // REQUIRES: the key is not in the index.
+    void Insert(uint64_t hash, ProgramState* state);
+    void Clear();
+
+   private:
+    struct Entry {
+      uint64_t hash = 0;
+      ProgramState* state = nullptr;  // null: free
+      uint32_t key_at = 0;            // provider, then program, in keys_
+      uint32_t provider_size = 0;
+      uint32_t program_size = 0;
+    };
+    void Place(const Entry& e);
+    std::vector<Entry> entries_;  // size a power of two (or 0)
+    std::string keys_;
+    size_t size_ = 0;
+  };
+
+  // An event on its way through Apply's stages: looked up and interned
+  // (stage 1), its memory prefetched (stage 2), counted (stage 3).
+  struct Pending {
+    ProgramState* program;
+    uint64_t client;         // referrals, enrollments: ClientHash
+    DayNumber day;
+    uint16_t profile_bits;   // referrals: FunnelReferral::profile_bits
+    FunnelDay funnel_day;    // referrals, enrollments
+    uint8_t kind;            // EventKind
+    bool priority;
+    std::array<uint8_t, kMaxDimensions> groups;  // completions, disenr.
+  };
+  // Events between stage 1 and 3, oldest first: stage 2 runs kStageDepth
+  // events after stage 1, stage 3 kStageDepth events after stage 2. Moving
+  // it empties the source, whose events point into the state moved away.
+  struct PendingQueue {
+    static constexpr uint32_t kStageDepth = 4;
+    static constexpr uint32_t kCapacity = 2 * kStageDepth;  // power of two
+    PendingQueue() = default;
+    PendingQueue(PendingQueue&& other) noexcept { *this = std::move(other); }
+    PendingQueue& operator=(PendingQueue&& other) noexcept {
+      events = other.events;
+      begin = other.begin;
+      size = std::exchange(other.size, 0);
+      return *this;
+    }
+    Pending& at(uint32_t i) { return events[(begin + i) % kCapacity]; }
+    std::array<Pending, kCapacity> events{};
+    uint32_t begin = 0;
+    uint32_t size = 0;
+  };
+  void Enqueue(const Pending& e);
+  static void Prefetch(const Pending& e);  // stage 2
+  void Count(const Pending& e) const;      // stage 3
+  // Runs stage 3 of every queued event. Logically const: it completes
+  // updates the state already stands for.
+  void Flush() const;
+  // Apply without the stages, for events that may be past the horizon.
+  // REQUIRES: nothing queued.
+  void ApplyNow(const v1::ServiceEvent& event, DayNumber day, int kind);
+
   static KeyView View(const KeyView& k) { return k; }
   static KeyView View(const Key& k) { return {k.provider, k.program}; }
 
   ProgramState& Program(std::string_view provider, std::string_view program);
+  // Re-creates index_ from programs_.
+  void IndexPrograms();
   bool EnsureEpoch(DayNumber day);
   FunnelDay Encode(DayNumber day) const {
     return static_cast<FunnelDay>(day - *epoch_);
   }
-  void CountGroups(ProgramState& p, const v1::ServiceEvent& event,
-                   DayNumber day, bool completion);
   absl::Status RestoreFrom(std::string_view data);
   absl::Status RestoreBody(ByteReader& reader);
   void WriteHeader(ByteWriter& writer) const;
@@ -125,7 +208,12 @@ class PartitionState {
   std::optional<DayNumber> epoch_;
   absl::flat_hash_map<Key, std::unique_ptr<ProgramState>, KeyHash, KeyEq>
       programs_;
-  uint64_t dropped_ = 0;
+  ProgramIndex index_;  // of programs_
+  // The newest day of an event admitted to the stages (or restored): an
+  // event more than a horizon older may be dropped and takes ApplyNow.
+  DayNumber max_day_ = INT32_MIN;
+  mutable uint64_t dropped_ = 0;
+  mutable PendingQueue pending_;
 };
 
 }  // namespace outcomes

@@ -176,6 +176,7 @@ void PartitionState::WriteHeader(ByteWriter& w) const {
 }
 
 std::string PartitionState::Serialize() const {
+  Flush();
   std::string out(kMagic);
   ByteWriter w(&out);
   WriteHeader(w);
@@ -254,6 +255,9 @@ absl::Status PartitionState::RestoreBody(ByteReader& r) {
     if (absl::Status st = ReadRing(r, groups_, p.rings); !st.ok()) return st;
     absl::Status st = ReadFunnels(r, groups_.profiles().size(), p.funnels);
     if (!st.ok()) return st;
+    for (int s = 0; s < p.rings.horizon(); ++s) {
+      max_day_ = std::max(max_day_, p.rings.slot_day(s));  // kNoDay: minimal
+    }
   }
   if (!r.done()) return Corrupt("trailing or truncated data");
   return absl::OkStatus();

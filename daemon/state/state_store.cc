@@ -17,15 +17,20 @@ std::shared_ptr<StateStore::Slot> StateStore::Find(
 }
 
 void StateStore::RetireOverflow(Slot& slot) {
-  absl::MutexLock lock(&slot.mu);
   const GroupInterner& groups = slot.state.groups();
   for (int d = 0; d < groups.num_dimensions(); ++d) {
     retired_overflow_[d] += groups.overflow_events(d);
   }
 }
 
+void StateStore::EvictSlot(Slot& slot, DayNumber today) {
+  if (slot.evicted_for == today) return;
+  slot.state.Evict(today);
+  slot.evicted_for = today;
+}
+
 void StateStore::Assign(const PartitionId& id) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   if (partitions_.contains(id)) return;
   partitions_.emplace(id, std::make_shared<Slot>(PartitionState(settings_)));
 }
@@ -35,23 +40,37 @@ absl::Status StateStore::Restore(const PartitionId& id,
   absl::StatusOr<PartitionState> state =
       PartitionState::Deserialize(checkpoint, settings_);
   if (!state.ok()) return state.status();
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   auto& slot = partitions_[id];
-  if (slot != nullptr) RetireOverflow(*slot);
-  slot = std::make_shared<Slot>(std::move(*state));
+  if (slot == nullptr) {
+    slot = std::make_shared<Slot>(std::move(*state));
+    return absl::OkStatus();
+  }
+  // Replaced in place, so that the partition's writers stay bound.
+  std::lock_guard slot_lock(slot->mu);
+  RetireOverflow(*slot);
+  slot->state = std::move(*state);
+  slot->evicted_for = INT32_MIN;
   return absl::OkStatus();
 }
 
 void StateStore::Revoke(const PartitionId& id) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return;
-  RetireOverflow(*it->second);
+  {
+    Slot& slot = *it->second;
+    std::lock_guard slot_lock(slot.mu);
+    RetireOverflow(slot);
+    slot.revoked = true;
+    // Writers may keep the slot alive: free the state now.
+    slot.state = PartitionState(settings_);
+  }
   partitions_.erase(it);
 }
 
 std::vector<PartitionId> StateStore::Partitions() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   std::vector<PartitionId> ids;
   for (const auto& [id, slot] : partitions_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
@@ -60,57 +79,92 @@ std::vector<PartitionId> StateStore::Partitions() const {
 
 bool StateStore::Apply(const PartitionId& id, const v1::ServiceEvent& event,
                        DayNumber day) {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return false;
   Slot& slot = *it->second;
-  absl::MutexLock slot_lock(&slot.mu);
+  std::lock_guard slot_lock(slot.mu);
   slot.state.Apply(event, day);
   return true;
 }
 
 bool StateStore::ApplyBatch(const PartitionId& id,
                             absl::Span<const DatedEvent> events) {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return false;
   Slot& slot = *it->second;
-  absl::MutexLock slot_lock(&slot.mu);
+  std::lock_guard slot_lock(slot.mu);
   for (const DatedEvent& e : events) slot.state.Apply(*e.event, e.day);
   return true;
+}
+
+StateStore::PartitionWriter StateStore::Writer(const PartitionId& id) const {
+  std::shared_lock lock(mu_);
+  return PartitionWriter(Find(id));
+}
+
+bool StateStore::PartitionWriter::Apply(const v1::ServiceEvent& event,
+                                        DayNumber day) const {
+  if (slot_ == nullptr) return false;
+  std::lock_guard lock(slot_->mu);
+  if (slot_->revoked) return false;
+  slot_->state.Apply(event, day);
+  return true;
+}
+
+StateStore::PartitionWriter::Locked StateStore::PartitionWriter::Lock() const {
+  if (slot_ == nullptr) return Locked(nullptr, nullptr);
+  slot_->mu.lock();
+  if (slot_->revoked) return Locked(&slot_->mu, nullptr);
+  return Locked(&slot_->mu, &slot_->state);
+}
+
+StateStore::PartitionWriter::Locked::~Locked() {
+  if (mu_ != nullptr) mu_->unlock();
 }
 
 absl::StatusOr<std::string> StateStore::Checkpoint(
     const PartitionId& id) const {
   std::shared_ptr<Slot> slot;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    std::shared_lock lock(mu_);
     slot = Find(id);
   }
   if (slot == nullptr) {
     return absl::NotFoundError(absl::StrCat("partition ", id.topic, "/",
                                             id.partition, " not assigned"));
   }
-  absl::MutexLock slot_lock(&slot->mu);
+  std::lock_guard slot_lock(slot->mu);
   return slot->state.Serialize();
 }
 
-StoreSnapshot StateStore::Snapshot(DayNumber today) {
+std::vector<std::pair<PartitionId, std::shared_ptr<StateStore::Slot>>>
+StateStore::SortedSlots() const {
   std::vector<std::pair<PartitionId, std::shared_ptr<Slot>>> slots;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    std::shared_lock lock(mu_);
     slots.assign(partitions_.begin(), partitions_.end());
   }
   std::sort(slots.begin(), slots.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  return slots;
+}
+
+void StateStore::Evict(DayNumber today) {
+  for (auto& [id, slot] : SortedSlots()) {
+    std::lock_guard slot_lock(slot->mu);
+    if (!slot->revoked) EvictSlot(*slot, today);
+  }
+}
+
+StoreSnapshot StateStore::Snapshot(DayNumber today) {
   StoreSnapshot snap;
   snap.today = today;
-  for (auto& [id, slot] : slots) {
-    absl::MutexLock slot_lock(&slot->mu);
-    if (slot->evicted_for != today) {
-      slot->state.Evict(today);
-      slot->evicted_for = today;
-    }
+  for (auto& [id, slot] : SortedSlots()) {
+    std::lock_guard slot_lock(slot->mu);
+    if (slot->revoked) continue;  // revoked since SortedSlots()
+    EvictSlot(*slot, today);
     snap.partitions.push_back({id, slot->state.ComputeFigures(today),
                                slot->state.num_funnels(),
                                slot->state.dropped_events()});
@@ -121,12 +175,12 @@ StoreSnapshot StateStore::Snapshot(DayNumber today) {
 
 std::vector<GroupOverflow> StateStore::Overflow() const {
   std::vector<GroupOverflow> out;
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   for (size_t d = 0; d < settings_.dimensions.size(); ++d) {
     out.push_back({settings_.dimensions[d], retired_overflow_[d]});
   }
   for (const auto& [id, slot] : partitions_) {
-    absl::MutexLock slot_lock(&slot->mu);
+    std::lock_guard slot_lock(slot->mu);
     for (size_t d = 0; d < out.size(); ++d) {
       out[d].events += slot->state.groups().overflow_events(d);
     }
