@@ -16,7 +16,7 @@ namespace {
 
 using rdkafka::TopicPartitionListPtr;
 
-constexpr int kBatchSize = 4096;
+constexpr int kBatchSize = 512;
 constexpr int kCommittedTimeoutMs = 10000;
 
 class RdKafkaConsumer : public EventConsumer {
