@@ -55,6 +55,11 @@ struct WindowFigures {
   // order), then group name.
   std::vector<GroupRate> enrollment_groups;
   std::vector<GroupRate> completion_groups;
+  // False when the partition's retained Kafka history does not reach back
+  // to the first day this window's figures read (DESIGN.md §10: history
+  // completeness): the figures undercount, so goals on them are not judged
+  // and the JSON API says "complete": false.
+  bool complete = true;
   bool operator==(const WindowFigures&) const = default;
 };
 
@@ -66,6 +71,9 @@ struct ProgramFigures {
   // Of those, referrals of priority clients (non-empty priority_groups).
   int64_t stalled_priority_referrals = 0;
   std::vector<WindowFigures> windows;  // in StateSettings::windows_days order
+  // False when the partition's retained history does not cover the whole
+  // horizon: stalled_referrals (a horizon-wide figure) is then not judged.
+  bool history_complete = true;
   bool operator==(const ProgramFigures&) const = default;
 };
 

@@ -51,6 +51,12 @@ struct PartitionFigures {
   std::vector<ProgramFigures> programs;  // sorted by (provider, program)
   size_t live_funnels = 0;
   uint64_t dropped_events = 0;
+  // False while the partition's state is being rebuilt (checkpoint restore
+  // or replay not finished) or it has not been caught up once since it was
+  // assigned (DESIGN.md §10, "ready means right"). The goals of its
+  // providers are then neither judged nor resolved and nothing about them
+  // is notified: their alerts are parked.
+  bool ready = true;
   bool operator==(const PartitionFigures&) const = default;
 };
 
@@ -110,9 +116,11 @@ class StateStore {
     bool Apply(const v1::ServiceEvent& event, DayNumber day) const;
 
     // The partition's lock, held until destroyed: for applying a run of
-    // events of the partition with one lock acquisition. Snapshot and
-    // Apply of this partition wait meanwhile (not other partitions), so
-    // hold it for one consumed batch at most; never take two at once.
+    // events of the partition with one lock acquisition. Snapshot, Evict,
+    // Checkpoint, Restore, Revoke and Apply of this partition wait
+    // meanwhile (other partitions do not), so hold it for one consumed
+    // batch at most, and do not call those from the holding thread
+    // (self-deadlock): release it first.
     class Locked {
      public:
       Locked(Locked&& other) noexcept
