@@ -66,7 +66,8 @@ class DayRings {
     const int slot = day == last_day_ ? last_slot_ : Slot(day);
     PrefetchLine(&slots_[slot]);
     if (groups && num_rings_ != 0) {
-      PrefetchLine(group_counts_.get() + static_cast<size_t>(slot) * num_rings_);
+      PrefetchLine(group_counts_.get() +
+                   static_cast<size_t>(slot) * num_rings_);
       PrefetchLine(ring_of_.get());
     }
   }

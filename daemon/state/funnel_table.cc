@@ -72,10 +72,16 @@ FunnelTable::Record& FunnelTable::FindOrInsert(uint64_t client) {
   }
 }
 
+FunnelTable::Slot* FunnelTable::AllocateSlots(size_t capacity) {
+  return new Slot[capacity]();  // value-initialized: empty
+}
+
+void FunnelTable::FreeSlots(Slot* slots, size_t capacity) { delete[] slots; }
+
 void FunnelTable::Rehash(size_t capacity) {
-  std::unique_ptr<Slot[]> old = std::move(slots_);
+  Slot* const old = slots_;
   const size_t old_capacity = capacity_;
-  slots_ = std::make_unique<Slot[]>(capacity);  // value-initialized: empty
+  slots_ = AllocateSlots(capacity);
   capacity_ = static_cast<uint32_t>(capacity);
   for (size_t j = 0; j < old_capacity; ++j) {
     const Slot& s = old[j];
@@ -86,6 +92,7 @@ void FunnelTable::Rehash(size_t capacity) {
     }
     slots_[i] = s;
   }
+  FreeSlots(old, old_capacity);
 }
 
 FunnelTable::Spilled& FunnelTable::Spill(uint64_t client, Record& record) {

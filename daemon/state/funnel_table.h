@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -76,7 +77,7 @@ class FunnelTable {
   // next cache line, which probes run on to.
   void Prefetch(uint64_t client) const {
     if (capacity_ == 0) return;
-    const char* p = reinterpret_cast<const char*>(&slots_[Home(client)]);
+    const char* p = reinterpret_cast<const char*>(slots_ + Home(client));
     PrefetchLine(p);
     PrefetchLine(p + 64);
   }
@@ -103,8 +104,22 @@ class FunnelTable {
   size_t capacity() const { return capacity_; }
 
   FunnelTable() = default;
-  FunnelTable(FunnelTable&&) noexcept = default;
-  FunnelTable& operator=(FunnelTable&&) noexcept = default;
+  ~FunnelTable() { FreeSlots(slots_, capacity_); }
+  FunnelTable(FunnelTable&& other) noexcept
+      : slots_(std::exchange(other.slots_, nullptr)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        size_(std::exchange(other.size_, 0)),
+        spilled_(std::move(other.spilled_)) {}
+  FunnelTable& operator=(FunnelTable&& other) noexcept {
+    if (this != &other) {
+      FreeSlots(slots_, capacity_);
+      slots_ = std::exchange(other.slots_, nullptr);
+      capacity_ = std::exchange(other.capacity_, 0);
+      size_ = std::exchange(other.size_, 0);
+      spilled_ = std::move(other.spilled_);
+    }
+    return *this;
+  }
 
  private:
   struct Slot {
@@ -132,6 +147,9 @@ class FunnelTable {
   Record& FindOrInsert(uint64_t client);
   // Re-inserts every client into `capacity` slots.
   void Rehash(size_t capacity);
+  // `capacity` empty slots, and their release.
+  static Slot* AllocateSlots(size_t capacity);
+  static void FreeSlots(Slot* slots, size_t capacity);
 
   FunnelView View(uint64_t client, const Record& record) const;
   Spilled& Spill(uint64_t client, Record& record);
@@ -139,7 +157,7 @@ class FunnelTable {
   bool EvictClient(uint64_t client, Record& record, FunnelDay min_day);
 
   // 24 bytes: the owning ProgramState keeps them in its first cache line.
-  std::unique_ptr<Slot[]> slots_;
+  Slot* slots_ = nullptr;  // [capacity_], owned
   uint32_t capacity_ = 0;
   uint32_t size_ = 0;
   // Created at the first spill.

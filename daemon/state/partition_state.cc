@@ -25,6 +25,20 @@ PartitionState::PartitionState(const StateSettings& settings)
     : settings_(settings),
       groups_(settings.dimensions, settings.max_groups_per_dimension) {}
 
+bool PartitionState::ProgramIndex::Entry::Matches(
+    std::string_view keys, std::string_view provider,
+    std::string_view program) const {
+  if (provider_size != provider.size() || program_size != program.size()) {
+    return false;
+  }
+  const std::string_view stored =
+      provider.size() + program.size() <= kInlineKey
+          ? std::string_view(key, kInlineKey)
+          : keys.substr(key_at);
+  return stored.substr(0, provider.size()) == provider &&
+         stored.substr(provider.size(), program.size()) == program;
+}
+
 ProgramState* PartitionState::ProgramIndex::Find(
     uint64_t hash, std::string_view provider, std::string_view program) const {
   if (entries_.empty()) return nullptr;
@@ -32,14 +46,7 @@ ProgramState* PartitionState::ProgramIndex::Find(
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Entry& e = entries_[i];
     if (e.state == nullptr) return nullptr;
-    if (e.hash == hash && e.provider_size == provider.size() &&
-        e.program_size == program.size() &&
-        std::string_view(keys_).substr(e.key_at, provider.size()) ==
-            provider &&
-        std::string_view(keys_).substr(e.key_at + provider.size(),
-                                       program.size()) == program) {
-      return e.state;
-    }
+    if (e.hash == hash && e.Matches(keys_, provider, program)) return e.state;
   }
 }
 
@@ -61,11 +68,15 @@ void PartitionState::ProgramIndex::Insert(uint64_t hash, ProgramState* state) {
   Entry e;
   e.hash = hash;
   e.state = state;
-  e.key_at = static_cast<uint32_t>(keys_.size());
   e.provider_size = static_cast<uint32_t>(state->provider.size());
   e.program_size = static_cast<uint32_t>(state->program.size());
-  keys_ += state->provider;
-  keys_ += state->program;
+  const std::string key = state->provider + state->program;
+  if (key.size() <= kInlineKey) {
+    key.copy(e.key, key.size());
+  } else {
+    e.key_at = static_cast<uint32_t>(keys_.size());
+    keys_ += key;
+  }
   Place(e);
   ++size_;
 }
@@ -76,9 +87,17 @@ void PartitionState::ProgramIndex::Clear() {
   size_ = 0;
 }
 
+uint64_t PartitionState::ProgramHash(std::string_view provider,
+                                     std::string_view program) {
+  // MurmurHash64A (client_hash.h) of each: fast on short ids, well mixed.
+  const uint64_t h = ClientHash(provider);
+  return ClientHash(program) ^
+         (h + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
+
 ProgramState& PartitionState::Program(std::string_view provider,
                                       std::string_view program) {
-  const uint64_t hash = absl::HashOf(provider, program);
+  const uint64_t hash = ProgramHash(provider, program);
   if (ProgramState* p = index_.Find(hash, provider, program)) return *p;
   auto state =
       std::make_unique<ProgramState>(provider, program, settings_.horizon_days);
@@ -92,9 +111,7 @@ ProgramState& PartitionState::Program(std::string_view provider,
 void PartitionState::IndexPrograms() {
   index_.Clear();
   for (const auto& [key, p] : programs_) {
-    index_.Insert(absl::HashOf(std::string_view(p->provider),
-                               std::string_view(p->program)),
-                  p.get());
+    index_.Insert(ProgramHash(p->provider, p->program), p.get());
   }
 }
 

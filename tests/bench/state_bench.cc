@@ -270,7 +270,8 @@ class SectionTimer {
   void Start() { t0_ = Now(); }
   void Stop() {
     const uint64_t t = Now() - t0_;
-    ticks_ += t > kPreempted ? Typical() : (t > Overhead() ? t - Overhead() : 0);
+    ticks_ += t > kPreempted ? Typical()
+                             : (t > Overhead() ? t - Overhead() : 0);
     ++sections_;
   }
   // Seconds timed since the last call; resets.

@@ -154,7 +154,8 @@ int AddClient(Feeder& feeder, Rng& rng, int provider, uint64_t client,
   const int referrals = extra < 5 ? 3 : extra < 30 ? 2 : 1;
   for (int r = 1; r < referrals; ++r) {
     const DayNumber again =
-        std::min<DayNumber>(kToday, day + static_cast<DayNumber>(rng.Below(30)));
+        std::min<DayNumber>(kToday,
+                            day + static_cast<DayNumber>(rng.Below(30)));
     feeder.Apply(v1::EVENT_TYPE_REFERRAL, provider, client, again, race,
                  priority);
     ++events;

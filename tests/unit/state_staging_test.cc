@@ -160,10 +160,11 @@ TEST(PartitionStateStagingTest, StagedApplyEqualsEagerApply) {
       for (int i = 0; i < n; ++i) {
         const v1::ServiceEvent e = Event(rng, seq++);
         const int r = static_cast<int>(rng() % 100);
+        const int spread = static_cast<int>(rng() % 60);
         const DayNumber day = r < 70   ? today
-                              : r < 85 ? today - static_cast<int>(rng() % 3)
-                              : r < 95 ? today - static_cast<int>(rng() % 60)
-                                       : today + 1 + static_cast<int>(rng() % 40);
+                              : r < 85 ? today - spread % 3
+                              : r < 95 ? today - spread
+                                       : today + 1 + spread % 40;
         eager.Apply(e, day);
         eager.num_funnels();  // carries out the queued work
         staged.Apply(e, day);
@@ -214,6 +215,59 @@ TEST(PartitionStateStagingTest, EventPastTheHorizonIsDroppedUninterned) {
   EXPECT_EQ(state.groups().group_names(0),
             (std::vector<std::string>{"x", "z"}));
   EXPECT_EQ(state.num_funnels(), 1u);
+}
+
+// Provider+program keys are kept inline in the lookup index when short and
+// out of line when long; many programs make the index grow; evicting some
+// rebuilds it.
+TEST(PartitionStateStagingTest, ManyProgramsShortAndLongIdsStayApart) {
+  StateSettings s;
+  PartitionState state(s);
+  const std::string long_id(50, 'x');
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    keys.push_back({"p" + n, "a"});
+    keys.push_back({"p" + n, long_id + n});
+    keys.push_back({long_id + n, "a"});
+    keys.push_back({long_id, n + "a"});  // same total length as (long_id+n, a)
+  }
+  v1::ServiceEvent e;
+  e.set_event_id("1");
+  e.set_type(v1::EVENT_TYPE_REFERRAL);
+  e.set_client_key("c");
+  for (size_t k = 0; k < keys.size(); ++k) {
+    e.set_provider_id(keys[k].first);
+    e.set_program_id(keys[k].second);
+    for (size_t n = 0; n <= k % 3; ++n) {
+      state.Apply(e, k < 80 ? 19915 : 20000);  // the first 80: old
+    }
+  }
+  auto count = [&](DayNumber today) {
+    std::map<std::pair<std::string, std::string>, int64_t> out;
+    for (const ProgramFigures& f : state.ComputeFigures(today)) {
+      out[{f.provider, f.program}] = f.windows.back().events[kReferral];
+    }
+    return out;
+  };
+  auto all = count(20000);
+  ASSERT_EQ(all.size(), keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    EXPECT_EQ(all[keys[k]], static_cast<int64_t>(k % 3 + 1)) << k;
+  }
+  state.Evict(20036);  // frees day 19916 and before: the first 80
+  EXPECT_EQ(state.num_programs(), keys.size() - 80);
+  for (size_t k = 0; k < keys.size(); ++k) {  // all again, after the rebuild
+    e.set_provider_id(keys[k].first);
+    e.set_program_id(keys[k].second);
+    state.Apply(e, 20036);
+  }
+  EXPECT_EQ(state.num_programs(), keys.size());
+  all = count(20036);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    EXPECT_EQ(all[keys[k]], k < 80 ? 1 : static_cast<int64_t>(k % 3 + 2))
+        << k;
+  }
 }
 
 // --- StateStore::PartitionWriter ------------------------------------------
