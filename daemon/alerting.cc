@@ -80,7 +80,8 @@ void AppendGoal(std::string& out, const GoalSpec& g) {
 Alerting::Alerting(AlertingSettings settings, const Clock& clock,
                    prometheus::Registry& registry,
                    AlertmanagerNotifier* notifier, AlertSink* sink,
-                   std::function<bool()> ready)
+                   std::function<bool()> ready,
+                   AlertStateStore* state_store)
     : settings_(std::move(settings)),
       clock_(clock),
       notifier_(notifier),
@@ -97,7 +98,9 @@ Alerting::Alerting(AlertingSettings settings, const Clock& clock,
       evaluation_seconds_(NewGauge(
           registry, "outcomes_goal_evaluation_seconds",
           "Time the last goal evaluation took (all goals, all providers).")),
-      rules_(std::make_shared<RuleSet>()) {}
+      rules_(std::make_shared<RuleSet>()) {
+  if (state_store != nullptr) replica_.emplace(*state_store, registry);
+}
 
 std::string Alerting::StatePath() const {
   return settings_.state_dir.empty() ? ""
@@ -145,26 +148,106 @@ std::shared_ptr<const RuleSet> Alerting::rules() const {
   return rules_;
 }
 
+void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
+  std::vector<PartitionId> unread;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_set<PartitionId> present;
+    for (const PartitionFigures& p : snapshot.partitions) present.insert(p.id);
+    absl::erase_if(read_, [&present](const PartitionId& id) {
+      return !present.contains(id);
+    });
+    for (const PartitionId& id : present) {
+      if (!read_.contains(id)) unread.push_back(id);
+    }
+  }
+  if (unread.empty()) return;
+  if (replica_.has_value()) {
+    auto states = replica_->Read(settings_.state_read_timeout);
+    if (!states.ok()) {
+      Log(LogLevel::kError,
+          "alert state topic not read; new partitions stay parked",
+          {{"error", states.status().ToString()}});
+      return;
+    }
+    // Providers judged here right now keep their local state: it is newer.
+    absl::flat_hash_set<ProviderProgram> judged;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const PartitionFigures& p : snapshot.partitions) {
+        if (!read_.contains(p.id)) continue;
+        for (const ProgramFigures& f : p.programs) {
+          judged.emplace(f.provider, f.program);
+        }
+      }
+    }
+    const int changed = lifecycle_.Merge(*states, [&judged](const AlertLabels& l) {
+      const auto provider = l.find("provider");
+      const auto program = l.find("program");
+      return provider != l.end() && program != l.end() &&
+             judged.contains(ProviderProgram(provider->second, program->second));
+    });
+    Log(LogLevel::kInfo, "alert state topic read",
+        {{"records", static_cast<long long>(states->size())},
+         {"installed", changed},
+         {"partitions", static_cast<long long>(unread.size())}});
+  }
+  absl::MutexLock lock(&mu_);
+  read_.insert(unread.begin(), unread.end());
+}
+
 void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
-  if (!ready_()) return;
+  ReadSharedState(snapshot);
   const absl::Time start = absl::Now();
   std::vector<ProgramFigures> figures;
-  for (const PartitionFigures& p : snapshot.partitions) {
-    figures.insert(figures.end(), p.programs.begin(), p.programs.end());
+  // Providers of partitions held but not judgeable yet (not ready, or the
+  // state topic not read): parked and kept.
+  absl::flat_hash_set<ProviderProgram> held;
+  {
+    absl::MutexLock lock(&mu_);
+    providers_.clear();
+    for (const PartitionFigures& p : snapshot.partitions) {
+      std::vector<ProviderProgram>& providers = providers_[p.id];
+      const bool judged = p.ready && read_.contains(p.id);
+      for (const ProgramFigures& f : p.programs) {
+        providers.emplace_back(f.provider, f.program);
+        if (judged) {
+          figures.push_back(f);
+        } else {
+          held.emplace(f.provider, f.program);
+        }
+      }
+    }
   }
+  if (!ready_()) return;
   const std::shared_ptr<const RuleSet> rules = this->rules();
   const std::vector<GoalResult> results =
       EvaluateGoals(*rules, figures, settings_.evaluator);
-  // Only providers whose partitions this process holds are judged; the
-  // alerts of the others are parked (see AlertLifecycle::Update).
-  absl::flat_hash_set<std::pair<std::string, std::string>> owned;
+  absl::flat_hash_set<ProviderProgram> owned;
   for (const ProgramFigures& f : figures) owned.emplace(f.provider, f.program);
-  lifecycle_.Update(ShortfallInputs(results), [&owned](const AlertLabels& l) {
-    const auto provider = l.find("provider");
-    const auto program = l.find("program");
-    return provider != l.end() && program != l.end() &&
-           owned.contains(std::make_pair(provider->second, program->second));
-  });
+  // Goals not judged for missing history: contract, goal, provider, program.
+  absl::flat_hash_set<std::string> incomplete;
+  for (const GoalResult& r : results) {
+    if (!r.incomplete) continue;
+    incomplete.insert(absl::StrCat(r.goal->contract, "\x1f", r.goal->name,
+                                   "\x1f", r.provider, "\x1f", r.program));
+  }
+  const auto scope = [&](const AlertLabels& l) {
+    const auto get = [&l](const char* name) {
+      const auto it = l.find(name);
+      return it == l.end() ? std::string() : it->second;
+    };
+    const ProviderProgram pp(get("provider"), get("program"));
+    if (owned.contains(pp)) {
+      return incomplete.contains(absl::StrCat(get("contract"), "\x1f",
+                                              get("goal"), "\x1f", pp.first,
+                                              "\x1f", pp.second))
+                 ? AlertScope::kHeld
+                 : AlertScope::kJudged;
+    }
+    return held.contains(pp) ? AlertScope::kHeld : AlertScope::kAway;
+  };
+  lifecycle_.UpdateScoped(ShortfallInputs(results), scope);
   alert_metrics_.Update(results, lifecycle_.Instances());
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
@@ -172,7 +255,39 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
     if (notifier_ != nullptr) notifier_->Enqueue(due);
     if (sink_ != nullptr) sink_->Publish(due);
   }
+  if (replica_.has_value()) replica_->Sync(lifecycle_.Instances(), scope);
   SaveState();
+}
+
+void Alerting::OnPartitionsRevoked(const std::vector<PartitionId>& revoked) {
+  absl::flat_hash_set<ProviderProgram> leaving;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const PartitionId& id : revoked) {
+      // A partition whose state was never read has nothing newer to say.
+      if (read_.erase(id) == 0) continue;
+      auto it = providers_.find(id);
+      if (it == providers_.end()) continue;
+      leaving.insert(it->second.begin(), it->second.end());
+    }
+  }
+  if (!replica_.has_value() || leaving.empty()) return;
+  std::vector<AlertInstance> final_state;
+  for (AlertInstance& a : lifecycle_.Instances()) {
+    const auto provider = a.labels.find("provider");
+    const auto program = a.labels.find("program");
+    if (provider == a.labels.end() || program == a.labels.end()) continue;
+    if (leaving.contains(ProviderProgram(provider->second, program->second))) {
+      final_state.push_back(std::move(a));
+    }
+  }
+  const absl::Status s =
+      replica_->WriteFinal(final_state, settings_.state_flush_timeout);
+  Log(s.ok() ? LogLevel::kInfo : LogLevel::kError,
+      "alert state of revoked partitions written",
+      {{"partitions", static_cast<long long>(revoked.size())},
+       {"alerts", static_cast<long long>(final_state.size())},
+       {"error", s.ok() ? std::string() : s.ToString()}});
 }
 
 void Alerting::SaveState() {

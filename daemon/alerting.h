@@ -3,25 +3,54 @@
 // Alertmanager and the alerts topic, persists alert state, and renders
 // /api/v1/alerts and /api/v1/rules.
 //
+// Which goals are judged (DESIGN.md §10). A provider+program is judged only
+// when its partition is in the snapshot, is ready (PartitionFigures::ready)
+// and the shared alert state topic has been read since the partition
+// appeared. Otherwise its alerts are parked: neither judged nor resolved,
+// nothing notified, and kept for as long as the partition is held
+// (AlertScope::kHeld); alerts of providers not held at all are parked and
+// forgotten after 15 minutes (kAway). A goal whose figure has incomplete
+// history (GoalResult::incomplete) is not judged either: an alert already
+// pending or firing for it is parked, not resolved ("no notification from
+// missing data"; Alertmanager lets a firing one expire at its endsAt).
+//
+// Alert state moving with the partition (alert_state_replica.h): when a
+// partition appears in a snapshot (assigned at start or by a rebalance), the
+// state topic is read from the beginning to its end before any of that
+// partition's goals are judged, and the states newer than the local copy are
+// installed (AlertLifecycle::Merge), so `for` timers continue from the
+// previous owner's pending-since and a firing alert keeps its startsAt and
+// last-sent. If the read fails, the partition stays parked and the read is
+// retried at the next evaluation. After every evaluation the lifecycle
+// changes are written to the topic; OnPartitionsRevoked writes the final
+// state of the revoked partitions' alerts and waits for its delivery.
+//
 // Thread safety: all public methods are thread-safe (OnSnapshot runs on the
-// evaluation thread, Reload on an HTTP or signal thread, the JSON renderers
-// on HTTP threads).
-// Ownership: borrows the clock, registry, notifier and sink; they must
-// outlive this object. notifier and sink may be null (not configured).
+// evaluation thread, OnPartitionsRevoked on the consumer thread, Reload on an
+// HTTP or signal thread, the JSON renderers on HTTP threads).
+// Ownership: borrows the clock, registry, notifier, sink and state store;
+// they must outlive this object. notifier, sink and state_store may be null
+// (not configured; without a state store partitions count as read).
 #ifndef OUTCOMESD_DAEMON_ALERTING_H_
 #define OUTCOMESD_DAEMON_ALERTING_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/alerts/alert_metrics.h"
 #include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alert_state_replica.h"
+#include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "daemon/clock.h"
@@ -39,6 +68,10 @@ struct AlertingSettings {
   EvaluatorSettings evaluator;
   absl::Duration resend_interval = absl::Minutes(1);
   std::string state_dir;  // alert state is saved here when not empty
+  // Bounds on the state topic read (evaluation thread) and on the final
+  // write at revocation (consumer thread, inside the rebalance).
+  absl::Duration state_read_timeout = absl::Seconds(5);
+  absl::Duration state_flush_timeout = absl::Seconds(3);
 };
 
 class Alerting {
@@ -47,7 +80,8 @@ class Alerting {
   // not judged on partial state, which would resolve firing alerts.
   Alerting(AlertingSettings settings, const Clock& clock,
            prometheus::Registry& registry, AlertmanagerNotifier* notifier,
-           AlertSink* sink, std::function<bool()> ready);
+           AlertSink* sink, std::function<bool()> ready,
+           AlertStateStore* state_store = nullptr);
 
   // Loads the rules and the saved alert state. An error is fatal at startup.
   absl::Status Start();
@@ -57,13 +91,25 @@ class Alerting {
   // The evaluation listener: judges every goal on `snapshot`.
   void OnSnapshot(const StoreSnapshot& snapshot);
 
+  // The consumer's rebalance, before `revoked` are given up: writes the
+  // final state of their providers' alerts to the state topic and waits
+  // (at most state_flush_timeout) for it to be delivered; the partitions
+  // count as unread again should they come back.
+  void OnPartitionsRevoked(const std::vector<PartitionId>& revoked);
+
   // Saves the alert state (at shutdown).
   void SaveState();
+
+  // The alert instances (AlertLifecycle::Instances).
+  std::vector<AlertInstance> Instances() const { return lifecycle_.Instances(); }
 
   std::string AlertsJson() const;
   std::string RulesJson() const;
 
  private:
+  using ProviderProgram = std::pair<std::string, std::string>;
+  // Reads the state topic when `snapshot` has partitions not read yet.
+  void ReadSharedState(const StoreSnapshot& snapshot);
   std::string StatePath() const;
   std::shared_ptr<const RuleSet> rules() const;
 
@@ -74,6 +120,7 @@ class Alerting {
   std::function<bool()> ready_;
   AlertLifecycle lifecycle_;
   AlertMetrics alert_metrics_;
+  std::optional<AlertStateReplica> replica_;
   prometheus::Counter& reload_success_;
   prometheus::Counter& reload_failure_;
   prometheus::Gauge& last_reload_ok_;
@@ -83,6 +130,11 @@ class Alerting {
   mutable absl::Mutex mu_;
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
+  // Partitions whose shared state was read since they appeared.
+  absl::flat_hash_set<PartitionId> read_ ABSL_GUARDED_BY(mu_);
+  // The providers of each partition in the last snapshot.
+  absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace outcomes

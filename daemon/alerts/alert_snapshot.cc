@@ -1,4 +1,5 @@
 // AlertLifecycle::Snapshot/Restore and the snapshot file.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -30,7 +31,11 @@ v1::AlertState ToProto(AlertPhase phase) {
   return v1::ALERT_STATE_UNSPECIFIED;
 }
 
-void ToProto(const AlertInstance& a, v1::AlertInstanceState* s) {
+}  // namespace
+
+v1::AlertInstanceState InstanceToProto(const AlertInstance& a) {
+  v1::AlertInstanceState state;
+  v1::AlertInstanceState* s = &state;
   s->mutable_labels()->insert(a.labels.begin(), a.labels.end());
   s->mutable_annotations()->insert(a.annotations.begin(), a.annotations.end());
   s->set_state(ToProto(a.phase));
@@ -44,9 +49,11 @@ void ToProto(const AlertInstance& a, v1::AlertInstanceState* s) {
   s->set_sample_size(a.sample_size);
   s->set_window(a.window);
   s->set_keep_firing_for_ms(absl::ToInt64Milliseconds(a.keep_firing_for));
+  s->set_updated_at_ms(ToMs(a.updated_at));
+  return state;
 }
 
-absl::StatusOr<AlertInstance> FromProto(const v1::AlertInstanceState& s) {
+absl::StatusOr<AlertInstance> InstanceFromProto(const v1::AlertInstanceState& s) {
   AlertInstance a;
   switch (s.state()) {
     case v1::ALERT_STATE_PENDING:
@@ -76,15 +83,20 @@ absl::StatusOr<AlertInstance> FromProto(const v1::AlertInstanceState& s) {
   a.sample_size = s.sample_size();
   a.window = s.window();
   a.keep_firing_for = absl::Milliseconds(s.keep_firing_for_ms());
+  a.updated_at = FromMs(s.updated_at_ms());
+  if (a.updated_at == absl::InfinitePast()) {
+    a.updated_at = std::max({a.active_at, a.fired_at, a.keep_firing_since,
+                             a.resolved_at, a.last_sent_at});
+  }
   return a;
 }
-
-}  // namespace
 
 v1::AlertStateSnapshot AlertLifecycle::Snapshot() const {
   v1::AlertStateSnapshot snapshot;
   snapshot.set_version(kSnapshotVersion);
-  for (const AlertInstance& a : Instances()) ToProto(a, snapshot.add_instances());
+  for (const AlertInstance& a : Instances()) {
+    *snapshot.add_instances() = InstanceToProto(a);
+  }
   return snapshot;
 }
 
@@ -95,7 +107,7 @@ absl::Status AlertLifecycle::Restore(const v1::AlertStateSnapshot& snapshot) {
   }
   std::vector<AlertInstance> restored;
   for (const v1::AlertInstanceState& s : snapshot.instances()) {
-    auto a = FromProto(s);
+    auto a = InstanceFromProto(s);
     if (!a.ok()) return a.status();
     restored.push_back(*std::move(a));
   }
