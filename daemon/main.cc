@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
 #include "daemon/clock.h"
@@ -57,6 +58,25 @@ class StateSink : public AcceptedEventSink {
 
  private:
   StateStore& store_;
+};
+
+// The consumer loop's rebalance, with the alerts' share: before partitions
+// are given up, their alerts' final state goes to the state topic.
+class AlertingRebalance : public RebalanceListener {
+ public:
+  AlertingRebalance(RebalanceListener& loop, Alerting& alerting)
+      : loop_(loop), alerting_(alerting) {}
+  void OnAssigned(const std::vector<PartitionOffset>& assigned) override {
+    loop_.OnAssigned(assigned);
+  }
+  void OnRevoked(const std::vector<PartitionId>& revoked) override {
+    alerting_.OnPartitionsRevoked(revoked);
+    loop_.OnRevoked(revoked);
+  }
+
+ private:
+  RebalanceListener& loop_;
+  Alerting& alerting_;
 };
 
 HttpResponse Json(std::string body) {
@@ -135,6 +155,7 @@ std::string StartEmbedded(DaemonSettings& settings,
   std::vector<std::string> topics = settings.kafka.topics;
   topics.push_back(settings.kafka.dead_letter_topic);
   topics.push_back(settings.alerts_topic);
+  topics.push_back(settings.state_topic);
   embedded = OrDie(StartEmbeddedKafka(topics, settings.embedded_partitions));
   Log(LogLevel::kInfo, "embedded kafka started",
       {{"bootstrap", embedded->bootstraps()},
@@ -182,9 +203,12 @@ int Run(DaemonSettings settings) {
   alert_props.insert(alert_props.end(), settings.kafka.extra.begin(),
                      settings.kafka.extra.end());
   auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
+  auto state_store =
+      OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
   Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
                     notifier ? &*notifier : nullptr, alert_sink.get(),
-                    [&metrics] { return metrics.ready().Value() == 1; });
+                    [&metrics] { return metrics.ready().Value() == 1; },
+                    state_store.get());
   if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
@@ -194,7 +218,8 @@ int Run(DaemonSettings settings) {
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
                           *dead_letters);
   ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval);
-  auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &loop));
+  AlertingRebalance rebalance(loop, alerting);
+  auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
   HttpServer http;
@@ -217,6 +242,7 @@ int Run(DaemonSettings settings) {
   alerting.SaveState();
   if (notifier) notifier->Stop();
   alert_sink->Flush(absl::Seconds(1)).IgnoreError();
+  state_store->Flush(absl::Seconds(1)).IgnoreError();
   http.Stop();
   return 0;
 }
