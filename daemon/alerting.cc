@@ -19,6 +19,15 @@ prometheus::Family<prometheus::Counter>& ReloadFamily(prometheus::Registry& r) {
       .Register(r);
 }
 
+prometheus::Family<prometheus::Counter>& SnapshotFailures(
+    prometheus::Registry& r) {
+  return prometheus::BuildCounter()
+      .Name("outcomes_alert_snapshot_failures_total")
+      .Help("Alert state file (--state.dir/alerts.snapshot) failures, by "
+            "reason (corrupt|unreadable|write)")
+      .Register(r);
+}
+
 prometheus::Gauge& NewGauge(prometheus::Registry& r, const char* name,
                             const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
@@ -98,8 +107,18 @@ Alerting::Alerting(AlertingSettings settings, const Clock& clock,
       evaluation_seconds_(NewGauge(
           registry, "outcomes_goal_evaluation_seconds",
           "Time the last goal evaluation took (all goals, all providers).")),
+      snapshot_corrupt_(SnapshotFailures(registry).Add({{"reason", "corrupt"}})),
+      snapshot_unreadable_(
+          SnapshotFailures(registry).Add({{"reason", "unreadable"}})),
+      snapshot_write_failures_(
+          SnapshotFailures(registry).Add({{"reason", "write"}})),
+      snapshot_writable_(NewGauge(
+          registry, "outcomes_alert_snapshot_writable",
+          "1 when the last save of the alert state file succeeded (or none "
+          "is configured).")),
       rules_(std::make_shared<RuleSet>()) {
   if (state_store != nullptr) replica_.emplace(*state_store, registry);
+  snapshot_writable_.Set(1);
 }
 
 std::string Alerting::StatePath() const {
@@ -112,8 +131,16 @@ absl::Status Alerting::Start() {
   if (StatePath().empty()) return absl::OkStatus();
   auto snapshot = LoadAlertSnapshot(StatePath());
   if (absl::IsNotFound(snapshot.status())) return absl::OkStatus();
-  if (!snapshot.ok()) return snapshot.status();
-  if (absl::Status s = lifecycle_.Restore(*snapshot); !s.ok()) return s;
+  absl::Status restored = snapshot.status();
+  if (restored.ok()) restored = lifecycle_.Restore(*snapshot);
+  if (!restored.ok()) {
+    (absl::IsUnavailable(restored) ? snapshot_unreadable_ : snapshot_corrupt_)
+        .Increment();
+    Log(LogLevel::kError,
+        "alert state file not used; alerts start from the state topic",
+        {{"path", StatePath()}, {"error", restored.ToString()}});
+    return absl::OkStatus();
+  }
   Log(LogLevel::kInfo, "alert state restored",
       {{"path", StatePath()},
        {"instances", static_cast<long long>(lifecycle_.Instances().size())}});
@@ -292,8 +319,15 @@ void Alerting::OnPartitionsRevoked(const std::vector<PartitionId>& revoked) {
 
 void Alerting::SaveState() {
   if (StatePath().empty()) return;
-  if (absl::Status s = SaveAlertSnapshot(lifecycle_.Snapshot(), StatePath());
-      !s.ok()) {
+  const absl::Status s = SaveAlertSnapshot(lifecycle_.Snapshot(), StatePath());
+  absl::MutexLock lock(&mu_);
+  if (!s.ok()) snapshot_write_failures_.Increment();
+  snapshot_writable_.Set(s.ok() ? 1 : 0);
+  if (s.ok() == !save_failing_) return;  // no change: logged already
+  save_failing_ = !s.ok();
+  if (s.ok()) {
+    Log(LogLevel::kInfo, "alert state saved again", {{"path", StatePath()}});
+  } else {
     Log(LogLevel::kError, "cannot save alert state", {{"error", s.ToString()}});
   }
 }

@@ -83,7 +83,11 @@ class Alerting {
            AlertSink* sink, std::function<bool()> ready,
            AlertStateStore* state_store = nullptr);
 
-  // Loads the rules and the saved alert state. An error is fatal at startup.
+  // Loads the rules and the saved alert state. An error in the rules is
+  // fatal at startup; a saved state that is unreadable or corrupt is not
+  // (DESIGN.md §10: never trusted, never a crash): it is counted in
+  // outcomes_alert_snapshot_failures_total{reason="corrupt"|"unreadable"},
+  // logged, and the alerts start from the state topic alone.
   absl::Status Start();
   // Reloads the rules atomically; on error the old rules stay in force.
   absl::Status Reload();
@@ -97,7 +101,11 @@ class Alerting {
   // count as unread again should they come back.
   void OnPartitionsRevoked(const std::vector<PartitionId>& revoked);
 
-  // Saves the alert state (at shutdown).
+  // Saves the alert state (every evaluation and at shutdown). A failure
+  // (read-only or full state dir) is counted in
+  // outcomes_alert_snapshot_failures_total{reason="write"} and logged when
+  // it starts and when it ends, not at every evaluation;
+  // outcomes_alert_snapshot_writable is 0 meanwhile.
   void SaveState();
 
   // The alert instances (AlertLifecycle::Instances).
@@ -126,10 +134,15 @@ class Alerting {
   prometheus::Gauge& last_reload_ok_;
   prometheus::Gauge& goals_loaded_;
   prometheus::Gauge& evaluation_seconds_;
+  prometheus::Counter& snapshot_corrupt_;
+  prometheus::Counter& snapshot_unreadable_;
+  prometheus::Counter& snapshot_write_failures_;
+  prometheus::Gauge& snapshot_writable_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
+  bool save_failing_ ABSL_GUARDED_BY(mu_) = false;
   // Partitions whose shared state was read since they appeared.
   absl::flat_hash_set<PartitionId> read_ ABSL_GUARDED_BY(mu_);
   // The providers of each partition in the last snapshot.

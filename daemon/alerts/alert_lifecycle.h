@@ -28,6 +28,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -164,10 +165,21 @@ v1::AlertInstanceState InstanceToProto(const AlertInstance& instance);
 absl::StatusOr<AlertInstance> InstanceFromProto(
     const v1::AlertInstanceState& state);
 
-// Writes `snapshot` to `path` atomically (temporary file + rename).
+// The snapshot file: magic "OALS", file format version (2), CRC-32 of the
+// payload and its length, then the serialized snapshot. A file without the
+// magic is read as a bare serialized snapshot (earlier releases). Decode:
+// DataLoss when the checksum, length or version is wrong or it does not
+// parse.
+std::string EncodeAlertSnapshotFile(const v1::AlertStateSnapshot& snapshot);
+absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
+    std::string_view data);
+
+// Writes `snapshot` to `path` atomically (temporary file, fsync, rename).
+// Unavailable when it cannot be written (read-only or full state dir).
 absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
                                const std::string& path);
-// NotFound when `path` does not exist; DataLoss when it cannot be parsed.
+// NotFound when `path` does not exist; Unavailable when it cannot be read;
+// DataLoss when it is corrupt (DecodeAlertSnapshotFile).
 absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path);
 
 }  // namespace outcomes

@@ -330,3 +330,35 @@ TEST_F(LifecycleTest, merge_installs_only_newer_states) {
 
 }  // namespace
 }  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+// Issue 7: a single flipped bit in the alert state file was restored
+// silently; the file now carries a checksum.
+TEST_F(LifecycleTest, snapshot_file_is_checksummed) {
+  Eval({Input("p1", absl::Minutes(10))});
+  const std::string file = EncodeAlertSnapshotFile(lifecycle_.Snapshot());
+  ASSERT_EQ(file.substr(0, 4), "OALS");
+  auto decoded = DecodeAlertSnapshotFile(file);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->instances_size(), 1);
+  for (size_t byte : {size_t{5}, size_t{9}, size_t{13}, file.size() - 1}) {
+    std::string flipped = file;
+    flipped[byte] ^= 0x04;
+    EXPECT_EQ(DecodeAlertSnapshotFile(flipped).status().code(),
+              absl::StatusCode::kDataLoss)
+        << "byte " << byte;
+  }
+  EXPECT_EQ(DecodeAlertSnapshotFile(file.substr(0, 10)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeAlertSnapshotFile("\xff\xfe random bytes \x01").status().code(),
+            absl::StatusCode::kDataLoss);
+  // Files of earlier releases (a bare serialized snapshot) still load.
+  auto legacy = DecodeAlertSnapshotFile(lifecycle_.Snapshot().SerializeAsString());
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(legacy->instances_size(), 1);
+}
+
+}  // namespace
+}  // namespace outcomes

@@ -3,6 +3,7 @@
 // startsAt move with the partition, not-ready partitions and goals with
 // incomplete history are parked, records of unknown versions are skipped.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -121,7 +122,8 @@ class AlertStateTest : public ::testing::Test {
     CapturingSink sink;
     std::unique_ptr<Alerting> alerting;
   };
-  std::unique_ptr<Replica> NewReplica(const std::string& for_duration) {
+  std::unique_ptr<Replica> NewReplica(const std::string& for_duration,
+                                      const std::string& state_dir = "") {
     const std::string rules = dir_ + ".yaml";
     std::ofstream(rules) << "contracts:\n"
                             "  - id: wd\n"
@@ -138,6 +140,7 @@ class AlertStateTest : public ::testing::Test {
     auto r = std::make_unique<Replica>();
     AlertingSettings settings;
     settings.rule_paths = {rules};
+    settings.state_dir = state_dir;
     r->alerting = std::make_unique<Alerting>(
         settings, clock_, r->registry, nullptr, &r->sink,
         [] { return true; }, &store_);
@@ -353,6 +356,38 @@ TEST_F(AlertStateTest, goal_with_incomplete_history_is_parked) {
   b->alerting->OnSnapshot(Snap({p}));
   EXPECT_EQ(States(*b->alerting), "");
   EXPECT_EQ(b->sink.Take(), "");
+}
+
+// Issue 7: a corrupt alert state file made every start exit 1. Now it is
+// counted and the alerts come from the state topic.
+TEST_F(AlertStateTest, corrupt_state_file_is_counted_and_state_topic_used) {
+  const std::string dir = dir_ + "_dir";
+  std::filesystem::create_directories(dir);
+  {
+    auto a = NewReplica("60s", dir);
+    a->alerting->OnSnapshot(Snap({Partition(1, 3)}));  // pending since 0
+  }
+  std::ofstream(dir + "/alerts.snapshot", std::ios::trunc) << "\x13random";
+  At(absl::Seconds(30));
+  auto b = NewReplica("60s", dir);  // Start() succeeds
+  EXPECT_EQ(Metric(b->registry,
+                   "outcomes_alert_snapshot_failures_total{reason=\"corrupt\"}"),
+            "1");
+  b->alerting->OnSnapshot(Snap({Partition(1, 3)}));
+  EXPECT_EQ(States(*b->alerting), "pending@0 x1");
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 7: a state dir that cannot be written was logged at every
+// evaluation; now a metric, and logged when it starts.
+TEST_F(AlertStateTest, unwritable_state_dir_is_a_metric) {
+  auto a = NewReplica("60s", "/nonexistent/outcomes-state");
+  a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
+  a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
+  EXPECT_EQ(Metric(a->registry,
+                   "outcomes_alert_snapshot_failures_total{reason=\"write\"}"),
+            "2");
+  EXPECT_EQ(Metric(a->registry, "outcomes_alert_snapshot_writable"), "0");
 }
 
 }  // namespace
