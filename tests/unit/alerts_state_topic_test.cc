@@ -1,9 +1,16 @@
 // The librdkafka AlertStateStore against the in-process mock cluster: the
 // latest record per key, tombstones, the read stopping at the end it saw.
+// With OUTCOMES_TEST_KAFKA=HOST:PORT it runs against that broker instead
+// (e.g. a real Apache Kafka: the topic does not exist and is created,
+// compacted, with the admin API).
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "daemon/alerts/alert_state_store.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "gtest/gtest.h"
@@ -22,10 +29,19 @@ std::string Dump(std::vector<StateTopicRecord> records) {
 }
 
 TEST(RdKafkaAlertStateStoreTest, reads_latest_record_per_key) {
-  auto cluster = StartEmbeddedKafka({"outcomes.state"}, 3);
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  auto store = NewRdKafkaAlertStateStore(
-      {{"bootstrap.servers", (*cluster)->bootstraps()}}, "outcomes.state");
+  std::unique_ptr<EmbeddedKafka> cluster;
+  std::string bootstrap, topic = "outcomes.state";
+  if (const char* real = std::getenv("OUTCOMES_TEST_KAFKA")) {
+    bootstrap = real;
+    topic = absl::StrCat("outcomes.state.test.", absl::ToUnixNanos(absl::Now()));
+  } else {
+    auto started = StartEmbeddedKafka({topic}, 3);
+    ASSERT_TRUE(started.ok()) << started.status();
+    cluster = *std::move(started);
+    bootstrap = cluster->bootstraps();
+  }
+  auto store =
+      NewRdKafkaAlertStateStore({{"bootstrap.servers", bootstrap}}, topic);
   ASSERT_TRUE(store.ok()) << store.status();
   auto empty = (*store)->ReadAll(absl::Seconds(10));
   ASSERT_TRUE(empty.ok()) << empty.status();
