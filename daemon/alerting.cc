@@ -181,11 +181,13 @@ void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
     absl::MutexLock lock(&mu_);
     absl::flat_hash_set<PartitionId> present;
     for (const PartitionFigures& p : snapshot.partitions) present.insert(p.id);
-    absl::erase_if(read_, [&present](const PartitionId& id) {
+    const auto gone = [&present](const PartitionId& id) {
       return !present.contains(id);
-    });
+    };
+    absl::erase_if(read_, gone);
+    absl::erase_if(revoked_, gone);  // back only by a new assignment
     for (const PartitionId& id : present) {
-      if (!read_.contains(id)) unread.push_back(id);
+      if (!read_.contains(id) && !revoked_.contains(id)) unread.push_back(id);
     }
   }
   if (unread.empty()) return;
@@ -224,6 +226,7 @@ void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
 }
 
 void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
+  absl::MutexLock eval_lock(&eval_mu_);
   ReadSharedState(snapshot);
   const absl::Time start = absl::Now();
   std::vector<ProgramFigures> figures;
@@ -287,10 +290,12 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
 }
 
 void Alerting::OnPartitionsRevoked(const std::vector<PartitionId>& revoked) {
+  absl::MutexLock eval_lock(&eval_mu_);
   absl::flat_hash_set<ProviderProgram> leaving;
   {
     absl::MutexLock lock(&mu_);
     for (const PartitionId& id : revoked) {
+      revoked_.insert(id);
       // A partition whose state was never read has nothing newer to say.
       if (read_.erase(id) == 0) continue;
       auto it = providers_.find(id);
@@ -315,6 +320,11 @@ void Alerting::OnPartitionsRevoked(const std::vector<PartitionId>& revoked) {
       {{"partitions", static_cast<long long>(revoked.size())},
        {"alerts", static_cast<long long>(final_state.size())},
        {"error", s.ok() ? std::string() : s.ToString()}});
+}
+
+void Alerting::OnPartitionsAssigned(const std::vector<PartitionId>& assigned) {
+  absl::MutexLock lock(&mu_);
+  for (const PartitionId& id : assigned) revoked_.erase(id);
 }
 
 void Alerting::SaveState() {

@@ -95,11 +95,17 @@ class Alerting {
   // The evaluation listener: judges every goal on `snapshot`.
   void OnSnapshot(const StoreSnapshot& snapshot);
 
-  // The consumer's rebalance, before `revoked` are given up: writes the
-  // final state of their providers' alerts to the state topic and waits
-  // (at most state_flush_timeout) for it to be delivered; the partitions
-  // count as unread again should they come back.
+  // The consumer's rebalance, before `revoked` are given up: waits for an
+  // evaluation in progress, writes the final state of their providers'
+  // alerts to the state topic and waits (at most state_flush_timeout) for
+  // it to be delivered. From then on their alerts are parked here (not
+  // judged, nothing sent or written) even while a snapshot still lists the
+  // partitions, until OnPartitionsAssigned gives them back; they are then
+  // read from the state topic again before being judged.
   void OnPartitionsRevoked(const std::vector<PartitionId>& revoked);
+  // The consumer's rebalance, after `assigned` were assigned (and their
+  // state created).
+  void OnPartitionsAssigned(const std::vector<PartitionId>& assigned);
 
   // Saves the alert state (every evaluation and at shutdown). A failure
   // (read-only or full state dir) is counted in
@@ -143,8 +149,13 @@ class Alerting {
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
   bool save_failing_ ABSL_GUARDED_BY(mu_) = false;
+  // Serializes OnSnapshot and OnPartitionsRevoked: once revocation
+  // returns, no evaluation judges the revoked partitions any more.
+  absl::Mutex eval_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   // Partitions whose shared state was read since they appeared.
   absl::flat_hash_set<PartitionId> read_ ABSL_GUARDED_BY(mu_);
+  // Partitions revoked and not assigned again since: never read or judged.
+  absl::flat_hash_set<PartitionId> revoked_ ABSL_GUARDED_BY(mu_);
   // The providers of each partition in the last snapshot.
   absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
       ABSL_GUARDED_BY(mu_);

@@ -68,6 +68,9 @@ class AlertingRebalance : public RebalanceListener {
       : loop_(loop), alerting_(alerting) {}
   void OnAssigned(const std::vector<PartitionOffset>& assigned) override {
     loop_.OnAssigned(assigned);
+    std::vector<PartitionId> ids;
+    for (const PartitionOffset& p : assigned) ids.push_back(p.id);
+    alerting_.OnPartitionsAssigned(ids);
   }
   void OnRevoked(const std::vector<PartitionId>& revoked) override {
     alerting_.OnPartitionsRevoked(revoked);

@@ -227,6 +227,28 @@ TEST_F(AlertStateTest, firing_alert_moved_is_not_notified_again_as_new) {
   ASSERT_TRUE(store_.records.begin()->second.value.has_value());
 }
 
+// Between its revocation and the store dropping the partition, an
+// evaluation of the old owner may still see the partition in a snapshot: it
+// must not judge, send or write anything about it any more.
+TEST_F(AlertStateTest, revoked_partition_is_not_judged_by_the_old_owner) {
+  auto a = NewReplica("0s");
+  a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
+  EXPECT_EQ(a->sink.Take(), "prov-01:firing@0");
+  a->alerting->OnPartitionsRevoked({kP0});
+  const int puts = store_.puts;
+  At(absl::Minutes(2));
+  a->alerting->OnSnapshot(Snap({Partition(1, 9)}));  // stale snapshot
+  EXPECT_EQ(States(*a->alerting), "firing@0 x1");
+  EXPECT_EQ(a->sink.Take(), "");
+  EXPECT_EQ(store_.puts, puts);
+  EXPECT_EQ(store_.reads, 1);
+  // Assigned again: read, then judged.
+  a->alerting->OnPartitionsAssigned({kP0});
+  a->alerting->OnSnapshot(Snap({Partition(1, 9)}));
+  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(a->sink.Take(), "prov-01:resolved@0");
+}
+
 TEST_F(AlertStateTest, inactive_instance_is_a_tombstone) {
   auto a = NewReplica("60s");
   a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
