@@ -23,12 +23,15 @@ prometheus::Family<prometheus::Counter>& Family(prometheus::Registry& r,
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
+// Phase and lifecycle times: what a record is rewritten for (value and
+// annotations change with the figures; they are not worth a write).
 std::string Fingerprint(const AlertInstance& a) {
-  return absl::StrCat(AlertPhaseName(a.phase), "|", absl::FormatTime(a.active_at),
-                      "|", absl::FormatTime(a.fired_at), "|",
-                      absl::FormatTime(a.keep_firing_since), "|",
-                      absl::FormatTime(a.resolved_at), "|",
-                      absl::FormatTime(a.last_sent_at));
+  const auto ms = [](absl::Time t) {
+    return t == absl::InfinitePast() ? int64_t{0} : absl::ToUnixMillis(t);
+  };
+  return absl::StrCat(static_cast<int>(a.phase), "|", ms(a.active_at), "|",
+                      ms(a.fired_at), "|", ms(a.keep_firing_since), "|",
+                      ms(a.resolved_at), "|", ms(a.last_sent_at));
 }
 
 }  // namespace

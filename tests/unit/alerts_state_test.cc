@@ -115,6 +115,7 @@ class AlertStateTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::remove((dir_ + ".yaml").c_str());
   }
+  ~AlertStateTest() override { std::remove((dir_ + ".yaml").c_str()); }
 
   // A replica with goal `for_duration`: an Alerting on the shared store.
   struct Replica {
