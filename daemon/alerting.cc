@@ -175,8 +175,14 @@ std::shared_ptr<const RuleSet> Alerting::rules() const {
   return rules_;
 }
 
+Alerting::~Alerting() {
+  absl::MutexLock eval_lock(&eval_mu_);
+  if (read_thread_.joinable()) read_thread_.join();
+}
+
 void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
-  std::vector<PartitionId> unread;
+  std::shared_ptr<StateRead> read;
+  bool start = false;
   {
     absl::MutexLock lock(&mu_);
     absl::flat_hash_set<PartitionId> present;
@@ -186,43 +192,78 @@ void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
     };
     absl::erase_if(read_, gone);
     absl::erase_if(revoked_, gone);  // back only by a new assignment
-    for (const PartitionId& id : present) {
-      if (!read_.contains(id) && !revoked_.contains(id)) unread.push_back(id);
+    if (read_in_flight_ == nullptr) {
+      std::vector<PartitionId> unread;
+      for (const PartitionId& id : present) {
+        if (!read_.contains(id) && !revoked_.contains(id)) unread.push_back(id);
+      }
+      if (unread.empty()) return;
+      if (!replica_.has_value()) {  // nothing to read
+        read_.insert(unread.begin(), unread.end());
+        return;
+      }
+      read_in_flight_ = std::make_shared<StateRead>();
+      read_in_flight_->partitions = std::move(unread);
+      start = true;
     }
+    read = read_in_flight_;
   }
-  if (unread.empty()) return;
-  if (replica_.has_value()) {
-    auto states = replica_->Read(settings_.state_read_timeout);
-    if (!states.ok()) {
-      Log(LogLevel::kError,
-          "alert state topic not read; new partitions stay parked",
-          {{"error", states.status().ToString()}});
-      return;
-    }
-    // Providers judged here right now keep their local state: it is newer.
-    absl::flat_hash_set<ProviderProgram> judged;
-    {
+  if (start) {
+    if (read_thread_.joinable()) read_thread_.join();  // the previous, done
+    read_thread_ = std::thread([this, read] {
+      auto result = replica_->Read(settings_.state_read_timeout);
       absl::MutexLock lock(&mu_);
-      for (const PartitionFigures& p : snapshot.partitions) {
-        if (!read_.contains(p.id)) continue;
-        for (const ProgramFigures& f : p.programs) {
-          judged.emplace(f.provider, f.program);
-        }
+      read->result = std::move(result);
+      read->done = true;
+    });
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&read->done), settings_.state_read_wait);
+    if (!read->done) return;  // still reading: its partitions stay parked
+    read_in_flight_.reset();
+  }
+  InstallSharedState(snapshot, *read);
+}
+
+void Alerting::InstallSharedState(const StoreSnapshot& snapshot,
+                                  const StateRead& read) {
+  if (!read.result.ok()) {
+    Log(LogLevel::kError,
+        "alert state topic not read; new partitions stay parked",
+        {{"error", read.result.status().ToString()}});
+    return;  // the next evaluation reads again
+  }
+  // Providers judged here right now keep their local state: it is newer.
+  absl::flat_hash_set<ProviderProgram> judged;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const PartitionFigures& p : snapshot.partitions) {
+      if (!read_.contains(p.id)) continue;
+      for (const ProgramFigures& f : p.programs) {
+        judged.emplace(f.provider, f.program);
       }
     }
-    const int changed = lifecycle_.Merge(*states, [&judged](const AlertLabels& l) {
-      const auto provider = l.find("provider");
-      const auto program = l.find("program");
-      return provider != l.end() && program != l.end() &&
-             judged.contains(ProviderProgram(provider->second, program->second));
-    });
-    Log(LogLevel::kInfo, "alert state topic read",
-        {{"records", static_cast<long long>(states->size())},
-         {"installed", changed},
-         {"partitions", static_cast<long long>(unread.size())}});
   }
+  const int changed =
+      lifecycle_.Merge(*read.result, [&judged](const AlertLabels& l) {
+        const auto provider = l.find("provider");
+        const auto program = l.find("program");
+        return provider != l.end() && program != l.end() &&
+               judged.contains(
+                   ProviderProgram(provider->second, program->second));
+      });
+  Log(LogLevel::kInfo, "alert state topic read",
+      {{"records", static_cast<long long>(read.result->size())},
+       {"installed", changed},
+       {"partitions", static_cast<long long>(read.partitions.size())}});
+  absl::flat_hash_set<PartitionId> present;
+  for (const PartitionFigures& p : snapshot.partitions) present.insert(p.id);
   absl::MutexLock lock(&mu_);
-  read_.insert(unread.begin(), unread.end());
+  for (const PartitionId& id : read.partitions) {
+    // Revoked or gone meanwhile: read again when it comes back.
+    if (present.contains(id) && !revoked_.contains(id)) read_.insert(id);
+  }
 }
 
 void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {

@@ -38,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -68,9 +69,14 @@ struct AlertingSettings {
   EvaluatorSettings evaluator;
   absl::Duration resend_interval = absl::Minutes(1);
   std::string state_dir;  // alert state is saved here when not empty
-  // Bounds on the state topic read (evaluation thread) and on the final
-  // write at revocation (consumer thread, inside the rebalance).
-  absl::Duration state_read_timeout = absl::Seconds(5);
+  // The state topic read runs on its own thread, bounded by
+  // state_read_timeout; an evaluation waits at most state_read_wait for it
+  // (its partitions stay parked until a later evaluation finds it done).
+  // state_flush_timeout bounds the final write at revocation (consumer
+  // thread, inside the rebalance). The read is short enough for SIGTERM's
+  // 5 s: the destructor waits for a read in progress.
+  absl::Duration state_read_timeout = absl::Seconds(4);
+  absl::Duration state_read_wait = absl::Seconds(1);
   absl::Duration state_flush_timeout = absl::Seconds(3);
 };
 
@@ -82,6 +88,7 @@ class Alerting {
            prometheus::Registry& registry, AlertmanagerNotifier* notifier,
            AlertSink* sink, std::function<bool()> ready,
            AlertStateStore* state_store = nullptr);
+  ~Alerting();  // waits for a state topic read in progress
 
   // Loads the rules and the saved alert state. An error in the rules is
   // fatal at startup; a saved state that is unreadable or corrupt is not
@@ -122,8 +129,18 @@ class Alerting {
 
  private:
   using ProviderProgram = std::pair<std::string, std::string>;
-  // Reads the state topic when `snapshot` has partitions not read yet.
-  void ReadSharedState(const StoreSnapshot& snapshot);
+  // One read of the state topic, for `partitions`, on read_thread_.
+  struct StateRead {
+    std::vector<PartitionId> partitions;
+    bool done = false;  // guarded by mu_
+    absl::StatusOr<std::vector<SharedAlertState>> result;  // once done
+  };
+  // Starts a read of the state topic when `snapshot` has partitions not read
+  // yet, and installs the result of a read that has finished.
+  void ReadSharedState(const StoreSnapshot& snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
+  void InstallSharedState(const StoreSnapshot& snapshot, const StateRead& read)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
   std::string StatePath() const;
   std::shared_ptr<const RuleSet> rules() const;
 
@@ -156,6 +173,8 @@ class Alerting {
   absl::flat_hash_set<PartitionId> read_ ABSL_GUARDED_BY(mu_);
   // Partitions revoked and not assigned again since: never read or judged.
   absl::flat_hash_set<PartitionId> revoked_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<StateRead> read_in_flight_ ABSL_GUARDED_BY(mu_);
+  std::thread read_thread_ ABSL_GUARDED_BY(eval_mu_);
   // The providers of each partition in the last snapshot.
   absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
       ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 // in-memory state topic and a FakeClock (DESIGN.md §10): `for` timers and
 // startsAt move with the partition, not-ready partitions and goals with
 // incomplete history are parked, records of unknown versions are skipped.
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_state_replica.h"
 #include "daemon/alerts/alert_state_store.h"
@@ -44,6 +47,8 @@ class FakeStateStore : public AlertStateStore {
   absl::StatusOr<std::vector<StateTopicRecord>> ReadAll(
       absl::Duration) override {
     ++reads;
+    if (block_reads) released.WaitForNotification();
+    absl::Cleanup done = [this] { ++reads_done; };
     if (fail_reads) return absl::UnavailableError("broker down");
     std::vector<StateTopicRecord> out;
     for (const auto& [key, r] : records) out.push_back(r);
@@ -53,8 +58,12 @@ class FakeStateStore : public AlertStateStore {
 
   const Clock& clock_;
   std::map<std::string, StateTopicRecord> records;
-  int puts = 0, deletes = 0, flushes = 0, reads = 0;
+  int puts = 0, deletes = 0, flushes = 0;
+  std::atomic<int> reads{0};
+  std::atomic<int> reads_done{0};
   bool fail_reads = false;
+  std::atomic<bool> block_reads{false};
+  absl::Notification released;  // unblocks reads when block_reads
   uint64_t failures = 0;
 };
 
@@ -142,6 +151,7 @@ class AlertStateTest : public ::testing::Test {
     AlertingSettings settings;
     settings.rule_paths = {rules};
     settings.state_dir = state_dir;
+    settings.state_read_wait = absl::Milliseconds(50);
     r->alerting = std::make_unique<Alerting>(
         settings, clock_, r->registry, nullptr, &r->sink,
         [] { return true; }, &store_);
@@ -320,6 +330,29 @@ TEST_F(AlertStateTest, partition_stays_parked_until_the_state_topic_is_read) {
   At(absl::Seconds(15));
   a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
   EXPECT_EQ(a->sink.Take(), "prov-01:firing@15s");
+  EXPECT_EQ(store_.reads, 2);
+}
+
+// The read runs beside the evaluations: while it is in progress the new
+// partition is parked and the partitions already read are still judged.
+TEST_F(AlertStateTest, slow_read_parks_only_the_new_partition) {
+  auto a = NewReplica("0s");
+  PartitionFigures p1 = Partition(1, 3);
+  p1.id = {"outcomes.events", 1};
+  p1.programs[0].provider = "prov-77";
+  a->alerting->OnSnapshot(Snap({p1}));
+  EXPECT_EQ(a->sink.Take(), "prov-77:firing@0");
+  store_.block_reads = true;
+  At(absl::Seconds(15));
+  p1.programs[0].windows[0].enrollment_rate = {9, 10};  // prov-77 recovers
+  a->alerting->OnSnapshot(Snap({Partition(1, 3), p1}));  // P0 is new
+  EXPECT_EQ(a->sink.Take(), "prov-77:resolved@0");  // P1 still judged
+  EXPECT_EQ(States(*a->alerting), "resolved@0 x1");  // prov-01 not judged
+  store_.released.Notify();
+  while (store_.reads_done < 2) absl::SleepFor(absl::Milliseconds(1));
+  At(absl::Seconds(30));
+  a->alerting->OnSnapshot(Snap({Partition(1, 3), p1}));
+  EXPECT_EQ(a->sink.Take(), "prov-01:firing@30s");
   EXPECT_EQ(store_.reads, 2);
 }
 
