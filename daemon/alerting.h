@@ -20,8 +20,9 @@
 // partition's goals are judged, and the states newer than the local copy are
 // installed (AlertLifecycle::Merge), so `for` timers continue from the
 // previous owner's pending-since and a firing alert keeps its startsAt and
-// last-sent. If the read fails, the partition stays parked and the read is
-// retried at the next evaluation. After every evaluation the lifecycle
+// last-sent. The read runs on its own thread; until it has finished the
+// partition stays parked while the others are judged. If it fails, the
+// next evaluation reads again. After every evaluation the lifecycle
 // changes are written to the topic; OnPartitionsRevoked writes the final
 // state of the revoked partitions' alerts and waits for its delivery.
 //
