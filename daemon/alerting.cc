@@ -23,8 +23,9 @@ prometheus::Family<prometheus::Counter>& SnapshotFailures(
     prometheus::Registry& r) {
   return prometheus::BuildCounter()
       .Name("outcomes_alert_snapshot_failures_total")
-      .Help("Alert state file (--state.dir/alerts.snapshot) failures, by "
-            "reason (corrupt|unreadable|write)")
+      .Help(
+          "Alert state file (--state.dir/alerts.snapshot) failures, by "
+          "reason (corrupt|unreadable|write)")
       .Register(r);
 }
 
@@ -89,8 +90,7 @@ void AppendGoal(std::string& out, const GoalSpec& g) {
 Alerting::Alerting(AlertingSettings settings, const Clock& clock,
                    prometheus::Registry& registry,
                    AlertmanagerNotifier* notifier, AlertSink* sink,
-                   std::function<bool()> ready,
-                   AlertStateStore* state_store)
+                   std::function<bool()> ready, AlertStateStore* state_store)
     : settings_(std::move(settings)),
       clock_(clock),
       notifier_(notifier),
@@ -107,7 +107,8 @@ Alerting::Alerting(AlertingSettings settings, const Clock& clock,
       evaluation_seconds_(NewGauge(
           registry, "outcomes_goal_evaluation_seconds",
           "Time the last goal evaluation took (all goals, all providers).")),
-      snapshot_corrupt_(SnapshotFailures(registry).Add({{"reason", "corrupt"}})),
+      snapshot_corrupt_(
+          SnapshotFailures(registry).Add({{"reason", "corrupt"}})),
       snapshot_unreadable_(
           SnapshotFailures(registry).Add({{"reason", "unreadable"}})),
       snapshot_write_failures_(
@@ -219,7 +220,8 @@ void Alerting::ReadSharedState(const StoreSnapshot& snapshot) {
   }
   {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&read->done), settings_.state_read_wait);
+    mu_.AwaitWithTimeout(absl::Condition(&read->done),
+                         settings_.state_read_wait);
     if (!read->done) return;  // still reading: its partitions stay parked
     read_in_flight_.reset();
   }
@@ -245,14 +247,13 @@ void Alerting::InstallSharedState(const StoreSnapshot& snapshot,
       }
     }
   }
-  const int changed =
-      lifecycle_.Merge(*read.result, [&judged](const AlertLabels& l) {
-        const auto provider = l.find("provider");
-        const auto program = l.find("program");
-        return provider != l.end() && program != l.end() &&
-               judged.contains(
-                   ProviderProgram(provider->second, program->second));
-      });
+  const int changed = lifecycle_.Merge(*read.result, [&judged](
+                                                         const AlertLabels& l) {
+    const auto provider = l.find("provider");
+    const auto program = l.find("program");
+    return provider != l.end() && program != l.end() &&
+           judged.contains(ProviderProgram(provider->second, program->second));
+  });
   Log(LogLevel::kInfo, "alert state topic read",
       {{"records", static_cast<long long>(read.result->size())},
        {"installed", changed},

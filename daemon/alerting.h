@@ -123,7 +123,9 @@ class Alerting {
   void SaveState();
 
   // The alert instances (AlertLifecycle::Instances).
-  std::vector<AlertInstance> Instances() const { return lifecycle_.Instances(); }
+  std::vector<AlertInstance> Instances() const {
+    return lifecycle_.Instances();
+  }
 
   std::string AlertsJson() const;
   std::string RulesJson() const;
@@ -133,7 +135,7 @@ class Alerting {
   // One read of the state topic, for `partitions`, on read_thread_.
   struct StateRead {
     std::vector<PartitionId> partitions;
-    bool done = false;  // guarded by mu_
+    bool done = false;                                     // guarded by mu_
     absl::StatusOr<std::vector<SharedAlertState>> result;  // once done
   };
   // Starts a read of the state topic when `snapshot` has partitions not read

@@ -208,10 +208,10 @@ int Run(DaemonSettings settings) {
   auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
   auto state_store =
       OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
-  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
-                    notifier ? &*notifier : nullptr, alert_sink.get(),
-                    [&metrics] { return metrics.ready().Value() == 1; },
-                    state_store.get());
+  Alerting alerting(
+      AlertingSettingsOf(settings), RealClock(), registry,
+      notifier ? &*notifier : nullptr, alert_sink.get(),
+      [&metrics] { return metrics.ready().Value() == 1; }, state_store.get());
   if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });

@@ -106,7 +106,8 @@ void AlertLifecycle::UpdateScoped(
     bool keep = true;
     if (held.contains(it->first)) {
       // judged above
-    } else if (const AlertScope sc = scope(a.labels); sc != AlertScope::kJudged) {
+    } else if (const AlertScope sc = scope(a.labels);
+               sc != AlertScope::kJudged) {
       if (a.parked_since == absl::InfinitePast()) a.parked_since = now;
       keep = sc == AlertScope::kHeld ||
              now - a.parked_since < options_.resolved_retention;
@@ -180,7 +181,8 @@ int AlertLifecycle::Merge(
     auto it = instances_.find(shared.key);
     if (it != instances_.end() && keep_local(it->second.labels)) continue;
     if (!shared.instance.has_value()) {
-      if (it != instances_.end() && it->second.updated_at <= shared.tombstone_at) {
+      if (it != instances_.end() &&
+          it->second.updated_at <= shared.tombstone_at) {
         instances_.erase(it);
         ++changed;
       }

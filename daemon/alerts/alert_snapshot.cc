@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_lifecycle.h"
@@ -59,7 +59,8 @@ v1::AlertInstanceState InstanceToProto(const AlertInstance& a) {
   return state;
 }
 
-absl::StatusOr<AlertInstance> InstanceFromProto(const v1::AlertInstanceState& s) {
+absl::StatusOr<AlertInstance> InstanceFromProto(
+    const v1::AlertInstanceState& s) {
   AlertInstance a;
   switch (s.state()) {
     case v1::ALERT_STATE_PENDING:
@@ -145,17 +146,20 @@ uint32_t Crc32(std::string_view data) {
     return t;
   }();
   uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) crc = (*table)[(crc ^ byte) & 0xFF] ^ (crc >> 8);
+  for (unsigned char byte : data)
+    crc = (*table)[(crc ^ byte) & 0xFF] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 
 void PutLe(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
 }
 uint64_t GetLe(std::string_view in, size_t at, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i]))
+         << (8 * i);
   }
   return v;
 }
@@ -175,7 +179,8 @@ absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
     std::string_view data) {
   v1::AlertStateSnapshot snapshot;
   if (data.size() < sizeof(kMagic) ||
-      data.substr(0, sizeof(kMagic)) != std::string_view(kMagic, sizeof(kMagic))) {
+      data.substr(0, sizeof(kMagic)) !=
+          std::string_view(kMagic, sizeof(kMagic))) {
     if (!snapshot.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
       return absl::DataLossError("corrupt alert snapshot");
     }
@@ -195,7 +200,8 @@ absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
   if (GetLe(data, 8, 4) != Crc32(payload)) {
     return absl::DataLossError("corrupt alert snapshot: checksum mismatch");
   }
-  if (!snapshot.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (!snapshot.ParseFromArray(payload.data(),
+                               static_cast<int>(payload.size()))) {
     return absl::DataLossError("corrupt alert snapshot");
   }
   return snapshot;
@@ -210,8 +216,9 @@ absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
     return absl::UnavailableError(
         absl::StrCat(tmp, ": cannot write: ", std::strerror(errno)));
   }
-  const bool written = std::fwrite(data.data(), 1, data.size(), f) == data.size() &&
-                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const bool written =
+      std::fwrite(data.data(), 1, data.size(), f) == data.size() &&
+      std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   const int error = errno;
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed) {
@@ -228,7 +235,8 @@ absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
 absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": not found"));
+    if (errno == ENOENT)
+      return absl::NotFoundError(absl::StrCat(path, ": not found"));
     return absl::UnavailableError(
         absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
   }
@@ -236,7 +244,8 @@ absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path
   buffer << in.rdbuf();
   auto snapshot = DecodeAlertSnapshotFile(buffer.str());
   if (!snapshot.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", snapshot.status().message()));
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", snapshot.status().message()));
   }
   return snapshot;
 }

@@ -58,14 +58,14 @@ AlertStateReplica::AlertStateReplica(AlertStateStore& store,
       reads_failed_(Family(registry, "outcomes_alert_state_reads_total",
                            "Reads of the alert state topic, by result")
                         .Add({{"result", "failure"}})),
-      ignored_version_(
-          Family(registry, "outcomes_alert_state_records_ignored_total",
-                 "State topic records skipped, by reason")
-              .Add({{"reason", "unknown_version"}})),
-      ignored_corrupt_(
-          Family(registry, "outcomes_alert_state_records_ignored_total",
-                 "State topic records skipped, by reason")
-              .Add({{"reason", "corrupt"}})) {}
+      ignored_version_(Family(registry,
+                              "outcomes_alert_state_records_ignored_total",
+                              "State topic records skipped, by reason")
+                           .Add({{"reason", "unknown_version"}})),
+      ignored_corrupt_(Family(registry,
+                              "outcomes_alert_state_records_ignored_total",
+                              "State topic records skipped, by reason")
+                           .Add({{"reason", "corrupt"}})) {}
 
 void AlertStateReplica::Put(const AlertInstance& a) {
   const std::string key = LabelKey(a.labels);

@@ -30,11 +30,13 @@ struct HandleDeleter {
 };
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
-absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rdkafka::ConfPtr conf) {
+absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type,
+                                    rdkafka::ConfPtr conf) {
   char error[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error, sizeof(error));
   if (rk == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("alert state topic: ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("alert state topic: ", error));
   }
   conf.release();  // owned by rk now
   return HandlePtr(rk);
@@ -49,11 +51,11 @@ class RdKafkaAlertStateStore : public AlertStateStore {
   }
 
   absl::Status Start() {
-    auto conf = rdkafka::MakeConf(
-        properties_, {{"client.id", "outcomesd-alert-state"},
-                      {"acks", "all"},
-                      {"enable.idempotence", "true"},
-                      {"linger.ms", "5"}});
+    auto conf =
+        rdkafka::MakeConf(properties_, {{"client.id", "outcomesd-alert-state"},
+                                        {"acks", "all"},
+                                        {"enable.idempotence", "true"},
+                                        {"linger.ms", "5"}});
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_opaque(conf->get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf->get(), &DeliveryCallback);
@@ -73,7 +75,8 @@ class RdKafkaAlertStateStore : public AlertStateStore {
   void Delete(std::string_view key) override { Produce(key, nullptr, 0); }
 
   absl::Status Flush(absl::Duration timeout) override {
-    const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), Ms(timeout));
+    const rd_kafka_resp_err_t err =
+        rd_kafka_flush(producer_.get(), Ms(timeout));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::DeadlineExceededError(
           absl::StrCat("alert state flush: ", rd_kafka_err2str(err)));
@@ -147,12 +150,13 @@ absl::Status RdKafkaAlertStateStore::CreateTopic() {
   if (topic == nullptr) return absl::InvalidArgumentError(error);
   rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
   rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_.get());
-  rd_kafka_AdminOptions_t* options =
-      rd_kafka_AdminOptions_new(producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(
+      producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(options, Ms(kAdminTimeout), error,
                                               sizeof(error));
   rd_kafka_CreateTopics(producer_.get(), &topic, 1, options, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, Ms(kAdminTimeout) + 1000);
+  rd_kafka_event_t* event =
+      rd_kafka_queue_poll(queue, Ms(kAdminTimeout) + 1000);
   absl::Status status = absl::DeadlineExceededError("CreateTopics timed out");
   if (event != nullptr) {
     status = absl::OkStatus();
@@ -166,11 +170,12 @@ absl::Status RdKafkaAlertStateStore::CreateTopic() {
       for (size_t i = 0; i < n; ++i) {
         const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          Log(LogLevel::kInfo, "alert state topic created", {{"topic", topic_}});
+          Log(LogLevel::kInfo, "alert state topic created",
+              {{"topic", topic_}});
         } else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
           const char* msg = rd_kafka_topic_result_error_string(topics[i]);
-          status = absl::UnavailableError(msg != nullptr ? msg
-                                                         : rd_kafka_err2str(err));
+          status = absl::UnavailableError(
+              msg != nullptr ? msg : rd_kafka_err2str(err));
         }
       }
     }
@@ -217,9 +222,9 @@ absl::StatusOr<std::vector<StateTopicRecord>> RdKafkaAlertStateStore::ReadAll(
       partitions.push_back(metadata->topics[0].partitions[i].id);
     }
   }
-  const rd_kafka_resp_err_t topic_err =
-      metadata->topic_cnt == 1 ? metadata->topics[0].err
-                               : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+  const rd_kafka_resp_err_t topic_err = metadata->topic_cnt == 1
+                                            ? metadata->topics[0].err
+                                            : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
   rd_kafka_metadata_destroy(metadata);
   if (partitions.empty()) {
     return absl::UnavailableError(absl::StrCat(
@@ -229,14 +234,15 @@ absl::StatusOr<std::vector<StateTopicRecord>> RdKafkaAlertStateStore::ReadAll(
   // The end of each partition now: what "to its current end" means.
   rdkafka::TopicPartitionListPtr assignment(
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  std::map<int32_t, int64_t> ends;  // partition -> high watermark still to reach
+  std::map<int32_t, int64_t>
+      ends;  // partition -> high watermark still to reach
   for (int32_t p : partitions) {
     int64_t low = 0, high = 0;
     err = rd_kafka_query_watermark_offsets(rk, topic_.c_str(), p, &low, &high,
                                            Ms(deadline - absl::Now()));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(
-          absl::StrCat("alert state topic watermarks: ", rd_kafka_err2str(err)));
+      return absl::UnavailableError(absl::StrCat(
+          "alert state topic watermarks: ", rd_kafka_err2str(err)));
     }
     if (high <= low) continue;
     ends[p] = high;

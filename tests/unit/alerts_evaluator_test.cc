@@ -193,7 +193,8 @@ TEST(GoalEvaluatorTest, stalled_referrals_need_the_whole_horizon) {
   EXPECT_TRUE(r.incomplete);
 }
 
-TEST(GoalEvaluatorTest, group_ratio_with_incomplete_history_is_one_unjudged_result) {
+TEST(GoalEvaluatorTest,
+     group_ratio_with_incomplete_history_is_one_unjudged_result) {
   GoalSpec g = Goal(GoalMetric::kGroupRateRatio, 0.8);
   g.dimension = "race_ethnicity";
   ProgramFigures f = Figures(1, 2);

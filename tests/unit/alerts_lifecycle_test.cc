@@ -262,7 +262,8 @@ TEST_F(ParkingTest, held_instances_are_kept_past_retention) {
   Due();
   for (int m = 1; m <= 30; ++m) {
     At(absl::Minutes(m));
-    lifecycle_.UpdateScoped({}, [](const AlertLabels&) { return AlertScope::kHeld; });
+    lifecycle_.UpdateScoped(
+        {}, [](const AlertLabels&) { return AlertScope::kHeld; });
   }
   EXPECT_EQ(States(), "p1=firing");
   EXPECT_EQ(Due(), "");
@@ -352,10 +353,12 @@ TEST_F(LifecycleTest, snapshot_file_is_checksummed) {
   }
   EXPECT_EQ(DecodeAlertSnapshotFile(file.substr(0, 10)).status().code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeAlertSnapshotFile("\xff\xfe random bytes \x01").status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      DecodeAlertSnapshotFile("\xff\xfe random bytes \x01").status().code(),
+      absl::StatusCode::kDataLoss);
   // Files of earlier releases (a bare serialized snapshot) still load.
-  auto legacy = DecodeAlertSnapshotFile(lifecycle_.Snapshot().SerializeAsString());
+  auto legacy =
+      DecodeAlertSnapshotFile(lifecycle_.Snapshot().SerializeAsString());
   ASSERT_TRUE(legacy.ok());
   EXPECT_EQ(legacy->instances_size(), 1);
 }

@@ -145,7 +145,9 @@ class AlertStateTest : public ::testing::Test {
                             "        window: 30d\n"
                             "        min: 0.6\n"
                             "        min_sample: 1\n"
-                            "        for: " << for_duration << "\n"
+                            "        for: "
+                         << for_duration
+                         << "\n"
                             "        severity: warning\n";
     auto r = std::make_unique<Replica>();
     AlertingSettings settings;
@@ -153,8 +155,8 @@ class AlertStateTest : public ::testing::Test {
     settings.state_dir = state_dir;
     settings.state_read_wait = absl::Milliseconds(50);
     r->alerting = std::make_unique<Alerting>(
-        settings, clock_, r->registry, nullptr, &r->sink,
-        [] { return true; }, &store_);
+        settings, clock_, r->registry, nullptr, &r->sink, [] { return true; },
+        &store_);
     EXPECT_TRUE(r->alerting->Start().ok());
     return r;
   }
@@ -344,10 +346,10 @@ TEST_F(AlertStateTest, slow_read_parks_only_the_new_partition) {
   EXPECT_EQ(a->sink.Take(), "prov-77:firing@0");
   store_.block_reads = true;
   At(absl::Seconds(15));
-  p1.programs[0].windows[0].enrollment_rate = {9, 10};  // prov-77 recovers
+  p1.programs[0].windows[0].enrollment_rate = {9, 10};   // prov-77 recovers
   a->alerting->OnSnapshot(Snap({Partition(1, 3), p1}));  // P0 is new
-  EXPECT_EQ(a->sink.Take(), "prov-77:resolved@0");  // P1 still judged
-  EXPECT_EQ(States(*a->alerting), "resolved@0 x1");  // prov-01 not judged
+  EXPECT_EQ(a->sink.Take(), "prov-77:resolved@0");       // P1 still judged
+  EXPECT_EQ(States(*a->alerting), "resolved@0 x1");      // prov-01 not judged
   store_.released.Notify();
   while (store_.reads_done < 2) absl::SleepFor(absl::Milliseconds(1));
   At(absl::Seconds(30));
@@ -426,9 +428,10 @@ TEST_F(AlertStateTest, corrupt_state_file_is_counted_and_state_topic_used) {
   std::ofstream(dir + "/alerts.snapshot", std::ios::trunc) << "\x13random";
   At(absl::Seconds(30));
   auto b = NewReplica("60s", dir);  // Start() succeeds
-  EXPECT_EQ(Metric(b->registry,
-                   "outcomes_alert_snapshot_failures_total{reason=\"corrupt\"}"),
-            "1");
+  EXPECT_EQ(
+      Metric(b->registry,
+             "outcomes_alert_snapshot_failures_total{reason=\"corrupt\"}"),
+      "1");
   b->alerting->OnSnapshot(Snap({Partition(1, 3)}));
   EXPECT_EQ(States(*b->alerting), "pending@0 x1");
   std::filesystem::remove_all(dir);

@@ -33,7 +33,8 @@ TEST(RdKafkaAlertStateStoreTest, reads_latest_record_per_key) {
   std::string bootstrap, topic = "outcomes.state";
   if (const char* real = std::getenv("OUTCOMES_TEST_KAFKA")) {
     bootstrap = real;
-    topic = absl::StrCat("outcomes.state.test.", absl::ToUnixNanos(absl::Now()));
+    topic =
+        absl::StrCat("outcomes.state.test.", absl::ToUnixNanos(absl::Now()));
   } else {
     auto started = StartEmbeddedKafka({topic}, 3);
     ASSERT_TRUE(started.ok()) << started.status();
