@@ -19,7 +19,10 @@
 namespace outcomes {
 namespace {
 
-constexpr absl::Duration kAdminTimeout = absl::Seconds(10);
+// Bounds topic creation at startup. A broker without CreateTopics (a
+// librdkafka mock cluster lacking the topic) never answers: startup then
+// goes on after this long, and the topic is auto-created by the first write.
+constexpr absl::Duration kAdminTimeout = absl::Seconds(3);
 
 int Ms(absl::Duration d) {
   return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)));
@@ -152,11 +155,12 @@ absl::Status RdKafkaAlertStateStore::CreateTopic() {
   rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_.get());
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(
       producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(options, Ms(kAdminTimeout), error,
+                                            sizeof(error));
   rd_kafka_AdminOptions_set_operation_timeout(options, Ms(kAdminTimeout), error,
                                               sizeof(error));
   rd_kafka_CreateTopics(producer_.get(), &topic, 1, options, queue);
-  rd_kafka_event_t* event =
-      rd_kafka_queue_poll(queue, Ms(kAdminTimeout) + 1000);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, Ms(kAdminTimeout) + 500);
   absl::Status status = absl::DeadlineExceededError("CreateTopics timed out");
   if (event != nullptr) {
     status = absl::OkStatus();
