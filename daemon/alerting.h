@@ -26,6 +26,13 @@
 // changes are written to the topic; OnPartitionsRevoked writes the final
 // state of the revoked partitions' alerts and waits for its delivery.
 //
+// Metrics (declared here): outcomes_rules_reloads_total{result},
+// outcomes_rules_last_reload_success, outcomes_rules_goals,
+// outcomes_goal_evaluation_seconds, outcomes_alert_snapshot_failures_total
+// {reason=corrupt|unreadable|write}, outcomes_alert_snapshot_writable; the
+// goal and alert series in alert_metrics.h, the state topic's in
+// alert_state_replica.h.
+//
 // Thread safety: all public methods are thread-safe (OnSnapshot runs on the
 // evaluation thread, OnPartitionsRevoked on the consumer thread, Reload on an
 // HTTP or signal thread, the JSON renderers on HTTP threads).

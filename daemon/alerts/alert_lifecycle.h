@@ -130,7 +130,9 @@ class AlertLifecycle {
   // tombstone newer than the instance's updated_at erases it. An added
   // instance is parked until an Update judges it. Instances for which
   // `keep_local(labels)` is true are left alone (this process judges them
-  // now: its copy is the newest). Returns how many instances changed.
+  // now: its copy is the newest). An instance the topic has no record of
+  // is kept (e.g. a topic newer than the local state file). Returns how
+  // many instances changed.
   int Merge(const std::vector<SharedAlertState>& states,
             const std::function<bool(const AlertLabels&)>& keep_local);
 
