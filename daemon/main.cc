@@ -17,6 +17,7 @@
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
+#include "daemon/checkpointer.h"
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
 #include "daemon/evaluation_loop.h"
@@ -50,6 +51,10 @@ class StateSink : public AcceptedEventSink {
   explicit StateSink(StateStore& store) : store_(store) {}
   void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
   void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
+  void SetPartitionStatus(const PartitionId& id, bool ready,
+                          DayNumber history_from) override {
+    store_.SetStatus(id, ready, history_from);
+  }
   void Apply(const PartitionId& id, const v1::ServiceEvent& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
@@ -63,8 +68,22 @@ HttpResponse Json(std::string body) {
   return HttpResponse{200, "application/json", std::move(body)};
 }
 
+// /readyz: 200 "ready" when outcomes_ready is 1, else 503 with the reason.
+// Conditions that do not make figures wrong (a state dir that cannot be
+// written) are listed in the body without failing readiness.
+HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
+  std::string reason = loop.NotReadyReason();
+  std::string body = reason.empty() ? "ready\n" : "not ready: " + reason + "\n";
+  if (ckpt != nullptr) {
+    if (std::string problem = ckpt->StateDirProblem(); !problem.empty()) {
+      body += "warning: state dir not writable: " + problem + "\n";
+    }
+  }
+  return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
+}
+
 void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
-                     IngestMetrics& metrics) {
+                     const ConsumerLoop& loop, const Checkpointer* ckpt) {
   http.Route("GET", "/metrics", [&registry](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                         RenderMetrics(registry)};
@@ -72,10 +91,8 @@ void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
   http.Route("GET", "/healthz", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain", "ok\n"};
   });
-  http.Route("GET", "/readyz", [&metrics](const HttpRequest&) {
-    const bool ready = metrics.ready().Value() == 1;
-    return HttpResponse{ready ? 200 : 503, "text/plain",
-                        ready ? "ready\n" : "not ready: catching up\n"};
+  http.Route("GET", "/readyz", [&loop, ckpt](const HttpRequest&) {
+    return Readiness(loop, ckpt);
   });
 }
 
@@ -161,7 +178,11 @@ int Run(DaemonSettings settings) {
   if (!settings.state_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(settings.state_dir, ec);
-    if (ec) Fatal(absl::InvalidArgumentError("--state.dir: " + ec.message()));
+    if (ec) {
+      // Not fatal: state is rebuilt from Kafka; checkpoint writes report it.
+      Log(LogLevel::kError, "cannot create --state.dir",
+          {{"path", settings.state_dir}, {"error", ec.message()}});
+    }
   }
   prometheus::Registry registry;
   IngestMetrics metrics(registry);
@@ -182,23 +203,30 @@ int Run(DaemonSettings settings) {
   alert_props.insert(alert_props.end(), settings.kafka.extra.begin(),
                      settings.kafka.extra.end());
   auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
-  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
-                    notifier ? &*notifier : nullptr, alert_sink.get(),
-                    [&metrics] { return metrics.ready().Value() == 1; });
-  if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
-  evaluation.AddListener(
-      [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
-
   StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
                           *dead_letters);
-  ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval);
+  std::optional<Checkpointer> checkpointer;
+  if (!settings.state_dir.empty()) {
+    checkpointer.emplace(
+        CheckpointSettings{settings.state_dir, settings.checkpoint_interval},
+        store, RealClock(), registry);
+  }
+  ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval,
+                    checkpointer ? &*checkpointer : nullptr);
+  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
+                    notifier ? &*notifier : nullptr, alert_sink.get(),
+                    [&loop] { return loop.judgeable(); });
+  if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
+  evaluation.AddListener(
+      [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
+
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &loop));
   loop.SetConsumer(consumer.get());
 
   HttpServer http;
-  AddHealthRoutes(http, registry, metrics);
+  AddHealthRoutes(http, registry, loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(settings.listen); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
