@@ -12,6 +12,7 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_sink.h"
@@ -159,6 +160,31 @@ std::string StartEmbedded(DaemonSettings& settings,
   return embedded->bootstraps();
 }
 
+// DESIGN.md §10: the replay rebuilds state from what Kafka retains, so a
+// topic whose retention.ms is shorter than the horizon loses history.
+void WarnOnShortRetention(const DaemonSettings& settings) {
+  const absl::Duration horizon = absl::Hours(24) * settings.state.horizon_days;
+  for (const std::string& topic : settings.kafka.topics) {
+    auto value = DescribeTopicConfig(settings.kafka, topic, "retention.ms",
+                                     absl::Seconds(4));
+    int64_t ms = 0;
+    if (!value.ok() || !*value || !absl::SimpleAtoi(**value, &ms)) {
+      Log(LogLevel::kInfo, "cannot read topic retention",
+          {{"topic", topic},
+           {"error", value.ok() ? "no retention.ms" : value.status().ToString()}});
+      continue;
+    }
+    if (ms >= 0 && absl::Milliseconds(ms) < horizon) {
+      Log(LogLevel::kWarning,
+          "topic retention is shorter than the horizon: history will be "
+          "incomplete after a rebuild (outcomes_history_complete)",
+          {{"topic", topic},
+           {"retention_ms", static_cast<long long>(ms)},
+           {"horizon_days", settings.state.horizon_days}});
+    }
+  }
+}
+
 AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
   AlertingSettings a;
   a.rule_paths = s.rules;
@@ -184,6 +210,9 @@ int Run(DaemonSettings settings) {
           {{"path", settings.state_dir}, {"error", ec.message()}});
     }
   }
+  // Off the start-up path: a broker that does not answer (the mock) must
+  // not delay serving.
+  std::thread retention_check(WarnOnShortRetention, std::cref(settings));
   prometheus::Registry registry;
   IngestMetrics metrics(registry);
   StateStore store(settings.state);
@@ -241,6 +270,7 @@ int Run(DaemonSettings settings) {
                             std::ref(alerting));
   loop.Run();
   signal_thread.join();
+  retention_check.join();
   evaluation.Stop();
   alerting.SaveState();
   if (notifier) notifier->Stop();
