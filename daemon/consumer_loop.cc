@@ -165,19 +165,25 @@ void ConsumerLoop::UpdateLagAndReadiness() {
   }
   if (all_caught_up && !caught_up_) {
     caught_up_ = true;
-    Log(LogLevel::kInfo, "caught up: ready");
+    Log(LogLevel::kInfo, "caught up: state rebuilt");
+    on_caught_up_();
   }
   judgeable_.store(caught_up_);
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/false);
   // Readiness also needs the brokers: ask one for a partition's offsets.
   const bool reachable =
       progress.empty() || consumer_->Probe(progress.front().id, kProbeTimeout);
-  const bool ready = caught_up_ && reachable;
+  const bool current = caught_up_ && figures_current_();
+  const bool ready = current && reachable;
+  if (ready && metrics_.ready().Value() != 1) {
+    Log(LogLevel::kInfo, "caught up: ready");
+  }
   metrics_.ready().Set(ready ? 1 : 0);
   SetNotReadyReason(ready ? ""
                     : !joined_ ? "waiting for partition assignment"
                     : !caught_up_ ? "rebuilding partition state"
-                                  : "kafka brokers unreachable");
+                    : !current ? "computing figures"
+                               : "kafka brokers unreachable");
 }
 
 void ConsumerLoop::SetNotReadyReason(std::string reason) {

@@ -10,6 +10,7 @@
 #define OUTCOMESD_DAEMON_CONSUMER_LOOP_H_
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,17 @@ class ConsumerLoop : public RebalanceListener {
 
   void SetConsumer(EventConsumer* consumer) { consumer_ = consumer; }
 
+  // Ready means right (DESIGN.md §10): outcomes_ready is 1 only once
+  // `figures_current()` says the figures served were computed after every
+  // partition was caught up; `on_caught_up` is called when they all are
+  // (to compute them at once). Both run on the consumer thread.
+  // REQUIRES: before Run; both callable.
+  void SetFiguresHooks(std::function<void()> on_caught_up,
+                       std::function<bool()> figures_current) {
+    on_caught_up_ = std::move(on_caught_up);
+    figures_current_ = std::move(figures_current);
+  }
+
   // True when the group join completed and every assigned partition's state
   // is rebuilt and was caught up once since (latched until the next
   // rebalance): goals may be judged. Unlike outcomes_ready, it stays true
@@ -98,6 +110,8 @@ class ConsumerLoop : public RebalanceListener {
   IngestMetrics& metrics_;
   const absl::Duration commit_interval_;
   PartitionCheckpoints* const checkpoints_;
+  std::function<void()> on_caught_up_ = [] {};
+  std::function<bool()> figures_current_ = [] { return true; };
   EventConsumer* consumer_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> judgeable_{false};

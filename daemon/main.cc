@@ -3,6 +3,7 @@
 // reference; see README.md "Architecture".
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -251,6 +252,14 @@ int Run(DaemonSettings settings) {
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
 
+  loop.SetFiguresHooks(
+      [&evaluation] { evaluation.Wake(); },
+      [&evaluation, &store] {
+        const std::shared_ptr<const StoreSnapshot> latest = evaluation.Latest();
+        return latest->partitions.size() == store.Partitions().size() &&
+               std::all_of(latest->partitions.begin(), latest->partitions.end(),
+                           [](const PartitionFigures& p) { return p.ready; });
+      });
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &loop));
   loop.SetConsumer(consumer.get());
 
