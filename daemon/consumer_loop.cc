@@ -11,17 +11,20 @@ namespace {
 constexpr absl::Duration kPollTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kDeadLetterFlushTimeout = absl::Seconds(2);
 constexpr absl::Duration kLagInterval = absl::Seconds(1);
+constexpr absl::Duration kProbeTimeout = absl::Milliseconds(500);
 
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(IngestPipeline& pipeline,
                            DeadLetterSink& dead_letters,
                            IngestMetrics& metrics,
-                           absl::Duration commit_interval)
+                           absl::Duration commit_interval,
+                           PartitionCheckpoints* checkpoints)
     : pipeline_(pipeline),
       dead_letters_(dead_letters),
       metrics_(metrics),
-      commit_interval_(commit_interval) {}
+      commit_interval_(commit_interval),
+      checkpoints_(checkpoints) {}
 
 void ConsumerLoop::Run() {
   absl::Time next_commit = absl::Now() + commit_interval_;
@@ -53,7 +56,10 @@ void ConsumerLoop::Run() {
   }
   Log(LogLevel::kInfo, "stopping: committing processed offsets");
   metrics_.ready().Set(0);
+  judgeable_.store(false);
+  SetNotReadyReason("stopping");
   CommitProcessed();
+  if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
   consumer_->Close();
   Log(LogLevel::kInfo, "stopped",
       {{"accepted", static_cast<long long>(metrics_.TotalAccepted())},
@@ -61,29 +67,49 @@ void ConsumerLoop::Run() {
        {"duplicates", static_cast<long long>(metrics_.duplicates().Value())}});
 }
 
-void ConsumerLoop::OnAssigned(const std::vector<PartitionOffset>& assigned) {
-  for (const PartitionOffset& start : assigned) {
-    pipeline_.Assign(start);
+void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
+  for (PartitionOffset& start : assigned) {
+    pipeline_.Revoke(start.id);
+    std::optional<RestoredPartition> restored;
+    if (checkpoints_ != nullptr) restored = checkpoints_->Restore(start);
+    if (restored) {
+      pipeline_.Assign(start, std::move(restored->dedupe),
+                       restored->history_from);
+    } else {
+      pipeline_.Assign(start);
+    }
+    reported_[start.id] = Reported{};
     Log(LogLevel::kInfo, "partition assigned",
-        {{"partition", start.id.ToString()}, {"offset", start.next_offset}});
+        {{"partition", start.id.ToString()},
+         {"offset", start.next_offset},
+         {"replay_from", start.replay_from},
+         {"checkpoint", restored ? "restored" : "none"}});
   }
   joined_ = true;
   caught_up_ = false;
+  judgeable_.store(false);
+  metrics_.ready().Set(0);
+  SetNotReadyReason("rebuilding partition state");
   metrics_.assigned_partitions().Set(pipeline_.Positions().size());
 }
 
 void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
   CommitProcessed(revoked);
+  if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
   for (const PartitionId& id : revoked) {
     pipeline_.Revoke(id);
-    metrics_.RemoveLag(id);
+    if (checkpoints_ != nullptr) checkpoints_->Forget(id);
+    metrics_.RemovePartition(id);
+    reported_.erase(id);
     Log(LogLevel::kInfo, "partition revoked", {{"partition", id.ToString()}});
   }
   // A revocation is followed by a new assignment (possibly empty): until
   // then the figures are incomplete, so not ready.
   joined_ = false;
   caught_up_ = false;
+  judgeable_.store(false);
   metrics_.ready().Set(0);
+  SetNotReadyReason("rebalancing");
   metrics_.assigned_partitions().Set(pipeline_.Positions().size());
 }
 
@@ -109,24 +135,65 @@ void ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only) {
   pipeline_.MarkCommitted(offsets);
 }
 
-void ConsumerLoop::UpdateLagAndReadiness() {
-  bool all_caught_up = joined_;
-  for (const PartitionOffset& p : pipeline_.Positions()) {
-    int64_t low = -1, high = -1;
-    if (!consumer_->Watermarks(p.id, &low, &high)) {
-      all_caught_up = false;
-      continue;
-    }
-    const int64_t next = std::max(p.next_offset, low);
+bool ConsumerLoop::UpdatePartition(const PartitionProgress& p) {
+  Reported& r = reported_[p.id];
+  int64_t low = -1, high = -1;
+  if (consumer_->Watermarks(p.id, &low, &high)) {
+    const int64_t next = std::max(p.position, low);
     const int64_t lag = std::max<int64_t>(0, high - next);
     metrics_.lag(p.id).Set(static_cast<double>(lag));
-    if (lag > 0) all_caught_up = false;
+    if (p.rebuilt && lag == 0) r.caught_up = true;
+  }
+  // A truncated log with nothing read yet: no history can be vouched for.
+  const DayNumber history_from = p.history_known ? p.history_from : INT32_MAX;
+  metrics_.history_complete(p.id).Set(history_from == kHistoryComplete);
+  if (!r.sent || r.history_from != history_from ||
+      r.sent_caught_up != r.caught_up) {
+    pipeline_.SetPartitionStatus(p.id, r.caught_up, history_from);
+    r.sent = true;
+    r.sent_caught_up = r.caught_up;
+    r.history_from = history_from;
+  }
+  return r.caught_up;
+}
+
+void ConsumerLoop::UpdateLagAndReadiness() {
+  const std::vector<PartitionProgress> progress = pipeline_.Progress();
+  bool all_caught_up = joined_;
+  for (const PartitionProgress& p : progress) {
+    if (!UpdatePartition(p)) all_caught_up = false;
   }
   if (all_caught_up && !caught_up_) {
     caught_up_ = true;
+    Log(LogLevel::kInfo, "caught up: state rebuilt");
+    on_caught_up_();
+  }
+  judgeable_.store(caught_up_);
+  if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/false);
+  // Readiness also needs the brokers: ask one for a partition's offsets.
+  const bool reachable =
+      progress.empty() || consumer_->Probe(progress.front().id, kProbeTimeout);
+  const bool current = caught_up_ && figures_current_();
+  const bool ready = current && reachable;
+  if (ready && metrics_.ready().Value() != 1) {
     Log(LogLevel::kInfo, "caught up: ready");
   }
-  metrics_.ready().Set(caught_up_ ? 1 : 0);
+  metrics_.ready().Set(ready ? 1 : 0);
+  SetNotReadyReason(ready ? ""
+                    : !joined_ ? "waiting for partition assignment"
+                    : !caught_up_ ? "rebuilding partition state"
+                    : !current ? "computing figures"
+                               : "kafka brokers unreachable");
+}
+
+void ConsumerLoop::SetNotReadyReason(std::string reason) {
+  absl::MutexLock lock(&reason_mu_);
+  not_ready_reason_ = std::move(reason);
+}
+
+std::string ConsumerLoop::NotReadyReason() const {
+  absl::MutexLock lock(&reason_mu_);
+  return not_ready_reason_;
 }
 
 }  // namespace outcomes

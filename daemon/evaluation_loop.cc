@@ -51,12 +51,22 @@ absl::Duration EvaluationLoop::NextWait(absl::Time now) const {
   return std::min(interval_, rollover - now + absl::Milliseconds(1));
 }
 
+void EvaluationLoop::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
 void EvaluationLoop::Loop() {
+  const auto stop_or_wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || woken_;
+  };
   while (true) {
     RunOnce();
     const absl::Duration wait = NextWait(clock_.Now());
     absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
+    mu_.AwaitWithTimeout(absl::Condition(&stop_or_wake), wait);
+    if (stopping_) return;
+    woken_ = false;
   }
 }
 

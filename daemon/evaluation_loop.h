@@ -38,6 +38,9 @@ class EvaluationLoop {
 
   // One evaluation now (also used by tests and at shutdown).
   void RunOnce();
+  // Asks the loop's thread for an evaluation now (e.g. the consumer just
+  // caught up), instead of at the end of the interval. Thread-safe.
+  void Wake();
 
   // The latest snapshot; an empty one before the first evaluation.
   std::shared_ptr<const StoreSnapshot> Latest() const;
@@ -59,6 +62,7 @@ class EvaluationLoop {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<const StoreSnapshot> latest_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -25,12 +25,16 @@ enum class RejectReason {
   kInvalidField,       // a field breaks its rule (length, charset, range)
   kFutureTimestamp,    // occurred_at more than max_clock_skew ahead of now
   kTooOld,             // occurred_at's day is at or past the horizon
+  // The Kafka message key is absent or differs from provider_id (DESIGN.md
+  // §10): the provider's events would be split across partitions. Judged
+  // by the pipeline after decoding, so every other reason comes first.
+  kKeyMismatch,
 };
-inline constexpr int kRejectReasonCount = 5;
+inline constexpr int kRejectReasonCount = 6;
 // Label values for outcomes_events_rejected_total{reason} (contract).
 inline constexpr std::array<const char*, kRejectReasonCount>
     kRejectReasonNames = {"malformed", "missing_field", "invalid_field",
-                          "future_timestamp", "too_old"};
+                          "future_timestamp", "too_old", "key_mismatch"};
 
 inline const char* RejectReasonName(RejectReason r) {
   return kRejectReasonNames[static_cast<int>(r)];

@@ -30,6 +30,9 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:9464",
 ABSL_FLAG(std::string, alertmanager_url, "",
           "--alertmanager.url: comma-separated Alertmanager base URLs");
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
+ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(30),
+          "--checkpoint.interval: how often each partition's state is "
+          "checkpointed to --state.dir (also at revocation and shutdown)");
 ABSL_FLAG(absl::Duration, eval_interval, absl::Seconds(15),
           "--eval.interval: how often figures and goals are evaluated");
 ABSL_FLAG(absl::Duration, alert_resend_interval, absl::Minutes(1),
@@ -125,6 +128,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state_dir = absl::GetFlag(FLAGS_state_dir);
   s.rules = SplitList(absl::GetFlag(FLAGS_rules));
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
+  s.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   s.eval_interval = absl::GetFlag(FLAGS_eval_interval);
   s.commit_interval = absl::GetFlag(FLAGS_commit_interval);
   s.alert_resend_interval = absl::GetFlag(FLAGS_alert_resend_interval);
@@ -154,10 +158,11 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
   if (s.eval_interval <= absl::ZeroDuration() ||
       s.commit_interval <= absl::ZeroDuration() ||
+      s.checkpoint_interval <= absl::ZeroDuration() ||
       s.alert_resend_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "--eval.interval, --commit.interval and --alert.resend_interval must "
-        "be positive");
+        "--eval.interval, --commit.interval, --checkpoint.interval and "
+        "--alert.resend_interval must be positive");
   }
   return s;
 }

@@ -28,6 +28,7 @@ struct DaemonSettings {
   absl::Duration eval_interval;
   absl::Duration alert_resend_interval;
   absl::Duration commit_interval;
+  absl::Duration checkpoint_interval;
   StateSettings state;  // windows, enroll_within, min_cell, dimensions, ...
   ValidationSettings validation;
 };

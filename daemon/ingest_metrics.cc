@@ -72,7 +72,14 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                       .Name("outcomes_kafka_consumer_lag")
                       .Help("Messages between the high watermark and the "
                             "next offset to process, per partition.")
-                      .Register(registry)) {
+                      .Register(registry)),
+      history_family_(BuildGauge()
+                          .Name("outcomes_history_complete")
+                          .Help("1 when the partition's retained Kafka log "
+                                "reaches back to the start of the horizon "
+                                "(or its first offset is 0), else 0: goals "
+                                "on the missing days are not judged.")
+                          .Register(registry)) {
   auto& accepted = AcceptedFamily(registry);
   for (int t = v1::EVENT_TYPE_REFERRAL; t <= v1::EVENT_TYPE_OUTCOME; ++t) {
     accepted_[t] =
@@ -103,8 +110,14 @@ prometheus::Gauge& IngestMetrics::lag(const PartitionId& id) {
       {{"topic", id.topic}, {"partition", std::to_string(id.partition)}});
 }
 
-void IngestMetrics::RemoveLag(const PartitionId& id) {
+prometheus::Gauge& IngestMetrics::history_complete(const PartitionId& id) {
+  return history_family_.Add(
+      {{"topic", id.topic}, {"partition", std::to_string(id.partition)}});
+}
+
+void IngestMetrics::RemovePartition(const PartitionId& id) {
   lag_family_.Remove(&lag(id));
+  history_family_.Remove(&history_complete(id));
 }
 
 }  // namespace outcomes

@@ -49,7 +49,11 @@ class IngestMetrics {
 
   // outcomes_kafka_consumer_lag{topic,partition}; created on first use.
   prometheus::Gauge& lag(const PartitionId& id);
-  void RemoveLag(const PartitionId& id);
+  // outcomes_history_complete{topic,partition} (contract, DESIGN.md §10):
+  // 1 when the partition's retained log covers the horizon.
+  prometheus::Gauge& history_complete(const PartitionId& id);
+  // Removes the partition's series (revoked).
+  void RemovePartition(const PartitionId& id);
 
  private:
   std::array<prometheus::Counter*, 6> accepted_{};
@@ -62,6 +66,7 @@ class IngestMetrics {
   prometheus::Histogram& batch_seconds_;
   prometheus::Gauge& assigned_partitions_;
   prometheus::Family<prometheus::Gauge>& lag_family_;
+  prometheus::Family<prometheus::Gauge>& history_family_;
 };
 
 }  // namespace outcomes

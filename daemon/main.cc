@@ -3,6 +3,7 @@
 // reference; see README.md "Architecture".
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -12,12 +13,14 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
+#include "daemon/checkpointer.h"
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
 #include "daemon/evaluation_loop.h"
@@ -51,6 +54,10 @@ class StateSink : public AcceptedEventSink {
   explicit StateSink(StateStore& store) : store_(store) {}
   void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
   void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
+  void SetPartitionStatus(const PartitionId& id, bool ready,
+                          DayNumber history_from) override {
+    store_.SetStatus(id, ready, history_from);
+  }
   void Apply(const PartitionId& id, const v1::ServiceEvent& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
@@ -66,7 +73,7 @@ class AlertingRebalance : public RebalanceListener {
  public:
   AlertingRebalance(RebalanceListener& loop, Alerting& alerting)
       : loop_(loop), alerting_(alerting) {}
-  void OnAssigned(const std::vector<PartitionOffset>& assigned) override {
+  void OnAssigned(std::vector<PartitionOffset>& assigned) override {
     loop_.OnAssigned(assigned);
     std::vector<PartitionId> ids;
     for (const PartitionOffset& p : assigned) ids.push_back(p.id);
@@ -86,8 +93,22 @@ HttpResponse Json(std::string body) {
   return HttpResponse{200, "application/json", std::move(body)};
 }
 
+// /readyz: 200 "ready" when outcomes_ready is 1, else 503 with the reason.
+// Conditions that do not make figures wrong (a state dir that cannot be
+// written) are listed in the body without failing readiness.
+HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
+  std::string reason = loop.NotReadyReason();
+  std::string body = reason.empty() ? "ready\n" : "not ready: " + reason + "\n";
+  if (ckpt != nullptr) {
+    if (std::string problem = ckpt->StateDirProblem(); !problem.empty()) {
+      body += "warning: state dir not writable: " + problem + "\n";
+    }
+  }
+  return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
+}
+
 void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
-                     IngestMetrics& metrics) {
+                     const ConsumerLoop& loop, const Checkpointer* ckpt) {
   http.Route("GET", "/metrics", [&registry](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                         RenderMetrics(registry)};
@@ -95,10 +116,8 @@ void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
   http.Route("GET", "/healthz", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain", "ok\n"};
   });
-  http.Route("GET", "/readyz", [&metrics](const HttpRequest&) {
-    const bool ready = metrics.ready().Value() == 1;
-    return HttpResponse{ready ? 200 : 503, "text/plain",
-                        ready ? "ready\n" : "not ready: catching up\n"};
+  http.Route("GET", "/readyz", [&loop, ckpt](const HttpRequest&) {
+    return Readiness(loop, ckpt);
   });
 }
 
@@ -166,6 +185,31 @@ std::string StartEmbedded(DaemonSettings& settings,
   return embedded->bootstraps();
 }
 
+// DESIGN.md §10: the replay rebuilds state from what Kafka retains, so a
+// topic whose retention.ms is shorter than the horizon loses history.
+void WarnOnShortRetention(const DaemonSettings& settings) {
+  const absl::Duration horizon = absl::Hours(24) * settings.state.horizon_days;
+  for (const std::string& topic : settings.kafka.topics) {
+    auto value = DescribeTopicConfig(settings.kafka, topic, "retention.ms",
+                                     absl::Seconds(4));
+    int64_t ms = 0;
+    if (!value.ok() || !*value || !absl::SimpleAtoi(**value, &ms)) {
+      Log(LogLevel::kInfo, "cannot read topic retention",
+          {{"topic", topic},
+           {"error", value.ok() ? "no retention.ms" : value.status().ToString()}});
+      continue;
+    }
+    if (ms >= 0 && absl::Milliseconds(ms) < horizon) {
+      Log(LogLevel::kWarning,
+          "topic retention is shorter than the horizon: history will be "
+          "incomplete after a rebuild (outcomes_history_complete)",
+          {{"topic", topic},
+           {"retention_ms", static_cast<long long>(ms)},
+           {"horizon_days", settings.state.horizon_days}});
+    }
+  }
+}
+
 AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
   AlertingSettings a;
   a.rule_paths = s.rules;
@@ -185,8 +229,15 @@ int Run(DaemonSettings settings) {
   if (!settings.state_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(settings.state_dir, ec);
-    if (ec) Fatal(absl::InvalidArgumentError("--state.dir: " + ec.message()));
+    if (ec) {
+      // Not fatal: state is rebuilt from Kafka; checkpoint writes report it.
+      Log(LogLevel::kError, "cannot create --state.dir",
+          {{"path", settings.state_dir}, {"error", ec.message()}});
+    }
   }
+  // Off the start-up path: a broker that does not answer (the mock) must
+  // not delay serving.
+  std::thread retention_check(WarnOnShortRetention, std::cref(settings));
   prometheus::Registry registry;
   IngestMetrics metrics(registry);
   StateStore store(settings.state);
@@ -208,25 +259,39 @@ int Run(DaemonSettings settings) {
   auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
   auto state_store =
       OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
-  Alerting alerting(
-      AlertingSettingsOf(settings), RealClock(), registry,
-      notifier ? &*notifier : nullptr, alert_sink.get(),
-      [&metrics] { return metrics.ready().Value() == 1; }, state_store.get());
-  if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
-  evaluation.AddListener(
-      [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
-
   StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
                           *dead_letters);
-  ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval);
+  std::optional<Checkpointer> checkpointer;
+  if (!settings.state_dir.empty()) {
+    checkpointer.emplace(
+        CheckpointSettings{settings.state_dir, settings.checkpoint_interval},
+        store, RealClock(), registry);
+  }
+  ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval,
+                    checkpointer ? &*checkpointer : nullptr);
+  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
+                    notifier ? &*notifier : nullptr, alert_sink.get(),
+                    [&loop] { return loop.judgeable(); }, state_store.get());
+  if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
+  evaluation.AddListener(
+      [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
+
+  loop.SetFiguresHooks(
+      [&evaluation] { evaluation.Wake(); },
+      [&evaluation, &store] {
+        const std::shared_ptr<const StoreSnapshot> latest = evaluation.Latest();
+        return latest->partitions.size() == store.Partitions().size() &&
+               std::all_of(latest->partitions.begin(), latest->partitions.end(),
+                           [](const PartitionFigures& p) { return p.ready; });
+      });
   AlertingRebalance rebalance(loop, alerting);
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
   HttpServer http;
-  AddHealthRoutes(http, registry, metrics);
+  AddHealthRoutes(http, registry, loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(settings.listen); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
@@ -241,6 +306,7 @@ int Run(DaemonSettings settings) {
                             std::ref(alerting));
   loop.Run();
   signal_thread.join();
+  retention_check.join();
   evaluation.Stop();
   alerting.SaveState();
   if (notifier) notifier->Stop();

@@ -17,17 +17,36 @@ IngestPipeline::IngestPipeline(const ValidationSettings& settings,
   BeginBatch();
 }
 
-void IngestPipeline::Assign(const PartitionOffset& start) {
+void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
+                            std::optional<DayNumber> history_from) {
   Revoke(start.id);
-  partitions_.push_back(PartitionIngest{start.id, DedupeIndex(),
-                                        start.next_offset, start.next_offset,
-                                        start.next_offset});
+  PartitionIngest p{std::move(dedupe), start.next_offset, start.next_offset,
+                    PartitionProgress{start.id}};
+  PartitionProgress& progress = p.progress;
+  progress.low_watermark = start.low_watermark;
+  const bool replays =
+      start.replay_from >= 0 && start.replay_from < start.next_offset;
+  progress.position = replays ? start.replay_from : start.next_offset;
+  progress.replay_until = replays ? start.next_offset : -1;
+  progress.rebuilt = !replays;
+  if (history_from) {
+    progress.history_from = *history_from;
+  } else {
+    // Reading starts at the start of a log that lost its beginning: the
+    // first event read says how far back the history goes.
+    progress.history_known =
+        start.low_watermark <= 0 ||
+        (progress.position >= 0 && progress.position > start.low_watermark);
+  }
+  p.dedupe.EvictBefore(today_ - settings_.horizon_days + 1);
+  partitions_.push_back(std::move(p));
   sink_.AssignPartition(start.id);
 }
 
 void IngestPipeline::Revoke(const PartitionId& id) {
-  auto it = std::find_if(partitions_.begin(), partitions_.end(),
-                         [&id](const PartitionIngest& p) { return p.id == id; });
+  auto it = std::find_if(
+      partitions_.begin(), partitions_.end(),
+      [&id](const PartitionIngest& p) { return p.progress.id == id; });
   if (it == partitions_.end()) return;
   partitions_.erase(it);
   sink_.RevokePartition(id);
@@ -47,9 +66,38 @@ IngestPipeline::PartitionIngest* IngestPipeline::Find(std::string_view topic,
                                                       int32_t partition) {
   // A consumer owns few partitions: a linear scan beats hashing the topic.
   for (PartitionIngest& p : partitions_) {
-    if (p.id.partition == partition && p.id.topic == topic) return &p;
+    if (p.progress.id.partition == partition && p.progress.id.topic == topic) {
+      return &p;
+    }
   }
   return nullptr;
+}
+
+const IngestPipeline::PartitionIngest* IngestPipeline::Find(
+    const PartitionId& id) const {
+  for (const PartitionIngest& p : partitions_) {
+    if (p.progress.id == id) return &p;
+  }
+  return nullptr;
+}
+
+void IngestPipeline::Advance(PartitionIngest& p, const KafkaMessage& message,
+                             const DecodeResult& result) {
+  PartitionProgress& progress = p.progress;
+  progress.position = message.offset + 1;
+  if (!progress.rebuilt && progress.position >= progress.replay_until) {
+    progress.rebuilt = true;
+  }
+  if (progress.history_known) return;
+  if (result.ok) {
+    progress.history_known = true;
+    const DayNumber horizon_start = today_ - settings_.horizon_days + 1;
+    progress.history_from =
+        result.day <= horizon_start ? kHistoryComplete : result.day;
+  } else if (result.reason == RejectReason::kTooOld) {
+    progress.history_known = true;  // the log reaches past the horizon
+    progress.history_from = kHistoryComplete;
+  }
 }
 
 void IngestPipeline::Process(const KafkaMessage& message) {
@@ -58,31 +106,39 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     // Not ours (a stale message after revocation): leave it for the owner.
     return;
   }
-  if (message.offset < p->replay_until) {
+  if (message.offset < p->progress.replay_until) {
     Replay(*p, message);
     return;
   }
   p->next_offset = message.offset + 1;
   const DecodeResult result = decoder_.Decode(message.value, now_);
+  Advance(*p, message, result);
   if (!result.ok) {
     ++pending_.rejected[static_cast<int>(result.reason)];
     dead_letters_.Send(message, RejectReasonName(result.reason), result.detail);
     return;
   }
   const v1::ServiceEvent& event = decoder_.event();
+  if (message.key != event.provider_id()) {
+    ++pending_.rejected[static_cast<int>(RejectReason::kKeyMismatch)];
+    dead_letters_.Send(message, RejectReasonName(RejectReason::kKeyMismatch),
+                       "message key is not the event's provider_id");
+    return;
+  }
   if (!p->dedupe.Insert(event.event_id(), result.day)) {
     ++pending_.duplicates;
     return;
   }
-  sink_.Apply(p->id, event, result.day);
+  sink_.Apply(p->progress.id, event, result.day);
   ++pending_.accepted[event.type()];
 }
 
 void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   const DecodeResult result = decoder_.Decode(message.value, now_);
-  if (!result.ok) return;
+  Advance(p, message, result);
+  if (!result.ok || message.key != decoder_.event().provider_id()) return;
   if (!p.dedupe.Insert(decoder_.event().event_id(), result.day)) return;
-  sink_.Apply(p.id, decoder_.event(), result.day);
+  sink_.Apply(p.progress.id, decoder_.event(), result.day);
   ++pending_.replayed;
 }
 
@@ -109,7 +165,9 @@ void IngestPipeline::FlushMetrics() {
 std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {
   std::vector<PartitionOffset> out;
   for (const PartitionIngest& p : partitions_) {
-    if (p.next_offset != p.committed_offset) out.push_back({p.id, p.next_offset});
+    if (p.next_offset != p.committed_offset) {
+      out.push_back({p.progress.id, p.next_offset});
+    }
   }
   return out;
 }
@@ -125,16 +183,30 @@ std::vector<PartitionOffset> IngestPipeline::Positions() const {
   std::vector<PartitionOffset> out;
   out.reserve(partitions_.size());
   for (const PartitionIngest& p : partitions_) {
-    out.push_back({p.id, p.next_offset});
+    out.push_back({p.progress.id, p.next_offset});
   }
   return out;
 }
 
 int64_t IngestPipeline::Position(const PartitionId& id) const {
+  const PartitionIngest* p = Find(id);
+  return p == nullptr ? -1 : p->next_offset;
+}
+
+std::vector<PartitionProgress> IngestPipeline::Progress() const {
+  std::vector<PartitionProgress> out;
+  out.reserve(partitions_.size());
   for (const PartitionIngest& p : partitions_) {
-    if (p.id == id) return p.next_offset;
+    out.push_back(p.progress);
+    out.back().next_offset = p.next_offset;
+    out.back().committed_offset = p.committed_offset;
   }
-  return -1;
+  return out;
+}
+
+const DedupeIndex* IngestPipeline::Dedupe(const PartitionId& id) const {
+  const PartitionIngest* p = Find(id);
+  return p == nullptr ? nullptr : &p->dedupe;
 }
 
 }  // namespace outcomes

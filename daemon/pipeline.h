@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,9 +28,39 @@ class AcceptedEventSink {
   virtual ~AcceptedEventSink() = default;
   virtual void AssignPartition(const PartitionId& id) = 0;
   virtual void RevokePartition(const PartitionId& id) = 0;
+  // Tells whether the partition's state is fully rebuilt and caught up
+  // (`ready`), and from which day on its Kafka history is complete
+  // (kHistoryComplete: all of the horizon). Called by the consumer loop
+  // whenever either changes. REQUIRES: `id` is assigned.
+  virtual void SetPartitionStatus(const PartitionId& id, bool ready,
+                                  DayNumber history_from) {}
   // REQUIRES: `id` is assigned; `event` is validated and not a duplicate.
   virtual void Apply(const PartitionId& id, const v1::ServiceEvent& event,
                      DayNumber day) = 0;
+};
+
+// history_from value of a partition whose retained log covers the horizon.
+inline constexpr DayNumber kHistoryComplete = INT32_MIN;
+
+// Where one assigned partition stands (see IngestPipeline::Status).
+struct PartitionProgress {
+  PartitionId id;
+  // Next offset expected from Kafka, replayed messages included (-1: none
+  // read yet, reading starts at the log start).
+  int64_t position = -1;
+  // The committed offset on assignment: the replay is finished (state
+  // rebuilt) once position reaches it.
+  int64_t replay_until = -1;
+  int64_t low_watermark = -1;  // on assignment
+  bool rebuilt = false;
+  // kHistoryComplete, or the day of the first event of a log whose start
+  // was removed (retention), read from its first retained offset.
+  DayNumber history_from = kHistoryComplete;
+  // False until the pipeline could tell (the first message of a truncated
+  // log not read yet).
+  bool history_known = true;
+  int64_t next_offset = -1;       // as in Positions()
+  int64_t committed_offset = -1;  // last MarkCommitted (or the start)
 };
 
 class IngestPipeline {
@@ -38,7 +69,12 @@ class IngestPipeline {
                  IngestMetrics& metrics, AcceptedEventSink& sink,
                  DeadLetterSink& dead_letters);
 
-  void Assign(const PartitionOffset& start);
+  // Starts ingesting partition `start.id` (replacing any earlier state of
+  // it) with `dedupe` (restored from a checkpoint, or empty).
+  // `history_from`, when given (a checkpoint's), says how complete the
+  // partition's history is; otherwise the first message read tells.
+  void Assign(const PartitionOffset& start, DedupeIndex dedupe = {},
+              std::optional<DayNumber> history_from = std::nullopt);
   void Revoke(const PartitionId& id);
 
   // Processes one message of an assigned partition. Never fails: a bad
@@ -62,17 +98,30 @@ class IngestPipeline {
   std::vector<PartitionOffset> Positions() const;
   // Next offset to process of one partition, or -1 when not assigned.
   int64_t Position(const PartitionId& id) const;
+  // Progress of every assigned partition (rebuild, history).
+  std::vector<PartitionProgress> Progress() const;
+  // AcceptedEventSink::SetPartitionStatus of the sink.
+  void SetPartitionStatus(const PartitionId& id, bool ready,
+                          DayNumber history_from) {
+    sink_.SetPartitionStatus(id, ready, history_from);
+  }
+  // The partition's dedupe index, for checkpoints; null when not assigned.
+  const DedupeIndex* Dedupe(const PartitionId& id) const;
 
  private:
   struct PartitionIngest {
-    PartitionId id;
     DedupeIndex dedupe;
     int64_t next_offset = -1;
     int64_t committed_offset = -1;
-    int64_t replay_until = -1;  // offsets below this are replays
+    PartitionProgress progress;  // replay_until: offsets below are replays
   };
   PartitionIngest* Find(std::string_view topic, int32_t partition);
+  const PartitionIngest* Find(const PartitionId& id) const;
   void Replay(PartitionIngest& p, const KafkaMessage& message);
+  // Moves p's position past `message`; on a truncated log's first message,
+  // records the history start from `result`.
+  void Advance(PartitionIngest& p, const KafkaMessage& message,
+               const DecodeResult& result);
 
   const ValidationSettings settings_;
   const Clock& clock_;

@@ -33,13 +33,21 @@ struct PartitionOffset {
   // an earlier owner). Equal to next_offset, or -1, when there is nothing to
   // replay.
   int64_t replay_from = -1;
+  // The partition's low watermark (first retained offset) when it was
+  // assigned, or -1 when unknown. Greater than 0 means retention or a
+  // deletion removed the start of the log (DESIGN.md §10, history).
+  int64_t low_watermark = -1;
 };
 
 // Told about rebalances. Called on the polling thread, inside PollBatch.
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  virtual void OnAssigned(const std::vector<PartitionOffset>& assigned) = 0;
+  // The listener may raise each replay_from (up to next_offset) when it
+  // restored state covering the messages below (a checkpoint); the consumer
+  // then starts reading each partition at replay_from, or at next_offset
+  // when replay_from is -1 (at the log start when both are -1).
+  virtual void OnAssigned(std::vector<PartitionOffset>& assigned) = 0;
   // Called before the partitions are given up: the listener should commit
   // what it has processed for them and drop their state.
   virtual void OnRevoked(const std::vector<PartitionId>& revoked) = 0;
@@ -64,6 +72,10 @@ class EventConsumer {
   // network call). False when not known yet.
   virtual bool Watermarks(const PartitionId& id, int64_t* low,
                           int64_t* high) = 0;
+
+  // Asks a broker for the partition's watermarks, waiting up to `timeout`:
+  // false when no broker answered (the cluster is unreachable).
+  virtual bool Probe(const PartitionId& id, absl::Duration timeout) = 0;
 
   // Leaves the group. REQUIRES: called once, after the last PollBatch.
   virtual void Close() = 0;

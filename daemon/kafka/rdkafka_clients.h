@@ -4,6 +4,7 @@
 #define OUTCOMESD_DAEMON_KAFKA_RDKAFKA_CLIENTS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ absl::StatusOr<std::unique_ptr<EventConsumer>> NewRdKafkaConsumer(
 // A producer writing rejected messages to settings.dead_letter_topic.
 absl::StatusOr<std::unique_ptr<DeadLetterSink>> NewRdKafkaDeadLetterSink(
     const KafkaSettings& settings);
+
+// The value of topic config `name` (e.g. "retention.ms") as the brokers
+// report it, nullopt when the topic has no such entry. Uses a short-lived
+// admin client; waits up to `timeout`.
+absl::StatusOr<std::optional<std::string>> DescribeTopicConfig(
+    const KafkaSettings& settings, const std::string& topic,
+    const std::string& name, absl::Duration timeout);
 
 // librdkafka's mock cluster, in-process (--kafka.brokers=embedded).
 class EmbeddedKafka {

@@ -30,6 +30,7 @@ class RdKafkaConsumer : public EventConsumer {
       const std::function<void(const KafkaMessage&)>& handle) override;
   absl::Status Commit(const std::vector<PartitionOffset>& offsets) override;
   bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
+  bool Probe(const PartitionId& id, absl::Duration timeout) override;
   void Close() override;
 
  private:
@@ -116,8 +117,16 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
   std::vector<PartitionOffset> assigned;
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
-    assigned.push_back({PartitionId{tp.topic, tp.partition},
-                        tp.offset >= 0 ? tp.offset : -1, -1});
+    PartitionOffset a{PartitionId{tp.topic, tp.partition},
+                      tp.offset >= 0 ? tp.offset : -1, -1};
+    int64_t high = -1;
+    if (rd_kafka_query_watermark_offsets(rk_, tp.topic, tp.partition,
+                                         &a.low_watermark, &high,
+                                         kCommittedTimeoutMs) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      a.low_watermark = -1;
+    }
+    assigned.push_back(std::move(a));
   }
   FindReplayStarts(partitions);
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -125,12 +134,15 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
     const int64_t replay = partitions->elems[i].offset;
     if (a.next_offset >= 0 && replay >= 0 && replay < a.next_offset) {
       a.replay_from = replay;
-    } else {
-      partitions->elems[i].offset =
-          a.next_offset >= 0 ? a.next_offset : RD_KAFKA_OFFSET_INVALID;
     }
   }
-  listener_->OnAssigned(assigned);
+  listener_->OnAssigned(assigned);  // may restore checkpoints
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const PartitionOffset& a = assigned[i];
+    partitions->elems[i].offset = a.replay_from >= 0   ? a.replay_from
+                                  : a.next_offset >= 0 ? a.next_offset
+                                                       : RD_KAFKA_OFFSET_INVALID;
+  }
   rd_kafka_assign(rk_, partitions);
 }
 
@@ -225,6 +237,14 @@ bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
   return rd_kafka_get_watermark_offsets(rk_, id.topic.c_str(), id.partition,
                                         low, high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
          *high >= 0;
+}
+
+bool RdKafkaConsumer::Probe(const PartitionId& id, absl::Duration timeout) {
+  int64_t low = -1, high = -1;
+  return rd_kafka_query_watermark_offsets(
+             rk_, id.topic.c_str(), id.partition, &low, &high,
+             static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 void RdKafkaConsumer::Close() {

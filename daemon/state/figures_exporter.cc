@@ -100,6 +100,9 @@ void FiguresExporter::Update(const StoreSnapshot& snapshot) {
     funnels_->Set({{"topic", part.id.topic},
                    {"partition", absl::StrCat(part.id.partition)}},
                   static_cast<double>(part.live_funnels));
+    // A partition being rebuilt has partial figures: export none (a gap in
+    // the graphs, not a dip a contract manager could take for real).
+    if (!part.ready) continue;
     for (const ProgramFigures& p : part.programs) {
       if (exported.insert({p.provider, p.program}).second) ExportProgram(p);
     }

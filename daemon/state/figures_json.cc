@@ -12,7 +12,7 @@ namespace outcomes {
 namespace {
 
 struct Entry {
-  const PartitionId* partition;
+  const PartitionFigures* partition;
   const ProgramFigures* program;
 };
 
@@ -25,7 +25,7 @@ std::map<std::string_view, std::vector<Entry>> ByProvider(
   for (const PartitionFigures& part : snapshot.partitions) {
     for (const ProgramFigures& p : part.programs) {
       if (seen.insert({p.provider, p.program}).second) {
-        out[p.provider].push_back({&part.id, &p});
+        out[p.provider].push_back({&part, &p});
       }
     }
   }
@@ -48,9 +48,12 @@ void WriteRate(JsonWriter& j, const Rate& r) {
   j.EndObject();
 }
 
-void WritePartition(JsonWriter& j, const PartitionId& id) {
-  j.Key("topic").String(id.topic);
-  j.Key("partition").Int(id.partition);
+// The owning partition, and whether its state is rebuilt and caught up
+// (figures of a partition that is not ready are partial).
+void WritePartition(JsonWriter& j, const PartitionFigures& part) {
+  j.Key("topic").String(part.id.topic);
+  j.Key("partition").Int(part.id.partition);
+  j.Key("ready").Bool(part.ready);
 }
 
 void WriteHeadline(JsonWriter& j, const ProgramFigures& p) {
@@ -58,6 +61,7 @@ void WriteHeadline(JsonWriter& j, const ProgramFigures& p) {
   j.BeginObject();
   j.Key("program").String(p.program);
   j.Key("window").String(WindowLabel(w.days));
+  j.Key("complete").Bool(w.complete);
   j.Key("referrals").Int(w.events[kReferral]);
   j.Key("enrollments").Int(w.events[kEnrollment]);
   j.Key("completions").Int(w.events[kCompletion]);
@@ -89,6 +93,7 @@ void WriteGroups(JsonWriter& j, const char* metric,
 void WriteWindow(JsonWriter& j, const WindowFigures& w) {
   j.BeginObject();
   j.Key("window").String(WindowLabel(w.days));
+  j.Key("complete").Bool(w.complete);
   j.Key("events").BeginObject();
   for (int k = 0; k < kNumEventKinds; ++k) {
     j.Key(kEventKindNames[k]).Int(w.events[k]);
@@ -123,6 +128,7 @@ void WriteProgram(JsonWriter& j, const Entry& e) {
   WritePartition(j, *e.partition);
   j.Key("stalled_referrals").Int(p.stalled_referrals);
   j.Key("stalled_priority_referrals").Int(p.stalled_priority_referrals);
+  j.Key("history_complete").Bool(p.history_complete);
   j.Key("windows").BeginArray();
   for (const WindowFigures& w : p.windows) WriteWindow(j, w);
   j.EndArray();

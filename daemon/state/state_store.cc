@@ -167,10 +167,39 @@ StoreSnapshot StateStore::Snapshot(DayNumber today) {
     EvictSlot(*slot, today);
     snap.partitions.push_back({id, slot->state.ComputeFigures(today),
                                slot->state.num_funnels(),
-                               slot->state.dropped_events()});
+                               slot->state.dropped_events(), slot->ready});
+    MarkCompleteness(*slot, today, snap.partitions.back().programs);
   }
   snap.group_overflow = Overflow();
   return snap;
+}
+
+void StateStore::SetStatus(const PartitionId& id, bool ready,
+                           DayNumber history_from) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::shared_lock lock(mu_);
+    slot = Find(id);
+  }
+  if (slot == nullptr) return;
+  std::lock_guard slot_lock(slot->mu);
+  slot->ready = ready;
+  slot->history_from = history_from;
+}
+
+void StateStore::MarkCompleteness(const Slot& slot, DayNumber today,
+                                  std::vector<ProgramFigures>& programs) const {
+  if (slot.history_from == INT32_MIN) return;
+  const DayNumber horizon_start = today - settings_.horizon_days + 1;
+  for (ProgramFigures& p : programs) {
+    p.history_complete = horizon_start >= slot.history_from;
+    for (WindowFigures& w : p.windows) {
+      // The oldest day a window's figures read is its enrollment cohort's:
+      // referrals of age M+1 .. M+N.
+      const DayNumber first = today - settings_.enroll_within_days - w.days;
+      w.complete = first >= slot.history_from;
+    }
+  }
 }
 
 std::vector<GroupOverflow> StateStore::Overflow() const {

@@ -87,6 +87,11 @@ class StateStore {
   absl::Status Restore(const PartitionId& id, std::string_view checkpoint);
   // Drops the partition's state; no-op when not assigned.
   void Revoke(const PartitionId& id);
+  // Whether the partition is rebuilt and caught up (PartitionFigures::ready)
+  // and the first day of its complete Kafka history (INT32_MIN: the whole
+  // horizon; see WindowFigures::complete). Both start false / complete at
+  // assignment and stay across Restore. No-op when not assigned.
+  void SetStatus(const PartitionId& id, bool ready, DayNumber history_from);
   std::vector<PartitionId> Partitions() const;
 
   // PartitionState::Apply on partition `id`. Same REQUIRES. Returns false
@@ -177,6 +182,8 @@ class StateStore {
     PartitionState state;                // guarded by mu
     DayNumber evicted_for = INT32_MIN;   // guarded by mu
     bool revoked = false;                // guarded by mu
+    bool ready = false;                  // guarded by mu
+    DayNumber history_from = INT32_MIN;  // guarded by mu
   };
   // REQUIRES: mu_ held (shared or exclusive).
   std::shared_ptr<Slot> Find(const PartitionId& id) const;
@@ -184,6 +191,10 @@ class StateStore {
       const;
   // REQUIRES: slot.mu held.
   static void EvictSlot(Slot& slot, DayNumber today);
+  // Marks the figures that read days before slot.history_from incomplete.
+  // REQUIRES: slot.mu held.
+  void MarkCompleteness(const Slot& slot, DayNumber today,
+                        std::vector<ProgramFigures>& programs) const;
   // REQUIRES: mu_ held exclusively and slot.mu held.
   void RetireOverflow(Slot& slot);
   std::vector<GroupOverflow> Overflow() const;

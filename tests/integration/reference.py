@@ -375,10 +375,10 @@ def provider_list_json(figures, settings, partitions):
         topic, partition = partitions[provider]
         entry = out.setdefault(provider, {
             "provider": provider, "topic": topic, "partition": partition,
-            "programs": []})
+            "ready": True, "programs": []})
         w = p.windows[h]
         entry["programs"].append({
-            "program": program, "window": f"{h}d",
+            "program": program, "window": f"{h}d", "complete": True,
             "referrals": w.events["referral"],
             "enrollments": w.events["enrollment"],
             "completions": w.events["completion"],
@@ -407,7 +407,7 @@ def provider_detail_json(figures, settings, provider, partitions):
                     entry.update(rate_json(g.rate))
                 groups[(g.metric, g.dimension, g.group)] = entry
             windows[f"{n}d"] = {
-                "window": f"{n}d",
+                "window": f"{n}d", "complete": True,
                 "events": dict(w.events),
                 "enrollment_rate": rate_json(w.enrollment_rate),
                 "completion_rate": rate_json(w.completion_rate),
@@ -418,6 +418,7 @@ def provider_detail_json(figures, settings, provider, partitions):
                 "groups": groups}
         out[program] = {
             "program": program, "topic": topic, "partition": partition,
+            "ready": True, "history_complete": True,
             "stalled_referrals": p.stalled_referrals,
             "stalled_priority_referrals": p.stalled_priority_referrals,
             "windows": windows}

@@ -24,7 +24,8 @@ class FakeConsumer : public EventConsumer {
       const std::function<void(const KafkaMessage&)>& handle) override {
     if (!assigned_) {
       assigned_ = true;
-      listener_.OnAssigned({{PartitionId{"t", 0}, -1, -1}});
+      std::vector<PartitionOffset> assigned = {start};
+      listener_.OnAssigned(assigned);
     }
     if (batches_.empty()) {
       // The loop updates lag and readiness after each poll; look at them
@@ -36,7 +37,7 @@ class FakeConsumer : public EventConsumer {
       return absl::OkStatus();
     }
     for (const auto& [offset, value] : batches_.front()) {
-      handle(KafkaMessage{"t", 0, offset, "k", value});
+      handle(KafkaMessage{"t", 0, offset, "p", value});
     }
     batches_.pop_front();
     return absl::OkStatus();
@@ -50,6 +51,7 @@ class FakeConsumer : public EventConsumer {
     *high = high_watermark;
     return true;
   }
+  bool Probe(const PartitionId&, absl::Duration) override { return reachable; }
   void Close() override { listener_.OnRevoked({PartitionId{"t", 0}}); }
 
   std::deque<std::vector<std::pair<int64_t, std::string>>> batches_;
@@ -58,6 +60,8 @@ class FakeConsumer : public EventConsumer {
   int idle_polls_ = 0;
   std::vector<int64_t> commits;
   int64_t high_watermark = 0;
+  bool reachable = true;
+  PartitionOffset start{PartitionId{"t", 0}, -1, -1};
 
  private:
   RebalanceListener& listener_;
@@ -160,6 +164,80 @@ TEST_F(ConsumerLoopTest, ReadyWhenCaughtUp) {
   loop_.Run();
   EXPECT_EQ(ready, 1);
   EXPECT_EQ(lag, 0);
+}
+
+// The measured bug: lag was computed from the committed offset, so a
+// restarted daemon was ready while its replay below that offset still ran.
+TEST_F(ConsumerLoopTest, NotReadyWhileReplayingBelowTheCommittedOffset) {
+  consumer_.start = {PartitionId{"t", 0}, /*next_offset=*/10,
+                     /*replay_from=*/0, /*low_watermark=*/0};
+  consumer_.high_watermark = 10;
+  consumer_.batches_.push_back({{0, ValidEvent("a")},
+                                {1, ValidEvent("b")},
+                                {2, ValidEvent("c")},
+                                {3, ValidEvent("d")},
+                                {4, ValidEvent("e")}});
+  double ready = -1, lag = -1;
+  bool judgeable = true;
+  consumer_.on_drained = [&] {
+    ready = metrics_.ready().Value();
+    lag = metrics_.lag(PartitionId{"t", 0}).Value();
+    judgeable = loop_.judgeable();
+  };
+  loop_.Run();
+  EXPECT_EQ(ready, 0);
+  EXPECT_EQ(lag, 5);
+  EXPECT_FALSE(judgeable);
+  EXPECT_EQ(metrics_.replayed().Value(), 5);
+  EXPECT_EQ(metrics_.TotalAccepted(), 0);  // counted by the earlier owner
+}
+
+TEST_F(ConsumerLoopTest, ReadyOnceTheReplayReachedTheCommittedOffset) {
+  consumer_.start = {PartitionId{"t", 0}, 2, 0, 0};
+  consumer_.high_watermark = 3;
+  consumer_.batches_.push_back(
+      {{0, ValidEvent("a")}, {1, ValidEvent("b")}, {2, ValidEvent("c")}});
+  double ready = -1;
+  consumer_.on_drained = [&] { ready = metrics_.ready().Value(); };
+  loop_.Run();
+  EXPECT_EQ(ready, 1);
+  EXPECT_EQ(metrics_.replayed().Value(), 2);
+  EXPECT_EQ(metrics_.TotalAccepted(), 1);
+}
+
+TEST_F(ConsumerLoopTest, UnreachableBrokersMakeItNotReadyButStillJudgeable) {
+  consumer_.high_watermark = 1;
+  consumer_.reachable = false;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  double ready = -1;
+  bool judgeable = false;
+  std::string reason;
+  consumer_.on_drained = [&] {
+    ready = metrics_.ready().Value();
+    judgeable = loop_.judgeable();
+    reason = loop_.NotReadyReason();
+  };
+  loop_.Run();
+  EXPECT_EQ(ready, 0);
+  EXPECT_TRUE(judgeable);
+  EXPECT_EQ(reason, "kafka brokers unreachable");
+}
+
+TEST_F(ConsumerLoopTest, HistoryCompleteMetricForATruncatedLog) {
+  // Retention removed offsets 0..99; reading starts at the log start.
+  consumer_.start = {PartitionId{"t", 0}, -1, -1, /*low_watermark=*/100};
+  consumer_.high_watermark = 101;
+  v1::ServiceEvent e;
+  ASSERT_TRUE(e.ParseFromString(ValidEvent("a")));
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) -
+                                       40 * 86400);
+  consumer_.batches_.push_back({{100, e.SerializeAsString()}});
+  double complete = -1;
+  consumer_.on_drained = [&] {
+    complete = metrics_.history_complete(PartitionId{"t", 0}).Value();
+  };
+  loop_.Run();
+  EXPECT_EQ(complete, 0);
 }
 
 }  // namespace

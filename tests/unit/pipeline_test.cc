@@ -49,8 +49,9 @@ class PipelineTest : public ::testing::Test {
     pipeline_.Assign({PartitionId{"t", 0}, -1});
   }
 
-  void Feed(int64_t offset, const std::string& value) {
-    pipeline_.Process(KafkaMessage{"t", 0, offset, "k", value});
+  void Feed(int64_t offset, const std::string& value,
+            std::string_view key = "p1") {
+    pipeline_.Process(KafkaMessage{"t", 0, offset, key, value});
     pipeline_.FlushMetrics();
   }
 
@@ -88,6 +89,86 @@ TEST_F(PipelineTest, CountsAcceptedRejectedAndDuplicates) {
   EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
 }
 
+TEST_F(PipelineTest, KeyOtherThanProviderIsRejectedAsKeyMismatch) {
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL), "p2");
+  Feed(1, Event("b", v1::EVENT_TYPE_REFERRAL), "");
+  Feed(2, Event("c", v1::EVENT_TYPE_REFERRAL), "p1");
+  EXPECT_EQ(metrics_.rejected(RejectReason::kKeyMismatch).Value(), 2);
+  EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 1);
+  EXPECT_THAT(dlq_.sent, ElementsAre("key_mismatch@0", "key_mismatch@1"));
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 c"));
+}
+
+TEST_F(PipelineTest, KeyIsJudgedAfterEveryOtherReason) {
+  v1::ServiceEvent e;
+  ASSERT_TRUE(e.ParseFromString(Event("a", v1::EVENT_TYPE_REFERRAL)));
+  e.clear_provider_id();
+  Feed(0, e.SerializeAsString(), "");
+  Feed(1, "{broken", "p2");
+  EXPECT_THAT(dlq_.sent, ElementsAre("missing_field@0", "malformed@1"));
+  EXPECT_EQ(metrics_.rejected(RejectReason::kKeyMismatch).Value(), 0);
+}
+
+TEST_F(PipelineTest, ReplayedMessageWithWrongKeyRebuildsNothing) {
+  pipeline_.Assign({PartitionId{"t", 0}, /*next_offset=*/2, /*replay_from=*/0});
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL), "p2");
+  Feed(1, Event("b", v1::EVENT_TYPE_REFERRAL));
+  EXPECT_EQ(metrics_.replayed().Value(), 1);
+  EXPECT_EQ(metrics_.rejected(RejectReason::kKeyMismatch).Value(), 0);
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "revoke t/0", "assign t/0",
+                                     "apply t/0 b"));
+}
+
+TEST_F(PipelineTest, ProgressFollowsTheReplay) {
+  pipeline_.Assign({PartitionId{"t", 0}, 3, 0});
+  ASSERT_EQ(pipeline_.Progress().size(), 1u);
+  EXPECT_EQ(pipeline_.Progress()[0].position, 0);
+  EXPECT_FALSE(pipeline_.Progress()[0].rebuilt);
+  Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL));
+  Feed(1, Event("b", v1::EVENT_TYPE_REFERRAL));
+  EXPECT_FALSE(pipeline_.Progress()[0].rebuilt);
+  Feed(2, "{broken");  // a reject still moves the replay on
+  EXPECT_TRUE(pipeline_.Progress()[0].rebuilt);
+  EXPECT_EQ(pipeline_.Progress()[0].position, 3);
+  EXPECT_EQ(pipeline_.Position(PartitionId{"t", 0}), 3);
+}
+
+std::string EventAged(const std::string& id, int days) {
+  v1::ServiceEvent e;
+  e.set_event_id(id);
+  e.set_type(v1::EVENT_TYPE_REFERRAL);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) -
+                                       days * 86400);
+  e.set_provider_id("p1");
+  e.set_program_id("w");
+  e.set_client_key("c1");
+  return e.SerializeAsString();
+}
+
+TEST_F(PipelineTest, HistoryOfATruncatedLogStartsAtItsFirstEvent) {
+  pipeline_.Assign({PartitionId{"t", 0}, -1, -1, /*low_watermark=*/50});
+  EXPECT_FALSE(pipeline_.Progress()[0].history_known);
+  Feed(50, "{broken");  // not an event: says nothing about days
+  EXPECT_FALSE(pipeline_.Progress()[0].history_known);
+  Feed(51, EventAged("a", 40));
+  Feed(52, EventAged("b", 100));  // only the first one counts
+  const PartitionProgress p = pipeline_.Progress()[0];
+  EXPECT_TRUE(p.history_known);
+  EXPECT_EQ(p.history_from, DayOf(kNow, absl::UTCTimeZone()) - 40);
+}
+
+TEST_F(PipelineTest, HistoryIsCompleteFromOffsetZeroOrPastTheHorizon) {
+  EXPECT_TRUE(pipeline_.Progress()[0].history_known);  // low watermark -1
+  EXPECT_EQ(pipeline_.Progress()[0].history_from, kHistoryComplete);
+  pipeline_.Assign({PartitionId{"t", 0}, -1, -1, 50});
+  Feed(50, EventAged("a", 300));  // too old: the log reaches past it
+  EXPECT_TRUE(pipeline_.Progress()[0].history_known);
+  EXPECT_EQ(pipeline_.Progress()[0].history_from, kHistoryComplete);
+  // Reading from a time-based start above the low watermark: complete.
+  pipeline_.Assign({PartitionId{"t", 0}, 90, 70, 50});
+  EXPECT_TRUE(pipeline_.Progress()[0].history_known);
+}
+
 TEST_F(PipelineTest, TracksOffsetsToCommit) {
   EXPECT_TRUE(pipeline_.Uncommitted().empty());
   Feed(7, Event("a", v1::EVENT_TYPE_REFERRAL));
@@ -100,7 +181,7 @@ TEST_F(PipelineTest, TracksOffsetsToCommit) {
 }
 
 TEST_F(PipelineTest, IgnoresMessagesOfUnassignedPartitions) {
-  pipeline_.Process(KafkaMessage{"t", 5, 0, "k", Event("z", v1::EVENT_TYPE_REFERRAL)});
+  pipeline_.Process(KafkaMessage{"t", 5, 0, "p1", Event("z", v1::EVENT_TYPE_REFERRAL)});
   pipeline_.FlushMetrics();
   EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 0);
   EXPECT_EQ(pipeline_.Position(PartitionId{"t", 5}), -1);

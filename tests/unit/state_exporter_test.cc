@@ -17,7 +17,10 @@ const PartitionId kP0{"outcomes.events", 0};
 
 class ExporterTest : public testing::Test {
  protected:
-  ExporterTest() { store_.Assign(kP0); }
+  ExporterTest() {
+    store_.Assign(kP0);
+    store_.SetStatus(kP0, /*ready=*/true, /*history_from=*/INT32_MIN);
+  }
 
   void Add(v1::EventType type, int age, const std::string& client,
            const std::string& race = "") {
@@ -131,6 +134,16 @@ TEST_F(ExporterTest, GroupRateSuppressedBelowMinCell) {
   EXPECT_FALSE(Has(t, R"(group="asian")"));
   EXPECT_TRUE(Has(t, R"(group="other")"));
   EXPECT_TRUE(Has(t, R"(group="white")"));
+}
+
+TEST_F(ExporterTest, PartitionBeingRebuiltExportsNoFigures) {
+  Add(v1::EVENT_TYPE_REFERRAL, 0, "c1");
+  store_.SetStatus(kP0, /*ready=*/false, INT32_MIN);
+  const std::string t = Scrape();
+  EXPECT_FALSE(Has(t, "outcomes_window_events{"));
+  EXPECT_TRUE(Has(t, "outcomes_state_funnels{"));
+  store_.SetStatus(kP0, /*ready=*/true, INT32_MIN);
+  EXPECT_TRUE(Has(Scrape(), "outcomes_window_events{"));
 }
 
 TEST_F(ExporterTest, OverflowCounterCountsFoldedEvents) {

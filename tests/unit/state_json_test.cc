@@ -23,7 +23,10 @@ TEST(JsonWriterTest, EscapesAndSeparates) {
 
 class FiguresJsonTest : public testing::Test {
  protected:
-  FiguresJsonTest() { store_.Assign(kP0); }
+  FiguresJsonTest() {
+    store_.Assign(kP0);
+    store_.SetStatus(kP0, /*ready=*/true, /*history_from=*/INT32_MIN);
+  }
   void Add(v1::EventType type, int age, const std::string& client,
            const std::string& race) {
     v1::ServiceEvent e;
@@ -46,8 +49,9 @@ TEST_F(FiguresJsonTest, ProviderListHasHeadlineFigures) {
   EXPECT_EQ(
       RenderProvidersJson(store_.Snapshot(kToday)),
       R"({"day":"2026-03-01","providers":[{"provider":"prov-1",)"
-      R"("topic":"outcomes.events","partition":3,"programs":[{)"
-      R"("program":"workforce","window":"30d","referrals":2,"enrollments":1,)"
+      R"("topic":"outcomes.events","partition":3,"ready":true,"programs":[{)"
+      R"("program":"workforce","window":"30d","complete":true,)"
+      R"("referrals":2,"enrollments":1,)"
       R"("completions":0,"enrollment_rate":{"value":0.5,"numerator":1,)"
       R"("denominator":2},"completion_rate":{"value":null,"numerator":0,)"
       R"("denominator":0},"stalled_referrals":1}]}]})");
@@ -72,7 +76,7 @@ TEST_F(FiguresJsonTest, ProviderDetailShowsSuppressedGroupsWithoutNumbers) {
   // "other" (12, ties broken by name).
   EXPECT_NE(json->find(R"("group":"other","suppressed":true})"),
             std::string::npos);
-  EXPECT_NE(json->find(R"("window":"90d","events":{"referral":0,)"
+  EXPECT_NE(json->find(R"("window":"90d","complete":true,"events":{"referral":0,)"
                        R"("enrollment":0,"completion":24,"disenrollment":1,)"
                        R"("outcome":0},"enrollment_rate":{"value":null,)"),
             std::string::npos);
@@ -80,6 +84,31 @@ TEST_F(FiguresJsonTest, ProviderDetailShowsSuppressedGroupsWithoutNumbers) {
             std::string::npos);
   EXPECT_EQ(json->find("client-key"), std::string::npos);
   EXPECT_EQ(json->find("w1"), std::string::npos);
+}
+
+TEST_F(FiguresJsonTest, WindowsBeforeTheRetainedHistoryAreIncomplete) {
+  Add(v1::EVENT_TYPE_REFERRAL, 20, "client-key-1", "black");
+  // History from 40 days ago: 7d reads back to today-21 (complete), 30d to
+  // today-44 and 90d to today-104 (incomplete), the horizon too.
+  store_.SetStatus(kP0, /*ready=*/false, kToday - 40);
+  const StoreSnapshot snap = store_.Snapshot(kToday);
+  ASSERT_EQ(snap.partitions.size(), 1u);
+  EXPECT_FALSE(snap.partitions[0].ready);
+  const ProgramFigures& p = snap.partitions[0].programs.at(0);
+  EXPECT_FALSE(p.history_complete);
+  ASSERT_EQ(p.windows.size(), 3u);
+  EXPECT_TRUE(p.windows[0].complete);
+  EXPECT_FALSE(p.windows[1].complete);
+  EXPECT_FALSE(p.windows[2].complete);
+  const auto json = RenderProviderJson(snap, "prov-1");
+  ASSERT_TRUE(json.has_value());
+  EXPECT_NE(json->find(R"("ready":false)"), std::string::npos);
+  EXPECT_NE(json->find(R"("history_complete":false)"), std::string::npos);
+  EXPECT_NE(json->find(R"("window":"7d","complete":true)"), std::string::npos);
+  EXPECT_NE(json->find(R"("window":"30d","complete":false)"), std::string::npos);
+  // Exactly 44 days of history make the 30d window complete.
+  store_.SetStatus(kP0, true, kToday - 44);
+  EXPECT_TRUE(store_.Snapshot(kToday).partitions[0].programs[0].windows[1].complete);
 }
 
 TEST_F(FiguresJsonTest, UnknownProviderIsNotFound) {
