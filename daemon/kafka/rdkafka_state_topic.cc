@@ -50,7 +50,8 @@ class RdKafkaAlertStateStore : public AlertStateStore {
   RdKafkaAlertStateStore(KafkaProperties properties, std::string topic)
       : properties_(std::move(properties)), topic_(std::move(topic)) {}
   ~RdKafkaAlertStateStore() override {
-    if (producer_ != nullptr) rd_kafka_flush(producer_.get(), 5000);
+    // main() has flushed already (Flush); do not hold a shutdown long.
+    if (producer_ != nullptr) rd_kafka_flush(producer_.get(), 500);
   }
 
   absl::Status Start() {
