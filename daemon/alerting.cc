@@ -320,7 +320,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
     return held.contains(pp) ? AlertScope::kHeld : AlertScope::kAway;
   };
   lifecycle_.UpdateScoped(ShortfallInputs(results), scope);
-  alert_metrics_.Update(results, lifecycle_.Instances());
+  alert_metrics_.Update(results, OwnInstances());
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
   if (!due.empty()) {
@@ -384,10 +384,17 @@ void Alerting::SaveState() {
   }
 }
 
+std::vector<AlertInstance> Alerting::OwnInstances() const {
+  std::vector<AlertInstance> out = lifecycle_.Instances();
+  std::erase_if(
+      out, [](const AlertInstance& a) { return a.scope == AlertScope::kAway; });
+  return out;
+}
+
 std::string Alerting::AlertsJson() const {
   std::string out = "{\"alerts\":[";
   bool first = true;
-  for (const AlertInstance& a : lifecycle_.Instances()) {
+  for (const AlertInstance& a : OwnInstances()) {
     if (!first) out += ',';
     first = false;
     AppendInstance(out, a);

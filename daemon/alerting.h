@@ -129,10 +129,15 @@ class Alerting {
   // outcomes_alert_snapshot_writable is 0 meanwhile.
   void SaveState();
 
-  // The alert instances (AlertLifecycle::Instances).
+  // Every alert instance (AlertLifecycle::Instances), parked ones included.
   std::vector<AlertInstance> Instances() const {
     return lifecycle_.Instances();
   }
+  // The instances that are this process's: all but those parked away
+  // (AlertScope::kAway, a provider held elsewhere). /api/v1/alerts and
+  // outcomes_alerts show only these, so that the replicas' lists add up to
+  // one replica's.
+  std::vector<AlertInstance> OwnInstances() const;
 
   std::string AlertsJson() const;
   std::string RulesJson() const;

@@ -104,10 +104,12 @@ void AlertLifecycle::UpdateScoped(
   for (auto it = instances_.begin(); it != instances_.end();) {
     AlertInstance& a = it->second;
     bool keep = true;
+    a.scope = AlertScope::kJudged;
     if (held.contains(it->first)) {
       // judged above
     } else if (const AlertScope sc = scope(a.labels);
                sc != AlertScope::kJudged) {
+      a.scope = sc;
       if (a.parked_since == absl::InfinitePast()) a.parked_since = now;
       keep = sc == AlertScope::kHeld ||
              now - a.parked_since < options_.resolved_retention;
@@ -195,6 +197,7 @@ int AlertLifecycle::Merge(
     }
     AlertInstance a = *shared.instance;
     a.parked_since = now;
+    a.scope = AlertScope::kAway;  // until an Update claims it
     instances_[shared.key] = std::move(a);
     ++changed;
   }

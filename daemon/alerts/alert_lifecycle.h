@@ -46,6 +46,19 @@ namespace outcomes {
 enum class AlertPhase { kPending, kFiring, kResolved };
 const char* AlertPhaseName(AlertPhase phase);  // "pending", "firing", "resolved"
 
+// How Update treats an instance whose condition is not in `holding`.
+enum class AlertScope {
+  // This process judges it: not holding means released (resolved, erased).
+  kJudged,
+  // This process holds its provider but cannot judge it now (partition not
+  // ready, history incomplete, state topic not read yet): parked, kept as is
+  // for as long as that lasts, nothing notified.
+  kHeld,
+  // Its provider is not owned here (partition revoked or never assigned):
+  // parked, and forgotten after resolved_retention.
+  kAway,
+};
+
 struct AlertInstance {
   AlertLabels labels;
   AlertAnnotations annotations;
@@ -63,24 +76,17 @@ struct AlertInstance {
   // neither judged nor notified, and is forgotten after the resolved
   // retention if its provider does not come back. Not persisted.
   absl::Time parked_since = absl::InfinitePast();
+  // How the last Update treated it (kJudged also when it held). kAway: not
+  // this process's alert (its provider is elsewhere, or it was installed
+  // from the state topic and not claimed yet): kept only to continue it
+  // should the provider come back, and not to be listed or exported as
+  // this process's. Not persisted.
+  AlertScope scope = AlertScope::kJudged;
   double value = 0;
   double target = 0;
   int64_t sample_size = 0;
   std::string window;
   absl::Duration keep_firing_for;
-};
-
-// How Update treats an instance whose condition is not in `holding`.
-enum class AlertScope {
-  // This process judges it: not holding means released (resolved, erased).
-  kJudged,
-  // This process holds its provider but cannot judge it now (partition not
-  // ready, history incomplete, state topic not read yet): parked, kept as is
-  // for as long as that lasts, nothing notified.
-  kHeld,
-  // Its provider is not owned here (partition revoked or never assigned):
-  // parked, and forgotten after resolved_retention.
-  kAway,
 };
 
 // One alert's latest record in the shared state topic: its state, or a

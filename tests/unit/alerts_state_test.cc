@@ -262,6 +262,36 @@ TEST_F(AlertStateTest, revoked_partition_is_not_judged_by_the_old_owner) {
   EXPECT_EQ(a->sink.Take(), "prov-01:resolved@0");
 }
 
+// Replicas' /api/v1/alerts add up to one replica's: an alert parked away
+// (its provider is held elsewhere), or read from the topic for a provider
+// this process does not hold, is kept but not listed as this process's.
+TEST_F(AlertStateTest, alerts_parked_away_are_not_listed) {
+  auto a = NewReplica("0s");
+  auto b = NewReplica("0s");
+  a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
+  EXPECT_EQ(a->alerting->OwnInstances().size(), 1u);
+  a->alerting->OnPartitionsRevoked({kP0});
+  a->alerting->OnSnapshot(Snap({}));
+  EXPECT_EQ(a->alerting->Instances().size(), 1u);  // kept, parked
+  EXPECT_EQ(a->alerting->OwnInstances().size(), 0u);
+  EXPECT_EQ(a->alerting->AlertsJson(), "{\"alerts\":[]}");
+  PartitionFigures other = Partition(1, 9);  // b holds only another provider
+  other.id = {"outcomes.events", 1};
+  other.programs[0].provider = "prov-77";
+  b->alerting->OnSnapshot(Snap({other}));
+  EXPECT_EQ(b->alerting->Instances().size(), 1u);  // prov-01, from the topic
+  EXPECT_EQ(b->alerting->AlertsJson(), "{\"alerts\":[]}");
+  EXPECT_EQ(Metric(b->registry,
+                   "outcomes_alerts{alertname=\"EnrollmentRateShortfall\","
+                   "alertstate=\"firing\",contract=\"wd\","
+                   "goal=\"enrollment-rate\",program=\"workforce\","
+                   "provider=\"prov-01\",severity=\"warning\"}"),
+            "absent");
+  b->alerting->OnSnapshot(Snap({other, Partition(1, 3)}));  // b gets prov-01
+  EXPECT_EQ(b->alerting->OwnInstances().size(), 1u);
+  EXPECT_EQ(b->sink.Take(), "");  // same alert, sent by A just now
+}
+
 TEST_F(AlertStateTest, inactive_instance_is_a_tombstone) {
   auto a = NewReplica("60s");
   a->alerting->OnSnapshot(Snap({Partition(1, 3)}));
