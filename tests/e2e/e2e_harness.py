@@ -116,8 +116,7 @@ class Alertmanager(Process):
     """prometheus-alertmanager on 127.0.0.1, gossip off, routing everything
     to `webhook_url` with group_wait 1s, group_interval 1s, repeat 1h."""
 
-    def __init__(self, webhook_url, port=None, storage=None, name="alertmanager",
-                 extra=()):
+    def __init__(self, webhook_url, port=None, storage=None, name="alertmanager"):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="am-")
         self.config = os.path.join(self.dir, "alertmanager.yml")
@@ -133,7 +132,7 @@ class Alertmanager(Process):
         super().__init__([ALERTMANAGER, f"--config.file={self.config}",
                           f"--storage.path={self.storage}",
                           f"--web.listen-address=127.0.0.1:{self.port}",
-                          "--cluster.listen-address=", *extra], name)
+                          "--cluster.listen-address="], name)
         wait_until(self.ready, 30, "alertmanager /-/ready", interval=0.1)
 
     def ready(self):
