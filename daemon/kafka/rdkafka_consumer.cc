@@ -2,6 +2,7 @@
 // member using the batch API on the consumer queue.
 #include <librdkafka/rdkafka.h>
 
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,12 +29,18 @@ class RdKafkaConsumer : public EventConsumer {
   absl::Status PollBatch(
       absl::Duration timeout,
       const std::function<void(const KafkaMessage&)>& handle) override;
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets) override;
+  absl::Status Commit(const std::vector<PartitionOffset>& offsets,
+                      bool async) override;
+  std::vector<CommitResult> TakeCommitResults() override;
+  bool AssignmentLost() override { return rd_kafka_assignment_lost(rk_) == 1; }
   bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
   bool Probe(const PartitionId& id, absl::Duration timeout) override;
   void Close() override;
 
  private:
+  static void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* offsets,
+                             void* opaque);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque);
@@ -48,6 +55,10 @@ class RdKafkaConsumer : public EventConsumer {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
   bool closed_ = false;
+  // Finished asynchronous commits (appended by CommitCallback, which runs
+  // on the polling thread).
+  std::vector<CommitResult> commit_results_;
+  bool sync_commit_ = false;  // a synchronous Commit is running
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
 };
@@ -75,6 +86,7 @@ absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &RebalanceCallback);
+  rd_kafka_conf_set_offset_commit_cb(conf->get(), &CommitCallback);
   char error[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof(error));
   if (rk_ == nullptr) {
@@ -217,7 +229,7 @@ absl::Status RdKafkaConsumer::PollBatch(
 }
 
 absl::Status RdKafkaConsumer::Commit(
-    const std::vector<PartitionOffset>& offsets) {
+    const std::vector<PartitionOffset>& offsets, bool async) {
   if (offsets.empty()) return absl::OkStatus();
   TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(offsets.size()));
   for (const PartitionOffset& o : offsets) {
@@ -225,11 +237,41 @@ absl::Status RdKafkaConsumer::Commit(
                                       o.id.partition)
         ->offset = o.next_offset;
   }
-  if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), 0)) {
+  sync_commit_ = !async;
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), async);
+  sync_commit_ = false;
+  if (err) {
     return absl::UnavailableError(
         absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
   }
   return absl::OkStatus();
+}
+
+void RdKafkaConsumer::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* offsets,
+                                     void* opaque) {
+  auto* self = static_cast<RdKafkaConsumer*>(opaque);
+  // A synchronous commit reports its own result; NO_OFFSET: nothing to do.
+  if (self->sync_commit_ || offsets == nullptr ||
+      err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return;
+  }
+  CommitResult result;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& tp = offsets->elems[i];
+    if (!err && tp.err) err = tp.err;
+    result.offsets.push_back(
+        {PartitionId{tp.topic, tp.partition}, tp.offset, -1});
+  }
+  if (err) {
+    result.status = absl::UnavailableError(
+        absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
+  }
+  self->commit_results_.push_back(std::move(result));
+}
+
+std::vector<EventConsumer::CommitResult> RdKafkaConsumer::TakeCommitResults() {
+  return std::exchange(commit_results_, {});
 }
 
 bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
