@@ -3,25 +3,63 @@
 // Alertmanager and the alerts topic, persists alert state, and renders
 // /api/v1/alerts and /api/v1/rules.
 //
+// Which goals are judged (DESIGN.md §10). A provider+program is judged only
+// when its partition is in the snapshot, is ready (PartitionFigures::ready)
+// and the shared alert state topic has been read since the partition
+// appeared. Otherwise its alerts are parked: neither judged nor resolved,
+// nothing notified, and kept for as long as the partition is held
+// (AlertScope::kHeld); alerts of providers not held at all are parked and
+// forgotten after 15 minutes (kAway). A goal whose figure has incomplete
+// history (GoalResult::incomplete) is not judged either: an alert already
+// pending or firing for it is parked, not resolved ("no notification from
+// missing data"; Alertmanager lets a firing one expire at its endsAt).
+//
+// Alert state moving with the partition (alert_state_replica.h): when a
+// partition appears in a snapshot (assigned at start or by a rebalance), the
+// state topic is read from the beginning to its end before any of that
+// partition's goals are judged, and the states newer than the local copy are
+// installed (AlertLifecycle::Merge), so `for` timers continue from the
+// previous owner's pending-since and a firing alert keeps its startsAt and
+// last-sent. The read runs on its own thread; until it has finished the
+// partition stays parked while the others are judged. If it fails, the
+// next evaluation reads again. After every evaluation the lifecycle
+// changes are written to the topic; OnPartitionsRevoked writes the final
+// state of the revoked partitions' alerts and waits for its delivery.
+//
+// Metrics (declared here): outcomes_rules_reloads_total{result},
+// outcomes_rules_last_reload_success, outcomes_rules_goals,
+// outcomes_goal_evaluation_seconds, outcomes_alert_snapshot_failures_total
+// {reason=corrupt|unreadable|write}, outcomes_alert_snapshot_writable; the
+// goal and alert series in alert_metrics.h, the state topic's in
+// alert_state_replica.h.
+//
 // Thread safety: all public methods are thread-safe (OnSnapshot runs on the
-// evaluation thread, Reload on an HTTP or signal thread, the JSON renderers
-// on HTTP threads).
-// Ownership: borrows the clock, registry, notifier and sink; they must
-// outlive this object. notifier and sink may be null (not configured).
+// evaluation thread, OnPartitionsRevoked on the consumer thread, Reload on an
+// HTTP or signal thread, the JSON renderers on HTTP threads).
+// Ownership: borrows the clock, registry, notifier, sink and state store;
+// they must outlive this object. notifier, sink and state_store may be null
+// (not configured; without a state store partitions count as read).
 #ifndef OUTCOMESD_DAEMON_ALERTING_H_
 #define OUTCOMESD_DAEMON_ALERTING_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/alerts/alert_metrics.h"
 #include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alert_state_replica.h"
+#include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "daemon/clock.h"
@@ -39,6 +77,15 @@ struct AlertingSettings {
   EvaluatorSettings evaluator;
   absl::Duration resend_interval = absl::Minutes(1);
   std::string state_dir;  // alert state is saved here when not empty
+  // The state topic read runs on its own thread, bounded by
+  // state_read_timeout; an evaluation waits at most state_read_wait for it
+  // (its partitions stay parked until a later evaluation finds it done).
+  // state_flush_timeout bounds the final write at revocation (consumer
+  // thread, inside the rebalance). The read is short enough for SIGTERM's
+  // 5 s: the destructor waits for a read in progress.
+  absl::Duration state_read_timeout = absl::Seconds(4);
+  absl::Duration state_read_wait = absl::Seconds(1);
+  absl::Duration state_flush_timeout = absl::Seconds(3);
 };
 
 class Alerting {
@@ -47,9 +94,15 @@ class Alerting {
   // not judged on partial state, which would resolve firing alerts.
   Alerting(AlertingSettings settings, const Clock& clock,
            prometheus::Registry& registry, AlertmanagerNotifier* notifier,
-           AlertSink* sink, std::function<bool()> ready);
+           AlertSink* sink, std::function<bool()> ready,
+           AlertStateStore* state_store = nullptr);
+  ~Alerting();  // waits for a state topic read in progress
 
-  // Loads the rules and the saved alert state. An error is fatal at startup.
+  // Loads the rules and the saved alert state. An error in the rules is
+  // fatal at startup; a saved state that is unreadable or corrupt is not
+  // (DESIGN.md §10: never trusted, never a crash): it is counted in
+  // outcomes_alert_snapshot_failures_total{reason="corrupt"|"unreadable"},
+  // logged, and the alerts start from the state topic alone.
   absl::Status Start();
   // Reloads the rules atomically; on error the old rules stay in force.
   absl::Status Reload();
@@ -57,13 +110,47 @@ class Alerting {
   // The evaluation listener: judges every goal on `snapshot`.
   void OnSnapshot(const StoreSnapshot& snapshot);
 
-  // Saves the alert state (at shutdown).
+  // The consumer's rebalance, before `revoked` are given up: waits for an
+  // evaluation in progress, writes the final state of their providers'
+  // alerts to the state topic and waits (at most state_flush_timeout) for
+  // it to be delivered. From then on their alerts are parked here (not
+  // judged, nothing sent or written) even while a snapshot still lists the
+  // partitions, until OnPartitionsAssigned gives them back; they are then
+  // read from the state topic again before being judged.
+  void OnPartitionsRevoked(const std::vector<PartitionId>& revoked);
+  // The consumer's rebalance, after `assigned` were assigned (and their
+  // state created).
+  void OnPartitionsAssigned(const std::vector<PartitionId>& assigned);
+
+  // Saves the alert state (every evaluation and at shutdown). A failure
+  // (read-only or full state dir) is counted in
+  // outcomes_alert_snapshot_failures_total{reason="write"} and logged when
+  // it starts and when it ends, not at every evaluation;
+  // outcomes_alert_snapshot_writable is 0 meanwhile.
   void SaveState();
+
+  // The alert instances (AlertLifecycle::Instances).
+  std::vector<AlertInstance> Instances() const {
+    return lifecycle_.Instances();
+  }
 
   std::string AlertsJson() const;
   std::string RulesJson() const;
 
  private:
+  using ProviderProgram = std::pair<std::string, std::string>;
+  // One read of the state topic, for `partitions`, on read_thread_.
+  struct StateRead {
+    std::vector<PartitionId> partitions;
+    bool done = false;                                     // guarded by mu_
+    absl::StatusOr<std::vector<SharedAlertState>> result;  // once done
+  };
+  // Starts a read of the state topic when `snapshot` has partitions not read
+  // yet, and installs the result of a read that has finished.
+  void ReadSharedState(const StoreSnapshot& snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
+  void InstallSharedState(const StoreSnapshot& snapshot, const StateRead& read)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
   std::string StatePath() const;
   std::shared_ptr<const RuleSet> rules() const;
 
@@ -74,15 +161,33 @@ class Alerting {
   std::function<bool()> ready_;
   AlertLifecycle lifecycle_;
   AlertMetrics alert_metrics_;
+  std::optional<AlertStateReplica> replica_;
   prometheus::Counter& reload_success_;
   prometheus::Counter& reload_failure_;
   prometheus::Gauge& last_reload_ok_;
   prometheus::Gauge& goals_loaded_;
   prometheus::Gauge& evaluation_seconds_;
+  prometheus::Counter& snapshot_corrupt_;
+  prometheus::Counter& snapshot_unreadable_;
+  prometheus::Counter& snapshot_write_failures_;
+  prometheus::Gauge& snapshot_writable_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
+  bool save_failing_ ABSL_GUARDED_BY(mu_) = false;
+  // Serializes OnSnapshot and OnPartitionsRevoked: once revocation
+  // returns, no evaluation judges the revoked partitions any more.
+  absl::Mutex eval_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // Partitions whose shared state was read since they appeared.
+  absl::flat_hash_set<PartitionId> read_ ABSL_GUARDED_BY(mu_);
+  // Partitions revoked and not assigned again since: never read or judged.
+  absl::flat_hash_set<PartitionId> revoked_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<StateRead> read_in_flight_ ABSL_GUARDED_BY(mu_);
+  std::thread read_thread_ ABSL_GUARDED_BY(eval_mu_);
+  // The providers of each partition in the last snapshot.
+  absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace outcomes

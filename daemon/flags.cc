@@ -19,6 +19,9 @@ ABSL_FLAG(std::string, kafka_dead_letter_topic, "outcomes.events.dlq",
           "--kafka.dead_letter_topic: where rejected events are copied");
 ABSL_FLAG(std::string, kafka_alerts_topic, "outcomes.alerts",
           "--kafka.alerts_topic: where alerts are written");
+ABSL_FLAG(std::string, kafka_state_topic, "outcomes.state",
+          "--kafka.state_topic: compacted topic of alert state (created if "
+          "missing), read when partitions are assigned");
 ABSL_FLAG(int, kafka_embedded_partitions, 4,
           "--kafka.embedded_partitions: partitions per topic when embedded");
 ABSL_FLAG(std::string, rules, "", "--rules: rule files or directories");
@@ -119,6 +122,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
     s.kafka.extra = *std::move(props);
   }
   s.alerts_topic = absl::GetFlag(FLAGS_kafka_alerts_topic);
+  s.state_topic = absl::GetFlag(FLAGS_kafka_state_topic);
   s.embedded_partitions = absl::GetFlag(FLAGS_kafka_embedded_partitions);
   s.listen = absl::GetFlag(FLAGS_listen);
   s.state_dir = absl::GetFlag(FLAGS_state_dir);

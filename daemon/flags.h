@@ -20,6 +20,7 @@ struct DaemonSettings {
   bool embedded_kafka = false;
   int embedded_partitions = 4;
   std::string alerts_topic;
+  std::string state_topic;  // --kafka.state_topic: shared alert state
   std::string listen;
   std::string state_dir;
   std::vector<std::string> rules;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
 #include "daemon/checkpointer.h"
@@ -64,6 +65,28 @@ class StateSink : public AcceptedEventSink {
 
  private:
   StateStore& store_;
+};
+
+// The consumer loop's rebalance, with the alerts' share: before partitions
+// are given up, their alerts' final state goes to the state topic.
+class AlertingRebalance : public RebalanceListener {
+ public:
+  AlertingRebalance(RebalanceListener& loop, Alerting& alerting)
+      : loop_(loop), alerting_(alerting) {}
+  void OnAssigned(std::vector<PartitionOffset>& assigned) override {
+    loop_.OnAssigned(assigned);
+    std::vector<PartitionId> ids;
+    for (const PartitionOffset& p : assigned) ids.push_back(p.id);
+    alerting_.OnPartitionsAssigned(ids);
+  }
+  void OnRevoked(const std::vector<PartitionId>& revoked) override {
+    alerting_.OnPartitionsRevoked(revoked);
+    loop_.OnRevoked(revoked);
+  }
+
+ private:
+  RebalanceListener& loop_;
+  Alerting& alerting_;
 };
 
 HttpResponse Json(std::string body) {
@@ -154,6 +177,7 @@ std::string StartEmbedded(DaemonSettings& settings,
   std::vector<std::string> topics = settings.kafka.topics;
   topics.push_back(settings.kafka.dead_letter_topic);
   topics.push_back(settings.alerts_topic);
+  topics.push_back(settings.state_topic);
   embedded = OrDie(StartEmbeddedKafka(topics, settings.embedded_partitions));
   Log(LogLevel::kInfo, "embedded kafka started",
       {{"bootstrap", embedded->bootstraps()},
@@ -233,6 +257,8 @@ int Run(DaemonSettings settings) {
   alert_props.insert(alert_props.end(), settings.kafka.extra.begin(),
                      settings.kafka.extra.end());
   auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
+  auto state_store =
+      OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
   StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
@@ -247,7 +273,7 @@ int Run(DaemonSettings settings) {
                     checkpointer ? &*checkpointer : nullptr);
   Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
                     notifier ? &*notifier : nullptr, alert_sink.get(),
-                    [&loop] { return loop.judgeable(); });
+                    [&loop] { return loop.judgeable(); }, state_store.get());
   if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
@@ -260,7 +286,8 @@ int Run(DaemonSettings settings) {
                std::all_of(latest->partitions.begin(), latest->partitions.end(),
                            [](const PartitionFigures& p) { return p.ready; });
       });
-  auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &loop));
+  AlertingRebalance rebalance(loop, alerting);
+  auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
   HttpServer http;
@@ -284,6 +311,7 @@ int Run(DaemonSettings settings) {
   alerting.SaveState();
   if (notifier) notifier->Stop();
   alert_sink->Flush(absl::Seconds(1)).IgnoreError();
+  state_store->Flush(absl::Seconds(1)).IgnoreError();
   http.Stop();
   return 0;
 }

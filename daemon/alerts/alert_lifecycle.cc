@@ -37,6 +37,7 @@ void AlertLifecycle::Hold(const AlertInput& in, absl::Time now) {
     a = AlertInstance{};
     a.labels = in.labels;
     a.active_at = now;
+    a.updated_at = now;
   }
   a.annotations = in.annotations;
   a.value = in.value;
@@ -44,11 +45,15 @@ void AlertLifecycle::Hold(const AlertInput& in, absl::Time now) {
   a.sample_size = in.sample_size;
   a.window = in.window;
   a.keep_firing_for = in.keep_firing_for;
-  a.keep_firing_since = absl::InfinitePast();
+  if (a.keep_firing_since != absl::InfinitePast()) {
+    a.keep_firing_since = absl::InfinitePast();
+    a.updated_at = now;
+  }
   a.parked_since = absl::InfinitePast();
   if (a.phase == AlertPhase::kPending && now - a.active_at >= in.for_duration) {
     a.phase = AlertPhase::kFiring;
     a.fired_at = now;
+    a.updated_at = now;
   }
 }
 
@@ -58,11 +63,15 @@ bool AlertLifecycle::Release(AlertInstance& a, absl::Time now) {
       return false;
     case AlertPhase::kFiring:
       if (a.keep_firing_for > absl::ZeroDuration()) {
-        if (a.keep_firing_since == absl::InfinitePast()) a.keep_firing_since = now;
+        if (a.keep_firing_since == absl::InfinitePast()) {
+          a.keep_firing_since = now;
+          a.updated_at = now;
+        }
         if (now - a.keep_firing_since < a.keep_firing_for) return true;
       }
       a.phase = AlertPhase::kResolved;
       a.resolved_at = now;
+      a.updated_at = now;
       return true;
     case AlertPhase::kResolved:
       return now - a.resolved_at < options_.resolved_retention;
@@ -77,6 +86,14 @@ void AlertLifecycle::Update(const std::vector<AlertInput>& holding) {
 void AlertLifecycle::Update(
     const std::vector<AlertInput>& holding,
     const std::function<bool(const AlertLabels&)>& owned) {
+  UpdateScoped(holding, [&owned](const AlertLabels& labels) {
+    return owned(labels) ? AlertScope::kJudged : AlertScope::kAway;
+  });
+}
+
+void AlertLifecycle::UpdateScoped(
+    const std::vector<AlertInput>& holding,
+    const std::function<AlertScope(const AlertLabels&)>& scope) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   absl::flat_hash_set<std::string> held;
@@ -89,9 +106,11 @@ void AlertLifecycle::Update(
     bool keep = true;
     if (held.contains(it->first)) {
       // judged above
-    } else if (!owned(a.labels)) {
+    } else if (const AlertScope sc = scope(a.labels);
+               sc != AlertScope::kJudged) {
       if (a.parked_since == absl::InfinitePast()) a.parked_since = now;
-      keep = now - a.parked_since < options_.resolved_retention;
+      keep = sc == AlertScope::kHeld ||
+             now - a.parked_since < options_.resolved_retention;
     } else {
       a.parked_since = absl::InfinitePast();
       keep = Release(a, now);
@@ -121,6 +140,7 @@ std::vector<AlertNotification> AlertLifecycle::TakeDueNotifications() {
   for (auto& [key, a] : instances_) {
     if (!Due(a, now)) continue;
     a.last_sent_at = now;
+    a.updated_at = now;
     AlertNotification n;
     n.labels = a.labels;
     n.annotations = a.annotations;
@@ -149,6 +169,36 @@ std::vector<AlertInstance> AlertLifecycle::Instances() const {
     return x.labels < y.labels;
   });
   return out;
+}
+
+int AlertLifecycle::Merge(
+    const std::vector<SharedAlertState>& states,
+    const std::function<bool(const AlertLabels&)>& keep_local) {
+  const absl::Time now = clock_.Now();
+  int changed = 0;
+  absl::MutexLock lock(&mu_);
+  for (const SharedAlertState& shared : states) {
+    auto it = instances_.find(shared.key);
+    if (it != instances_.end() && keep_local(it->second.labels)) continue;
+    if (!shared.instance.has_value()) {
+      if (it != instances_.end() &&
+          it->second.updated_at <= shared.tombstone_at) {
+        instances_.erase(it);
+        ++changed;
+      }
+      continue;
+    }
+    if (keep_local(shared.instance->labels)) continue;
+    if (it != instances_.end() &&
+        it->second.updated_at >= shared.instance->updated_at) {
+      continue;
+    }
+    AlertInstance a = *shared.instance;
+    a.parked_since = now;
+    instances_[shared.key] = std::move(a);
+    ++changed;
+  }
+  return changed;
 }
 
 void AlertLifecycle::Drop(

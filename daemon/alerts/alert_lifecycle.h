@@ -15,7 +15,9 @@
 //
 // The state (pending-since, firing-since, last-sent, resolved-at) is
 // exported with Snapshot() and restored with Restore(), so a restart neither
-// resets `for` timers nor re-sends what was already sent.
+// resets `for` timers nor re-sends what was already sent. Merge() installs
+// the newer states read from the shared state topic (DESIGN.md §10: alert
+// state moves with the partition), so a new owner continues each timer.
 //
 // Thread safety: all methods are safe to call concurrently (one mutex);
 // normally the evaluation loop calls Update/TakeDueNotifications and the
@@ -24,7 +26,9 @@
 #define OUTCOMESD_DAEMON_ALERTS_ALERT_LIFECYCLE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -51,6 +55,9 @@ struct AlertInstance {
   absl::Time keep_firing_since = absl::InfinitePast();
   absl::Time resolved_at = absl::InfinitePast();
   absl::Time last_sent_at = absl::InfinitePast();
+  // The last lifecycle change (any of the times above set or cleared):
+  // which of two copies of an instance is newer.
+  absl::Time updated_at = absl::InfinitePast();
   // Set while this process does not own the instance's provider+program
   // (its partition is revoked, or not rebuilt yet): a parked instance is
   // neither judged nor notified, and is forgotten after the resolved
@@ -61,6 +68,27 @@ struct AlertInstance {
   int64_t sample_size = 0;
   std::string window;
   absl::Duration keep_firing_for;
+};
+
+// How Update treats an instance whose condition is not in `holding`.
+enum class AlertScope {
+  // This process judges it: not holding means released (resolved, erased).
+  kJudged,
+  // This process holds its provider but cannot judge it now (partition not
+  // ready, history incomplete, state topic not read yet): parked, kept as is
+  // for as long as that lasts, nothing notified.
+  kHeld,
+  // Its provider is not owned here (partition revoked or never assigned):
+  // parked, and forgotten after resolved_retention.
+  kAway,
+};
+
+// One alert's latest record in the shared state topic: its state, or a
+// tombstone (instance empty: it went inactive) written at `tombstone_at`.
+struct SharedAlertState {
+  std::string key;  // LabelKey of the labels
+  std::optional<AlertInstance> instance;
+  absl::Time tombstone_at = absl::InfinitePast();
 };
 
 class AlertLifecycle {
@@ -81,6 +109,10 @@ class AlertLifecycle {
   // not hold would resolve alerts that still hold (rebalances).
   void Update(const std::vector<AlertInput>& holding,
               const std::function<bool(const AlertLabels&)>& owned);
+  // The general form: `scope(labels)` says how an instance not holding is
+  // treated (owned == true is kJudged, false is kAway).
+  void UpdateScoped(const std::vector<AlertInput>& holding,
+                    const std::function<AlertScope(const AlertLabels&)>& scope);
 
   // Notifications due at clock.Now(), marked as sent (last_sent_at = now).
   std::vector<AlertNotification> TakeDueNotifications();
@@ -92,6 +124,17 @@ class AlertLifecycle {
   // Drops instances without notifying (e.g. the partition holding their
   // provider was revoked: its new owner restores them from the snapshot).
   void Drop(const std::function<bool(const AlertInstance&)>& predicate);
+
+  // Installs the shared states that are newer than this process's copy:
+  // a state replaces an instance with an older updated_at (or is added); a
+  // tombstone newer than the instance's updated_at erases it. An added
+  // instance is parked until an Update judges it. Instances for which
+  // `keep_local(labels)` is true are left alone (this process judges them
+  // now: its copy is the newest). An instance the topic has no record of
+  // is kept (e.g. a topic newer than the local state file). Returns how
+  // many instances changed.
+  int Merge(const std::vector<SharedAlertState>& states,
+            const std::function<bool(const AlertLabels&)>& keep_local);
 
   v1::AlertStateSnapshot Snapshot() const;
   // Adds the snapshot's instances (replacing instances with the same labels).
@@ -116,10 +159,29 @@ class AlertLifecycle {
 // Canonical key of a label set: name="value" pairs, sorted, comma-joined.
 std::string LabelKey(const AlertLabels& labels);
 
-// Writes `snapshot` to `path` atomically (temporary file + rename).
+// The persisted form of one instance (snapshot file, state topic), and
+// back. FromProto: InvalidArgument on an unknown state or no labels; an
+// updated_at of 0 (written before it existed) is derived from the other
+// times.
+v1::AlertInstanceState InstanceToProto(const AlertInstance& instance);
+absl::StatusOr<AlertInstance> InstanceFromProto(
+    const v1::AlertInstanceState& state);
+
+// The snapshot file: magic "OALS", file format version (2), CRC-32 of the
+// payload and its length, then the serialized snapshot. A file without the
+// magic is read as a bare serialized snapshot (earlier releases). Decode:
+// DataLoss when the checksum, length or version is wrong or it does not
+// parse.
+std::string EncodeAlertSnapshotFile(const v1::AlertStateSnapshot& snapshot);
+absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
+    std::string_view data);
+
+// Writes `snapshot` to `path` atomically (temporary file, fsync, rename).
+// Unavailable when it cannot be written (read-only or full state dir).
 absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
                                const std::string& path);
-// NotFound when `path` does not exist; DataLoss when it cannot be parsed.
+// NotFound when `path` does not exist; Unavailable when it cannot be read;
+// DataLoss when it is corrupt (DecodeAlertSnapshotFile).
 absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path);
 
 }  // namespace outcomes

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+#include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/json_log.h"
 #include "prometheus/family.h"
 
@@ -59,6 +61,10 @@ AlertmanagerNotifier::AlertmanagerNotifier(Options options, HttpPoster& poster,
                              "Notification batches given up (queue full or "
                              "too many attempts)")
                    .Add(kLabels)),
+      superseded_(CounterFamily(registry, "outcomes_notifier_superseded_total",
+                                "Queued notifications replaced by a newer "
+                                "state of the same alert before delivery")
+                      .Add(kLabels)),
       queue_gauge_(prometheus::BuildGauge()
                        .Name("outcomes_notifier_queue_length")
                        .Help("Notification batches waiting, all URLs")
@@ -74,6 +80,7 @@ void AlertmanagerNotifier::Enqueue(const std::vector<AlertNotification>& batch) 
   if (batch.empty()) return;
   absl::MutexLock lock(&mu_);
   for (Target& t : targets_) {
+    Supersede(t, batch);
     if (t.queue.size() >= options_.max_queue) {
       t.queue.pop_front();
       dropped_.Increment();
@@ -82,6 +89,20 @@ void AlertmanagerNotifier::Enqueue(const std::vector<AlertNotification>& batch) 
   }
   wake_ = true;
   UpdateQueueGauge();
+}
+
+void AlertmanagerNotifier::Supersede(
+    Target& t, const std::vector<AlertNotification>& batch) {
+  absl::flat_hash_set<std::string> newer;
+  for (const AlertNotification& n : batch) newer.insert(LabelKey(n.labels));
+  for (auto item = t.queue.begin(); item != t.queue.end();) {
+    const size_t before = item->alerts.size();
+    std::erase_if(item->alerts, [&newer](const AlertNotification& n) {
+      return newer.contains(LabelKey(n.labels));
+    });
+    superseded_.Increment(static_cast<double>(before - item->alerts.size()));
+    item = item->alerts.empty() ? t.queue.erase(item) : item + 1;
+  }
 }
 
 absl::Duration AlertmanagerNotifier::Backoff(int attempts) const {

@@ -11,9 +11,19 @@
 // (now + 4 x resend_interval), so a late retry never resolves it by
 // accident; a resolved alert's endsAt is its resolve time.
 //
+// Only the newest state of an alert is ever delivered: a queue holds at most
+// one notification per alert (label set). Enqueue removes the alert's older
+// notification from the batches already queued (a batch left empty is
+// removed), so after an outage a queued "firing" of an alert that has since
+// resolved is never delivered: only its "resolved" is (no false page). The
+// order of the remaining notifications is kept. A POST already in flight
+// when a newer notification arrives still completes; the newer one follows.
+//
 // Metrics (declared here, label notifier="alertmanager"):
 //   outcomes_notifier_sends_total, outcomes_notifier_failures_total,
-//   outcomes_notifier_dropped_total (batches), outcomes_notifier_queue_length.
+//   outcomes_notifier_dropped_total (batches), outcomes_notifier_queue_length,
+//   outcomes_notifier_superseded_total (queued notifications replaced by a
+//   newer state of the same alert before delivery).
 //
 // Thread safety: Enqueue, queue_length and Stop are safe from any thread.
 // Pump is called by the notifier's own thread (Start) or, in tests without
@@ -92,6 +102,9 @@ class AlertmanagerNotifier {
   absl::Time PumpTarget(size_t t);
   void Finish(size_t t, uint64_t id, bool ok, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes from `t`'s queue the notifications of the alerts in `batch`.
+  void Supersede(Target& t, const std::vector<AlertNotification>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration Backoff(int attempts) const;
   void Run();
   bool Woken() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return wake_ || stop_; }
@@ -103,6 +116,7 @@ class AlertmanagerNotifier {
   prometheus::Counter& sends_;
   prometheus::Counter& failures_;
   prometheus::Counter& dropped_;
+  prometheus::Counter& superseded_;
   prometheus::Gauge& queue_gauge_;
 
   mutable absl::Mutex mu_;

@@ -81,13 +81,29 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
   return out;
 }
 
+// False when the history the goal's figure reads is not all retained.
+bool HistoryComplete(const GoalSpec& goal, const ProgramFigures& f) {
+  if (goal.metric == GoalMetric::kStalledReferrals) return f.history_complete;
+  const WindowFigures* w = FindWindow(f, goal.window_days);
+  return w == nullptr || w->complete;
+}
+
+constexpr char kIncomplete[] =
+    "Not judged: the retained Kafka history does not cover the period this "
+    "figure needs.";
+
 }  // namespace
 
 std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                                      const ProgramFigures& figures,
                                      const EvaluatorSettings& settings) {
+  const bool complete = HistoryComplete(goal, figures);
   if (goal.metric == GoalMetric::kGroupRateRatio) {
-    return GroupRatios(goal, figures);
+    if (complete) return GroupRatios(goal, figures);
+    GoalResult r = Base(goal, figures);
+    r.incomplete = true;
+    r.explanation = kIncomplete;
+    return {std::move(r)};
   }
   Measurement m = Measure(goal, figures, settings);
   GoalResult r = Base(goal, figures);
@@ -95,6 +111,12 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
   r.sample_size = m.sample_size;
   r.sample_unit = std::move(m.sample_unit);
   r.explanation = std::move(m.explanation);
+  if (!complete) {
+    r.incomplete = true;
+    absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ",
+                    kIncomplete);
+    return {std::move(r)};
+  }
   Judge(goal, m.successes, r);
   return {std::move(r)};
 }

@@ -7,6 +7,13 @@
 //   - value and sample size from the goal's metric and window;
 //   - target = the provider's override, else the goal's min/max;
 //   - not judged when the value is absent or sample < min_sample;
+//   - not judged when the figure's history is incomplete (DESIGN.md §10:
+//     Kafka retention dropped events the figure needs): the window's
+//     WindowFigures::complete is false, or for stalled_referrals (a
+//     horizon-wide figure) ProgramFigures::history_complete is false. Such a
+//     result has incomplete = true and never a shortfall: no alert from
+//     missing data. Alerting parks (neither resolves nor re-sends) the alerts
+//     of an incomplete goal, see alerting.h;
 //   - shortfall when value < min (or > max), strictly; with `confidence`,
 //     only when the whole Wilson interval is below min (above max).
 // group_rate_ratio yields one result per subgroup of the dimension that has
@@ -48,6 +55,10 @@ struct GoalResult {
   std::string sample_unit;  // "referrals", "enrollments", ...
   bool judged = false;      // value present and sample >= min_sample
   bool shortfall = false;   // REQUIRES-free: false unless judged
+  // Not judged because the history the figure needs is missing (then
+  // judged and shortfall are false). group_rate_ratio: one result with no
+  // group and no value stands for the whole goal.
+  bool incomplete = false;
   std::optional<Interval> interval;  // statistical mode only
   // Plain sentences about what is behind the value, e.g. "9 of 20 referrals
   // made 15-44 days ago enrolled within 14 days. 17 referrals older than 14

@@ -35,7 +35,7 @@ ABSL_FLAG(int32_t, port, 0,
           "port on 127.0.0.1 to serve on (0 = the mock's own ephemeral port)");
 ABSL_FLAG(int32_t, partitions, 4, "partitions per topic");
 ABSL_FLAG(std::string, topics,
-          "outcomes.events,outcomes.events.dlq,outcomes.alerts",
+          "outcomes.events,outcomes.events.dlq,outcomes.alerts,outcomes.state",
           "comma-separated topics to create");
 
 namespace outcomes::tools {

@@ -164,6 +164,52 @@ TEST(GoalEvaluatorTest, group_ratio_excludes_suppressed_and_small_groups) {
   EXPECT_EQ(labels.at("group"), "black");
 }
 
+// Issue 7: retention dropped the oldest events; a goal on a window that
+// reaches back past them raised a shortfall that exists only because the
+// data is gone.
+TEST(GoalEvaluatorTest, window_with_incomplete_history_is_not_judged) {
+  ProgramFigures f = Figures(9, 20);
+  f.windows[0].complete = false;
+  const GoalResult r = One(Goal(GoalMetric::kEnrollmentRate, 0.6), f);
+  EXPECT_EQ(r.value, 0.45);
+  EXPECT_FALSE(r.judged);
+  EXPECT_FALSE(r.shortfall);
+  EXPECT_TRUE(r.incomplete);
+  EXPECT_NE(r.explanation.find("Not judged: the retained Kafka history"),
+            std::string::npos);
+}
+
+TEST(GoalEvaluatorTest, stalled_referrals_need_the_whole_horizon) {
+  GoalSpec g = Goal(GoalMetric::kStalledReferrals, 0);
+  g.is_min = false;
+  g.target = 16;
+  ProgramFigures f = Figures(1, 2);
+  f.windows[0].complete = false;  // not the figure stalled_referrals reads
+  EXPECT_TRUE(One(g, f).shortfall);
+  f.history_complete = false;
+  const GoalResult r = One(g, f);
+  EXPECT_FALSE(r.shortfall);
+  EXPECT_FALSE(r.judged);
+  EXPECT_TRUE(r.incomplete);
+}
+
+TEST(GoalEvaluatorTest,
+     group_ratio_with_incomplete_history_is_one_unjudged_result) {
+  GoalSpec g = Goal(GoalMetric::kGroupRateRatio, 0.8);
+  g.dimension = "race_ethnicity";
+  ProgramFigures f = Figures(1, 2);
+  f.windows[0].enrollment_groups = {
+      {"race_ethnicity", "black", {6, 20}, false},
+      {"race_ethnicity", "white", {12, 20}, false}};
+  f.windows[0].complete = false;
+  auto results = EvaluateGoal(g, f, EvaluatorSettings{});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].incomplete);
+  EXPECT_FALSE(results[0].shortfall);
+  EXPECT_EQ(results[0].group, "");
+  EXPECT_FALSE(results[0].value.has_value());
+}
+
 TEST(GoalEvaluatorTest, contract_scoping) {
   RuleSet rules;
   ContractSpec c;

@@ -251,3 +251,117 @@ TEST_F(ParkingTest, parked_instances_are_forgotten_after_retention) {
 
 }  // namespace
 }  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+// AlertScope::kHeld (partition held but not ready, or history incomplete):
+// parked like kAway, but never forgotten.
+TEST_F(ParkingTest, held_instances_are_kept_past_retention) {
+  Eval({Input("p1", absl::ZeroDuration())});
+  Due();
+  for (int m = 1; m <= 30; ++m) {
+    At(absl::Minutes(m));
+    lifecycle_.UpdateScoped(
+        {}, [](const AlertLabels&) { return AlertScope::kHeld; });
+  }
+  EXPECT_EQ(States(), "p1=firing");
+  EXPECT_EQ(Due(), "");
+}
+
+TEST_F(LifecycleTest, updated_at_follows_every_change) {
+  Eval({Input("p1", absl::Minutes(1))});
+  EXPECT_EQ(lifecycle_.Instances()[0].updated_at, kStart);
+  At(absl::Seconds(30));
+  Eval({Input("p1", absl::Minutes(1))});  // still pending: no change
+  EXPECT_EQ(lifecycle_.Instances()[0].updated_at, kStart);
+  At(absl::Minutes(1));
+  Eval({Input("p1", absl::Minutes(1))});  // fires
+  EXPECT_EQ(lifecycle_.Instances()[0].updated_at, kStart + absl::Minutes(1));
+  At(absl::Minutes(2));
+  Due();  // sent
+  EXPECT_EQ(lifecycle_.Instances()[0].updated_at, kStart + absl::Minutes(2));
+  At(absl::Minutes(3));
+  Eval({});  // resolves
+  EXPECT_EQ(lifecycle_.Instances()[0].updated_at, kStart + absl::Minutes(3));
+  // Round trip through the persisted form; without updated_at (older
+  // snapshots) it is the latest of the other times.
+  v1::AlertInstanceState s = InstanceToProto(lifecycle_.Instances()[0]);
+  EXPECT_EQ(InstanceFromProto(s)->updated_at, kStart + absl::Minutes(3));
+  s.set_updated_at_ms(0);
+  EXPECT_EQ(InstanceFromProto(s)->updated_at, kStart + absl::Minutes(3));
+}
+
+TEST_F(LifecycleTest, merge_installs_only_newer_states) {
+  Eval({Input("p1", absl::Minutes(10)), Input("p2", absl::Minutes(10)),
+        Input("p3", absl::Minutes(10))});
+  std::vector<AlertInstance> local = lifecycle_.Instances();
+  // Shared states: p1 older than local, p2 newer (pending since -5m), p3
+  // tombstoned after it was last changed here, p4 unknown here.
+  std::vector<SharedAlertState> shared(4);
+  shared[0].key = LabelKey(local[0].labels);
+  shared[0].instance = local[0];
+  shared[0].instance->active_at = kStart - absl::Minutes(9);
+  shared[0].instance->updated_at = kStart - absl::Minutes(9);
+  shared[1].key = LabelKey(local[1].labels);
+  shared[1].instance = local[1];
+  shared[1].instance->active_at = kStart - absl::Minutes(5);
+  shared[1].instance->updated_at = kStart + absl::Seconds(1);
+  shared[2].key = LabelKey(local[2].labels);
+  shared[2].tombstone_at = kStart + absl::Seconds(1);
+  AlertInput p4 = Input("p4", absl::Minutes(10));
+  shared[3].key = LabelKey(p4.labels);
+  shared[3].instance = local[0];
+  shared[3].instance->labels = p4.labels;
+  At(absl::Seconds(2));
+  EXPECT_EQ(lifecycle_.Merge(shared, [](const AlertLabels&) { return false; }),
+            3);
+  EXPECT_EQ(States(), "p1=pending p2=pending p4=pending");
+  const auto merged = lifecycle_.Instances();
+  EXPECT_EQ(merged[0].active_at, kStart);
+  EXPECT_EQ(merged[1].active_at, kStart - absl::Minutes(5));
+  EXPECT_EQ(merged[2].parked_since, kStart + absl::Seconds(2));
+  // keep_local: instances judged here right now are not touched.
+  shared[1].instance->updated_at = kStart + absl::Minutes(1);
+  shared[1].instance->active_at = kStart - absl::Minutes(8);
+  EXPECT_EQ(lifecycle_.Merge(shared, [](const AlertLabels&) { return true; }),
+            0);
+  EXPECT_EQ(lifecycle_.Instances()[1].active_at, kStart - absl::Minutes(5));
+}
+
+}  // namespace
+}  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+// Issue 7: a single flipped bit in the alert state file was restored
+// silently; the file now carries a checksum.
+TEST_F(LifecycleTest, snapshot_file_is_checksummed) {
+  Eval({Input("p1", absl::Minutes(10))});
+  const std::string file = EncodeAlertSnapshotFile(lifecycle_.Snapshot());
+  ASSERT_EQ(file.substr(0, 4), "OALS");
+  auto decoded = DecodeAlertSnapshotFile(file);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->instances_size(), 1);
+  for (size_t byte : {size_t{5}, size_t{9}, size_t{13}, file.size() - 1}) {
+    std::string flipped = file;
+    flipped[byte] ^= 0x04;
+    EXPECT_EQ(DecodeAlertSnapshotFile(flipped).status().code(),
+              absl::StatusCode::kDataLoss)
+        << "byte " << byte;
+  }
+  EXPECT_EQ(DecodeAlertSnapshotFile(file.substr(0, 10)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      DecodeAlertSnapshotFile("\xff\xfe random bytes \x01").status().code(),
+      absl::StatusCode::kDataLoss);
+  // Files of earlier releases (a bare serialized snapshot) still load.
+  auto legacy =
+      DecodeAlertSnapshotFile(lifecycle_.Snapshot().SerializeAsString());
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(legacy->instances_size(), 1);
+}
+
+}  // namespace
+}  // namespace outcomes

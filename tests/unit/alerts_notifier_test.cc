@@ -173,6 +173,55 @@ TEST_F(NotifierTest, head_of_line_waits_so_order_is_kept) {
   EXPECT_NE(poster_.bodies[2].find("\"p2\""), std::string::npos);
 }
 
+// Issue 7: after an Alertmanager outage, a queued "firing" of an alert that
+// has since resolved was delivered as firing (a false page). Only the
+// newest state of each alert is delivered; still-firing alerts are not lost.
+TEST_F(NotifierTest, resolved_supersedes_queued_firing_after_outage) {
+  auto& n = Make(Opts({"http://am:9093"}));
+  poster_.failures = 1000;  // Alertmanager down
+  n.Enqueue({Firing("p1"), Firing("p2")});
+  n.Pump();
+  AlertNotification resolved = Firing("p1");
+  resolved.resolved = true;
+  resolved.ends_at = kStart + absl::Seconds(30);  // resolve time
+  clock_.Set(kStart + absl::Seconds(30));
+  n.Enqueue({resolved});
+  EXPECT_EQ(n.queue_length(), 2u);
+  EXPECT_EQ(Metric("outcomes_notifier_superseded_total"), "1");
+  poster_.failures = 0;  // Alertmanager back
+  poster_.bodies.clear();
+  clock_.Set(kStart + absl::Minutes(2));
+  EXPECT_EQ(n.Pump(), absl::InfiniteFuture());
+  ASSERT_EQ(poster_.bodies.size(), 2u);
+  EXPECT_EQ(poster_.bodies[0],
+            "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p2\"},"
+            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+            "\"endsAt\":\"2026-01-05T00:06:00.000Z\"}]");
+  EXPECT_EQ(poster_.bodies[1],
+            "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p1\"},"
+            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+            "\"endsAt\":\"2026-01-05T00:00:30.000Z\"}]");
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "2");
+}
+
+TEST_F(NotifierTest, newer_batch_replaces_every_queued_state_of_its_alerts) {
+  auto& n = Make(Opts({"http://am:9093"}));
+  poster_.failures = 1000;
+  n.Enqueue({Firing("p1")});
+  n.Enqueue({Firing("p1"), Firing("p2")});  // resend: p1's first is gone
+  n.Enqueue({Firing("p2")});
+  EXPECT_EQ(n.queue_length(), 2u);
+  EXPECT_EQ(Metric("outcomes_notifier_superseded_total"), "2");
+  poster_.failures = 0;
+  n.Pump();
+  ASSERT_EQ(poster_.bodies.size(), 2u);
+  EXPECT_NE(poster_.bodies[0].find("\"p1\""), std::string::npos);
+  EXPECT_EQ(poster_.bodies[0].find("\"p2\""), std::string::npos);
+  EXPECT_NE(poster_.bodies[1].find("\"p2\""), std::string::npos);
+}
+
 TEST_F(NotifierTest, thread_delivers_and_stops) {
   FakePoster poster;
   poster.clock = &RealClock();
