@@ -41,6 +41,9 @@ class Recorder:
     webhook and, as a second --alertmanager.url, taps what outcomesd sends."""
 
     def __init__(self, status=200):
+        # The answer to every POST; only answered-200 POSTs are kept. Tests
+        # may change it (e.g. 503 to play an Alertmanager that is down).
+        self.status = status
         self._lock = threading.Lock()
         self._posts = []
         recorder = self
@@ -50,8 +53,10 @@ class Recorder:
                 t = time.time()
                 n = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(n)
-                with recorder._lock:
-                    recorder._posts.append((t, self.path, json.loads(body)))
+                status = recorder.status
+                if status == 200:
+                    with recorder._lock:
+                        recorder._posts.append((t, self.path, json.loads(body)))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
