@@ -24,6 +24,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 from harness import (Broker, Daemon, Process, binary, encode_event,  # noqa: E402,F401
+                     make_broker, REAL_KAFKA,
                      free_port, kcat_produce_files, wait_until)
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "prometheus-alertmanager"

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import Broker, Daemon, Process, binary, free_port, wait_until
+from harness import make_broker, Daemon, Process, binary, free_port, wait_until
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DASHBOARDS = {
@@ -129,7 +129,7 @@ class DashboardsTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="dashboards-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
 
-        cls.broker = Broker(partitions=4)
+        cls.broker = make_broker(partitions=4)
         cls.addClassCleanup(cls.broker.close)
         # 60 days of a 20-provider agency, then ~20 live events/s, so rates,
         # batch latencies and the reject ratio have something to show.
