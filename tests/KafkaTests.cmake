@@ -3,7 +3,8 @@
 # (it calls make_broker from tests/integration/harness.py) is registered
 # twice, PREFIX.NAME.mock and PREFIX.NAME.real, with OUTCOMES_KAFKA=mock
 # (librdkafka's mock cluster) or real (Apache Kafka 4.x, see
-# tests/kafka/pom.xml); other files once, as PREFIX.NAME.
+# tests/kafka/pom.xml); a file marked requires_real_kafka as PREFIX.NAME.real
+# only; other files once, as PREFIX.NAME.
 #   ctest -L kafka-real   # only the runs against the real broker
 #   ctest -L kafka-mock
 # Real-broker tests share RESOURCE_LOCK kafka_real: at most one JVM broker
@@ -13,9 +14,14 @@ function(add_kafka_aware_tests prefix label timeout)
   foreach(test_file ${ARGN})
     get_filename_component(test_name ${test_file} NAME_WE)
     file(STRINGS ${test_file} uses_kafka REGEX "make_broker|KafkaBroker")
+    file(STRINGS ${test_file} real_only REGEX "^@requires_real_kafka")
     set(env "OUTCOMES_BUILD_DIR=${PROJECT_BINARY_DIR}")
     if(uses_kafka)
-      foreach(backend mock real)
+      set(backends mock real)
+      if(real_only)
+        set(backends real)
+      endif()
+      foreach(backend ${backends})
         set(name ${prefix}.${test_name}.${backend})
         add_test(NAME ${name} COMMAND ${PYTHON3} -u ${test_file}
                  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})

@@ -38,6 +38,14 @@ if KAFKA_BACKEND not in ("mock", "real"):
 REAL_KAFKA = KAFKA_BACKEND == "real"
 
 
+def requires_real_kafka(test):
+    """Marks a test (or a file's test class) that runs against Apache Kafka
+    only; ctest then registers the file as .real alone (KafkaTests.cmake)."""
+    import unittest
+    return unittest.skipUnless(REAL_KAFKA, "needs the real broker "
+                               "(OUTCOMES_KAFKA=real)")(test)
+
+
 def kafka_free(test):
     """Marks a test of a Kafka-using file that itself needs no Kafka: it runs
     in the file's .mock variant only, not again in .real."""
@@ -243,6 +251,10 @@ class KafkaBroker:
             "share.coordinator.state.topic.min.isr=1",
             "share.coordinator.state.topic.num.partitions=1",
             "group.initial.rebalance.delay.ms=0",
+            # outcomes-simulate produces batches of up to 4 MB
+            # (daemon/tools/sinks.cc: batch.size, message.max.bytes); Kafka's
+            # default limit (1 MiB) rejects them: "Message size too large".
+            "message.max.bytes=8388608",
             # Retention is the topic's business (tests set retention.ms);
             # nothing expires during a test by default.
             "log.retention.hours=-1",
