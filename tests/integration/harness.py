@@ -2,6 +2,11 @@
 
 Every wait polls with a deadline; nothing sleeps blindly. Ports are picked by
 the programs themselves (port 0) or probed free, so tests run in parallel.
+
+Kafka: make_broker() gives librdkafka's mock cluster (Broker) or a real
+Apache Kafka broker (KafkaBroker), according to OUTCOMES_KAFKA=mock|real
+(default mock); ctest runs every Kafka test file with both
+(tests/KafkaTests.cmake).
 """
 import base64
 import json
