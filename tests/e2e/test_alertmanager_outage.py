@@ -26,7 +26,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Funnel, Recorder, alerts_api,
+from e2e_harness import (Alertmanager, make_broker, Funnel, Recorder, alerts_api,
                          event_json_to_dict, metric, notifications,
                          parse_time, produce, simulate, start_daemon,
                          tapped_alerts, today, wait_until, write_rules)
@@ -56,9 +56,8 @@ class AlertmanagerOutage(unittest.TestCase):
     def test_every_change_arrives_and_none_stale(self):
         work = tempfile.mkdtemp(prefix="e2e-am-outage-")
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)
-        broker = Broker(partitions=4)
+        broker = make_broker(partitions=4)
         self.addCleanup(broker.close)
-        self.addCleanup(broker.proc.stdout.close)
         hook = Recorder()
         self.addCleanup(hook.close)
         tap = Recorder()
