@@ -11,7 +11,6 @@ namespace {
 constexpr absl::Duration kPollTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kDeadLetterFlushTimeout = absl::Seconds(2);
 constexpr absl::Duration kLagInterval = absl::Seconds(1);
-constexpr absl::Duration kProbeTimeout = absl::Milliseconds(500);
 
 }  // namespace
 
@@ -206,8 +205,7 @@ void ConsumerLoop::UpdateLagAndReadiness() {
   judgeable_.store(caught_up_);
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/false);
   // Readiness also needs the brokers: ask one for a partition's offsets.
-  reachable_ =
-      progress.empty() || consumer_->Probe(progress.front().id, kProbeTimeout);
+  reachable_ = consumer_->Reachable();
   const bool current = caught_up_ && figures_current_();
   const bool ready = current && reachable_;
   if (ready && metrics_.ready().Value() != 1) {

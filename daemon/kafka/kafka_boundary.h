@@ -90,9 +90,9 @@ class EventConsumer {
   virtual bool Watermarks(const PartitionId& id, int64_t* low,
                           int64_t* high) = 0;
 
-  // Asks a broker for the partition's watermarks, waiting up to `timeout`:
-  // false when no broker answered (the cluster is unreachable).
-  virtual bool Probe(const PartitionId& id, absl::Duration timeout) = 0;
+  // False when no broker has answered a liveness probe lately (the cluster
+  // is unreachable). Never blocks: probes run on a thread of their own.
+  virtual bool Reachable() = 0;
 
   // Leaves the group. REQUIRES: called once, after the last PollBatch.
   virtual void Close() = 0;

@@ -2,11 +2,15 @@
 // member using the batch API on the consumer queue.
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
@@ -19,6 +23,8 @@ using rdkafka::TopicPartitionListPtr;
 
 constexpr int kBatchSize = 512;
 constexpr int kCommittedTimeoutMs = 10000;
+constexpr absl::Duration kProbeInterval = absl::Seconds(1);
+constexpr absl::Duration kUnreachableAfter = absl::Seconds(3);
 
 class RdKafkaConsumer : public EventConsumer {
  public:
@@ -34,7 +40,7 @@ class RdKafkaConsumer : public EventConsumer {
   std::vector<CommitResult> TakeCommitResults() override;
   bool AssignmentLost() override { return rd_kafka_assignment_lost(rk_) == 1; }
   bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
-  bool Probe(const PartitionId& id, absl::Duration timeout) override;
+  bool Reachable() override;
   void Close() override;
 
  private:
@@ -58,6 +64,14 @@ class RdKafkaConsumer : public EventConsumer {
   // Finished asynchronous commits (appended by CommitCallback, which runs
   // on the polling thread).
   std::vector<CommitResult> commit_results_;
+  // Liveness: a thread asks a broker for metadata every kProbeInterval;
+  // Reachable() is false once none answered for kUnreachableAfter.
+  void ProbeLoop();
+  void StopProbe();
+  std::thread prober_;
+  absl::Mutex probe_mu_;
+  bool probe_stop_ ABSL_GUARDED_BY(probe_mu_) = false;
+  std::atomic<int64_t> last_answer_ns_{0};
   bool sync_commit_ = false;  // a synchronous Commit is running
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
@@ -65,6 +79,7 @@ class RdKafkaConsumer : public EventConsumer {
 
 RdKafkaConsumer::~RdKafkaConsumer() {
   if (!closed_ && rk_ != nullptr) Close();
+  StopProbe();
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   if (rk_ != nullptr) rd_kafka_destroy(rk_);
 }
@@ -105,6 +120,8 @@ absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
     return absl::UnavailableError(
         absl::StrCat("kafka subscribe: ", rd_kafka_err2str(err)));
   }
+  last_answer_ns_.store(absl::ToUnixNanos(absl::Now()));
+  prober_ = std::thread([this] { ProbeLoop(); });
   return absl::OkStatus();
 }
 
@@ -281,16 +298,42 @@ bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
          *high >= 0;
 }
 
-bool RdKafkaConsumer::Probe(const PartitionId& id, absl::Duration timeout) {
-  int64_t low = -1, high = -1;
-  return rd_kafka_query_watermark_offsets(
-             rk_, id.topic.c_str(), id.partition, &low, &high,
-             static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+bool RdKafkaConsumer::Reachable() {
+  return absl::Now() - absl::FromUnixNanos(last_answer_ns_.load()) <
+         kUnreachableAfter;
+}
+
+void RdKafkaConsumer::ProbeLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&probe_mu_);
+      if (probe_mu_.AwaitWithTimeout(absl::Condition(&probe_stop_),
+                                     kProbeInterval)) {
+        return;
+      }
+    }
+    // Metadata of the topics this handle knows: one request to any broker.
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, 0, nullptr, &md,
+                          static_cast<int>(absl::ToInt64Milliseconds(
+                              kProbeInterval))) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      last_answer_ns_.store(absl::ToUnixNanos(absl::Now()));
+      rd_kafka_metadata_destroy(md);
+    }
+  }
+}
+
+void RdKafkaConsumer::StopProbe() {
+  {
+    absl::MutexLock lock(&probe_mu_);
+    probe_stop_ = true;
+  }
+  if (prober_.joinable()) prober_.join();
 }
 
 void RdKafkaConsumer::Close() {
   closed_ = true;
+  StopProbe();
   if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_)) {
     Log(LogLevel::kWarning, "kafka consumer close",
         {{"error", rd_kafka_err2str(err)}});

@@ -9,27 +9,16 @@ the topic holds.
 Real broker only: the mock cluster keeps everything in memory and cannot be
 restarted on the same port.
 
-Known daemon bugs, found against the real broker (the tests for them are
-skipped, with the cause, until the daemon is fixed):
-- Ready during the outage. When the group session times out (the harness's
-  session.timeout.ms=6000) librdkafka revokes the assignment, and
-  ConsumerLoop::OnRevoked -> CommitProcessed -> RdKafkaConsumer::Commit
-  calls rd_kafka_commit(rk, offsets, 0), a synchronous commit, for the
-  processed but not yet committed offsets. With the coordinator unreachable
-  it blocks the consumer thread (seen with gdb: main thread in
-  rd_kafka_commit from OnRevoked) for seconds, and in one benchmark run for
-  the rest of the outage (35 s); a periodic commit of the loop blocks the
-  same way. Until it returns, UpdateLagAndReadiness does not run: /readyz
-  stays 200, outcomes_ready 1, and outcomes_kafka_consumer_lag and
-  outcomes_kafka_assigned_partitions keep their pre-outage values.
-- Counted twice. When that commit fails ("Local: Waiting for coordinator")
-  the partitions are revoked without their processed offsets committed; on
-  reassignment the daemon consumes from the last committed offset again and
-  counts those events in outcomes_events_total a second time (its dedupe
-  index went with the revoked state, so outcomes_events_duplicate_total
-  stays 0). With --commit.interval=60s (nothing committed before the
-  outage) every event was counted twice. Figures are right (state is
-  rebuilt), the counter is not.
+Two daemon bugs were found with it against the real broker, and fixed:
+- Ready during the outage: the revocation after the session timeout ran a
+  synchronous rd_kafka_commit that blocked the consumer thread while the
+  coordinator was unreachable, so readiness was never updated. Now lost
+  partitions are not committed, periodic commits are asynchronous, and no
+  commit is tried while no broker answers the readiness probe.
+- Counted twice: a partition revoked without its processed offsets
+  committed was consumed again from the older committed offset and counted
+  a second time. Now those messages are replayed (not counted) when the
+  partition comes back.
 """
 import json
 import signal
@@ -172,9 +161,6 @@ class BrokerOutageTest(unittest.TestCase):
                    "the same /api/v1/providers as a daemon without outage",
                    interval=0.5)
 
-    @unittest.skip("daemon bug: consumer thread blocked in a synchronous "
-                   "rd_kafka_commit (OnRevoked/CommitProcessed) while the "
-                   "coordinator is down; /readyz stays 200 (module docstring)")
     def test_reports_not_ready_during_outage(self):
         # From a few seconds after the session timeout on, the daemon has no
         # working assignment: it must say so.
@@ -185,9 +171,6 @@ class BrokerOutageTest(unittest.TestCase):
                         "/readyz during the outage: "
                         + ", ".join(f"+{t:.0f}s {r}" for t, r in late[::4]))
 
-    @unittest.skip("daemon bug: when the revocation's commit fails, events "
-                   "after the last committed offset are counted again "
-                   "(module docstring)")
     def test_counts_each_message_once(self):
         self.assertEqual(metric_sum(self.final, "outcomes_events_total"),
                          self.total)

@@ -62,7 +62,7 @@ class FakeConsumer : public EventConsumer {
     *high = high_watermark;
     return true;
   }
-  bool Probe(const PartitionId&, absl::Duration) override { return reachable; }
+  bool Reachable() override { return reachable; }
   void Close() override { listener_.OnRevoked({PartitionId{"t", 0}}); }
 
   std::deque<std::vector<std::pair<int64_t, std::string>>> batches_;
