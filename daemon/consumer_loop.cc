@@ -11,7 +11,6 @@ namespace {
 constexpr absl::Duration kPollTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kDeadLetterFlushTimeout = absl::Seconds(2);
 constexpr absl::Duration kLagInterval = absl::Seconds(1);
-constexpr absl::Duration kProbeTimeout = absl::Milliseconds(500);
 
 }  // namespace
 
@@ -41,24 +40,25 @@ void ConsumerLoop::Run() {
       Log(LogLevel::kWarning, "poll failed", {{"error", s.ToString()}});
     }
     pipeline_.FlushMetrics();
+    TakeCommitResults();
     const absl::Time end = absl::Now();
     if (first_message != absl::InfinitePast()) {
       metrics_.batch_seconds().Observe(absl::ToDoubleSeconds(end - first_message));
     }
-    if (end >= next_commit) {
-      CommitProcessed();
-      next_commit = end + commit_interval_;
-    }
     if (end >= next_lag) {
       UpdateLagAndReadiness();
       next_lag = end + kLagInterval;
+    }
+    if (end >= next_commit) {
+      CommitProcessed({}, /*async=*/true);
+      next_commit = end + commit_interval_;
     }
   }
   Log(LogLevel::kInfo, "stopping: committing processed offsets");
   metrics_.ready().Set(0);
   judgeable_.store(false);
   SetNotReadyReason("stopping");
-  CommitProcessed();
+  CommitProcessed({}, /*async=*/false);
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
   consumer_->Close();
   Log(LogLevel::kInfo, "stopped",
@@ -70,6 +70,15 @@ void ConsumerLoop::Run() {
 void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
   for (PartitionOffset& start : assigned) {
     pipeline_.Revoke(start.id);
+    if (auto it = counted_until_.find(start.id); it != counted_until_.end()) {
+      if (start.next_offset >= 0 && it->second > start.next_offset) {
+        // Messages this process counted before the partition was revoked
+        // without its commit: replay them, do not count them again.
+        if (start.replay_from < 0) start.replay_from = start.next_offset;
+        start.next_offset = it->second;
+      }
+      counted_until_.erase(it);
+    }
     std::optional<RestoredPartition> restored;
     if (checkpoints_ != nullptr) restored = checkpoints_->Restore(start);
     if (restored) {
@@ -94,9 +103,19 @@ void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
 }
 
 void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
-  CommitProcessed(revoked);
+  if (consumer_->AssignmentLost()) {
+    // The session timed out (brokers unreachable): the partitions are gone
+    // already; a commit would fail after blocking the consumer thread.
+    Log(LogLevel::kWarning, "partitions lost: not committing");
+  } else {
+    CommitProcessed(revoked, /*async=*/false);
+  }
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
   for (const PartitionId& id : revoked) {
+    // Processed but not committed: if the partition comes back, those
+    // messages rebuild state without being counted a second time.
+    const int64_t processed = pipeline_.Position(id);
+    if (processed >= 0) counted_until_[id] = processed;
     pipeline_.Revoke(id);
     if (checkpoints_ != nullptr) checkpoints_->Forget(id);
     metrics_.RemovePartition(id);
@@ -113,7 +132,11 @@ void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
   metrics_.assigned_partitions().Set(pipeline_.Positions().size());
 }
 
-void ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only) {
+void ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only,
+                                   bool async) {
+  // With no broker answering, a commit (and the dead-letter flush before
+  // it) would only block the consumer thread: retried once one answers.
+  if (!reachable_) return;
   std::vector<PartitionOffset> offsets = pipeline_.Uncommitted();
   if (!only.empty()) {
     std::erase_if(offsets, [&only](const PartitionOffset& o) {
@@ -127,12 +150,23 @@ void ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only) {
         {{"error", s.ToString()}});
     return;
   }
-  if (absl::Status s = consumer_->Commit(offsets); !s.ok()) {
+  if (absl::Status s = consumer_->Commit(offsets, async); !s.ok()) {
     metrics_.commit_failures().Increment();
     Log(LogLevel::kWarning, "commit failed", {{"error", s.ToString()}});
     return;
   }
-  pipeline_.MarkCommitted(offsets);
+  if (!async) pipeline_.MarkCommitted(offsets);
+}
+
+void ConsumerLoop::TakeCommitResults() {
+  for (EventConsumer::CommitResult& r : consumer_->TakeCommitResults()) {
+    if (!r.status.ok()) {
+      metrics_.commit_failures().Increment();
+      Log(LogLevel::kWarning, "commit failed", {{"error", r.status.ToString()}});
+      continue;
+    }
+    pipeline_.MarkCommitted(r.offsets);
+  }
 }
 
 bool ConsumerLoop::UpdatePartition(const PartitionProgress& p) {
@@ -171,10 +205,9 @@ void ConsumerLoop::UpdateLagAndReadiness() {
   judgeable_.store(caught_up_);
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/false);
   // Readiness also needs the brokers: ask one for a partition's offsets.
-  const bool reachable =
-      progress.empty() || consumer_->Probe(progress.front().id, kProbeTimeout);
+  reachable_ = consumer_->Reachable();
   const bool current = caught_up_ && figures_current_();
-  const bool ready = current && reachable;
+  const bool ready = current && reachable_;
   if (ready && metrics_.ready().Value() != 1) {
     Log(LogLevel::kInfo, "caught up: ready");
   }

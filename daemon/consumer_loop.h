@@ -91,7 +91,10 @@ class ConsumerLoop : public RebalanceListener {
  private:
   // Flushes dead letters, then commits processed offsets (of `only` when not
   // empty). Failures are logged and counted; the commit is retried later.
-  void CommitProcessed(const std::vector<PartitionId>& only = {});
+  // Asynchronous commits are marked committed when their result arrives
+  // (TakeCommitResults). Skipped while no broker answers the probe.
+  void CommitProcessed(const std::vector<PartitionId>& only, bool async);
+  void TakeCommitResults();
   void UpdateLagAndReadiness();
   // Lag and readiness of one partition; false when not caught up.
   bool UpdatePartition(const PartitionProgress& p);
@@ -118,6 +121,9 @@ class ConsumerLoop : public RebalanceListener {
   bool joined_ = false;      // a rebalance has happened
   bool caught_up_ = false;   // all partitions caught up; until a rebalance
   absl::flat_hash_map<PartitionId, Reported> reported_;
+  // Revoked partitions' processed offsets (see OnAssigned).
+  absl::flat_hash_map<PartitionId, int64_t> counted_until_;
+  bool reachable_ = true;  // the last probe's answer
   mutable absl::Mutex reason_mu_;
   std::string not_ready_reason_ ABSL_GUARDED_BY(reason_mu_) =
       "waiting for partition assignment";

@@ -175,7 +175,10 @@ std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {
 void IngestPipeline::MarkCommitted(const std::vector<PartitionOffset>& offsets) {
   for (const PartitionOffset& o : offsets) {
     PartitionIngest* p = Find(o.id.topic, o.id.partition);
-    if (p != nullptr) p->committed_offset = o.next_offset;
+    // Results of asynchronous commits may arrive out of order.
+    if (p != nullptr) {
+      p->committed_offset = std::max(p->committed_offset, o.next_offset);
+    }
   }
 }
 

@@ -65,17 +65,34 @@ class EventConsumer {
       absl::Duration timeout,
       const std::function<void(const KafkaMessage&)>& handle) = 0;
 
-  // Commits the given next-offsets synchronously.
-  virtual absl::Status Commit(const std::vector<PartitionOffset>& offsets) = 0;
+  // Commits the given next-offsets. Synchronous: returns the result (this
+  // blocks while the group coordinator is unreachable). Asynchronous
+  // (`async`): returns at once; the result is in a later TakeCommitResults.
+  virtual absl::Status Commit(const std::vector<PartitionOffset>& offsets,
+                              bool async) = 0;
+
+  // One finished asynchronous commit.
+  struct CommitResult {
+    std::vector<PartitionOffset> offsets;
+    absl::Status status;
+  };
+  // Results of asynchronous commits finished since the last call (they are
+  // delivered during PollBatch).
+  virtual std::vector<CommitResult> TakeCommitResults() = 0;
+
+  // True inside OnRevoked when the partitions were lost (session timed out,
+  // e.g. the brokers are unreachable) rather than handed over: committing
+  // them is pointless and would block.
+  virtual bool AssignmentLost() = 0;
 
   // Last known low/high watermarks of a partition (from fetch responses; no
   // network call). False when not known yet.
   virtual bool Watermarks(const PartitionId& id, int64_t* low,
                           int64_t* high) = 0;
 
-  // Asks a broker for the partition's watermarks, waiting up to `timeout`:
-  // false when no broker answered (the cluster is unreachable).
-  virtual bool Probe(const PartitionId& id, absl::Duration timeout) = 0;
+  // False when no broker has answered a liveness probe lately (the cluster
+  // is unreachable). Never blocks: probes run on a thread of their own.
+  virtual bool Reachable() = 0;
 
   // Leaves the group. REQUIRES: called once, after the last PollBatch.
   virtual void Close() = 0;

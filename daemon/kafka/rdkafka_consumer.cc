@@ -2,10 +2,15 @@
 // member using the batch API on the consumer queue.
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
@@ -18,6 +23,8 @@ using rdkafka::TopicPartitionListPtr;
 
 constexpr int kBatchSize = 512;
 constexpr int kCommittedTimeoutMs = 10000;
+constexpr absl::Duration kProbeInterval = absl::Seconds(1);
+constexpr absl::Duration kUnreachableAfter = absl::Seconds(3);
 
 class RdKafkaConsumer : public EventConsumer {
  public:
@@ -28,12 +35,18 @@ class RdKafkaConsumer : public EventConsumer {
   absl::Status PollBatch(
       absl::Duration timeout,
       const std::function<void(const KafkaMessage&)>& handle) override;
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets) override;
+  absl::Status Commit(const std::vector<PartitionOffset>& offsets,
+                      bool async) override;
+  std::vector<CommitResult> TakeCommitResults() override;
+  bool AssignmentLost() override { return rd_kafka_assignment_lost(rk_) == 1; }
   bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
-  bool Probe(const PartitionId& id, absl::Duration timeout) override;
+  bool Reachable() override;
   void Close() override;
 
  private:
+  static void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* offsets,
+                             void* opaque);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque);
@@ -48,12 +61,25 @@ class RdKafkaConsumer : public EventConsumer {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
   bool closed_ = false;
+  // Finished asynchronous commits (appended by CommitCallback, which runs
+  // on the polling thread).
+  std::vector<CommitResult> commit_results_;
+  // Liveness: a thread asks a broker for metadata every kProbeInterval;
+  // Reachable() is false once none answered for kUnreachableAfter.
+  void ProbeLoop();
+  void StopProbe();
+  std::thread prober_;
+  absl::Mutex probe_mu_;
+  bool probe_stop_ ABSL_GUARDED_BY(probe_mu_) = false;
+  std::atomic<int64_t> last_answer_ns_{0};
+  bool sync_commit_ = false;  // a synchronous Commit is running
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
 };
 
 RdKafkaConsumer::~RdKafkaConsumer() {
   if (!closed_ && rk_ != nullptr) Close();
+  StopProbe();
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   if (rk_ != nullptr) rd_kafka_destroy(rk_);
 }
@@ -75,6 +101,7 @@ absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &RebalanceCallback);
+  rd_kafka_conf_set_offset_commit_cb(conf->get(), &CommitCallback);
   char error[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof(error));
   if (rk_ == nullptr) {
@@ -93,6 +120,8 @@ absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
     return absl::UnavailableError(
         absl::StrCat("kafka subscribe: ", rd_kafka_err2str(err)));
   }
+  last_answer_ns_.store(absl::ToUnixNanos(absl::Now()));
+  prober_ = std::thread([this] { ProbeLoop(); });
   return absl::OkStatus();
 }
 
@@ -217,7 +246,7 @@ absl::Status RdKafkaConsumer::PollBatch(
 }
 
 absl::Status RdKafkaConsumer::Commit(
-    const std::vector<PartitionOffset>& offsets) {
+    const std::vector<PartitionOffset>& offsets, bool async) {
   if (offsets.empty()) return absl::OkStatus();
   TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(offsets.size()));
   for (const PartitionOffset& o : offsets) {
@@ -225,11 +254,41 @@ absl::Status RdKafkaConsumer::Commit(
                                       o.id.partition)
         ->offset = o.next_offset;
   }
-  if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), 0)) {
+  sync_commit_ = !async;
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), async);
+  sync_commit_ = false;
+  if (err) {
     return absl::UnavailableError(
         absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
   }
   return absl::OkStatus();
+}
+
+void RdKafkaConsumer::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* offsets,
+                                     void* opaque) {
+  auto* self = static_cast<RdKafkaConsumer*>(opaque);
+  // A synchronous commit reports its own result; NO_OFFSET: nothing to do.
+  if (self->sync_commit_ || offsets == nullptr ||
+      err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return;
+  }
+  CommitResult result;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& tp = offsets->elems[i];
+    if (!err && tp.err) err = tp.err;
+    result.offsets.push_back(
+        {PartitionId{tp.topic, tp.partition}, tp.offset, -1});
+  }
+  if (err) {
+    result.status = absl::UnavailableError(
+        absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
+  }
+  self->commit_results_.push_back(std::move(result));
+}
+
+std::vector<EventConsumer::CommitResult> RdKafkaConsumer::TakeCommitResults() {
+  return std::exchange(commit_results_, {});
 }
 
 bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
@@ -239,16 +298,42 @@ bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
          *high >= 0;
 }
 
-bool RdKafkaConsumer::Probe(const PartitionId& id, absl::Duration timeout) {
-  int64_t low = -1, high = -1;
-  return rd_kafka_query_watermark_offsets(
-             rk_, id.topic.c_str(), id.partition, &low, &high,
-             static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+bool RdKafkaConsumer::Reachable() {
+  return absl::Now() - absl::FromUnixNanos(last_answer_ns_.load()) <
+         kUnreachableAfter;
+}
+
+void RdKafkaConsumer::ProbeLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&probe_mu_);
+      if (probe_mu_.AwaitWithTimeout(absl::Condition(&probe_stop_),
+                                     kProbeInterval)) {
+        return;
+      }
+    }
+    // Metadata of the topics this handle knows: one request to any broker.
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, 0, nullptr, &md,
+                          static_cast<int>(absl::ToInt64Milliseconds(
+                              kProbeInterval))) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      last_answer_ns_.store(absl::ToUnixNanos(absl::Now()));
+      rd_kafka_metadata_destroy(md);
+    }
+  }
+}
+
+void RdKafkaConsumer::StopProbe() {
+  {
+    absl::MutexLock lock(&probe_mu_);
+    probe_stop_ = true;
+  }
+  if (prober_.joinable()) prober_.join();
 }
 
 void RdKafkaConsumer::Close() {
   closed_ = true;
+  StopProbe();
   if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_)) {
     Log(LogLevel::kWarning, "kafka consumer close",
         {{"error", rd_kafka_err2str(err)}});

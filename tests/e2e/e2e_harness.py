@@ -3,7 +3,8 @@ off), a webhook receiver that records every POST, the simulator, rule files,
 and an independent recomputation of the figures the goals judge (from the
 simulator's --out file, by the words of daemon/state/FUNNEL_RULES.md).
 
-Builds on tests/integration/harness.py (imported, not copied).
+Builds on tests/integration/harness.py (imported, not copied); make_broker
+gives the mock cluster or Apache Kafka according to OUTCOMES_KAFKA.
 """
 import datetime
 import http.server
@@ -23,8 +24,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from harness import (Broker, Daemon, Process, binary, encode_event,  # noqa: E402,F401
-                     free_port, kcat_produce_files, wait_until)
+from harness import (REAL_KAFKA, Broker, Daemon, Process, binary,  # noqa: E402,F401
+                     encode_event, free_port, kcat_produce_files, make_broker,
+                     wait_until)
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "prometheus-alertmanager"
 AMTOOL = shutil.which("amtool") or "amtool"
@@ -41,6 +43,9 @@ class Recorder:
     webhook and, as a second --alertmanager.url, taps what outcomesd sends."""
 
     def __init__(self, status=200):
+        # The answer to every POST; only answered-200 POSTs are kept. Tests
+        # may change it (e.g. 503 to play an Alertmanager that is down).
+        self.status = status
         self._lock = threading.Lock()
         self._posts = []
         recorder = self
@@ -50,8 +55,10 @@ class Recorder:
                 t = time.time()
                 n = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(n)
-                with recorder._lock:
-                    recorder._posts.append((t, self.path, json.loads(body)))
+                status = recorder.status
+                if status == 200:
+                    with recorder._lock:
+                        recorder._posts.append((t, self.path, json.loads(body)))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

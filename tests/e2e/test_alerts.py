@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Funnel, Recorder, alerts_api,
+from e2e_harness import (Alertmanager, make_broker, Funnel, Recorder, alerts_api,
                          enrollment_rate_description, event_json_to_dict,
                          format_number, metric, notifications,
                          parse_series, parse_time, produce, simulate,
@@ -57,9 +57,8 @@ class AlertsEndToEnd(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="e2e-alerts-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
-        self.broker = Broker(partitions=4)
+        self.broker = make_broker(partitions=4)
         self.addCleanup(self.broker.close)
-        self.addCleanup(self.broker.proc.stdout.close)
         self.webhook = Recorder()
         self.addCleanup(self.webhook.close)
 

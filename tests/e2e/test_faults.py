@@ -22,7 +22,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Recorder, alerts_api, binary,
+from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, binary,
                          notifications, simulate, start_daemon, wait_until,
                          write_rules)
 from harness import metric_sum
@@ -84,9 +84,8 @@ class KillNine(unittest.TestCase):
         rng = random.Random(int(os.environ.get("FAULT_SEED", "20261202")))
         work = tempfile.mkdtemp(prefix="e2e-faults-")
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)
-        broker = Broker(partitions=8)
+        broker = make_broker(partitions=8)
         self.addCleanup(broker.close)
-        self.addCleanup(broker.proc.stdout.close)
         hook = Recorder()
         self.addCleanup(hook.close)
         am = Alertmanager(hook.url)

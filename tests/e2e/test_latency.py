@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Recorder, alerts_api, day_of,
+from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, day_of,
                          format_number, kind, metric, notifications, parse_time,
                          produce, simulate, start_daemon, today, wait_until,
                          write_rules)
@@ -48,9 +48,8 @@ class LatencyEndToEnd(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="e2e-latency-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
-        self.broker = Broker(partitions=4)
+        self.broker = make_broker(partitions=4)
         self.addCleanup(self.broker.close)
-        self.addCleanup(self.broker.proc.stdout.close)
         self.webhook = Recorder()
         self.addCleanup(self.webhook.close)
         self.n = 0

@@ -20,7 +20,7 @@ import time
 import unittest
 import urllib.request
 
-from e2e_harness import (Alertmanager, Broker, Recorder, alerts_api, free_port,
+from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, free_port,
                          metric, notifications, parse_time, simulate,
                          start_daemon, wait_until, write_rules)
 from test_alerts import ALERT, RULES, SHORT
@@ -82,9 +82,8 @@ class NotifierOutage(unittest.TestCase):
     def test_resolved_during_outage_is_not_delivered_as_firing(self):
         work = tempfile.mkdtemp(prefix="e2e-outage-")
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)
-        broker = Broker(partitions=4)
+        broker = make_broker(partitions=4)
         self.addCleanup(broker.close)
-        self.addCleanup(broker.proc.stdout.close)
         webhook = Recorder()
         self.addCleanup(webhook.close)
         tap = FlakyRecorder()

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Recorder, notifications,
+from e2e_harness import (Alertmanager, make_broker, Recorder, notifications,
                          simulate, start_daemon, wait_until, write_rules)
 from test_alerts import RULES, SHORT
 
@@ -27,9 +27,8 @@ class RebalanceDoesNotFlap(unittest.TestCase):
     def test_scale_out_sends_no_resolved_and_no_second_firing(self):
         work = tempfile.mkdtemp(prefix="e2e-rebalance-")
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)
-        broker = Broker(partitions=4)
+        broker = make_broker(partitions=4)
         self.addCleanup(broker.close)
-        self.addCleanup(broker.proc.stdout.close)
         hook = Recorder()
         self.addCleanup(hook.close)
         simulate(broker.bootstrap, work, providers=3, programs=1,

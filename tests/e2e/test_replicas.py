@@ -21,7 +21,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Recorder, alerts_api, binary,
+from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, binary,
                          notifications, parse_series, simulate, start_daemon,
                          wait_until, write_rules)
 from harness import metric_sum
@@ -62,9 +62,8 @@ class Replicas(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="e2e-replicas-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
-        self.broker = Broker(partitions=8)
+        self.broker = make_broker(partitions=8)
         self.addCleanup(self.broker.close)
-        self.addCleanup(self.broker.proc.stdout.close)
         self.hook = Recorder()
         self.addCleanup(self.hook.close)
         self.am = Alertmanager(self.hook.url)

@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, Broker, Recorder, alerts_api,
+from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api,
                          find_alert, metric, notifications, parse_series,
                          parse_time, simulate, start_daemon, tapped_alerts,
                          wait_until, write_rules)
@@ -29,9 +29,8 @@ class StateTopicEndToEnd(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="e2e-state-topic-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
-        self.broker = Broker(partitions=4)
+        self.broker = make_broker(partitions=4)
         self.addCleanup(self.broker.close)
-        self.addCleanup(self.broker.proc.stdout.close)
         self.webhook = Recorder()
         self.addCleanup(self.webhook.close)
         self.tap = Recorder()  # sees every POST /api/v2/alerts of outcomesd

@@ -2,21 +2,61 @@
 
 Every wait polls with a deadline; nothing sleeps blindly. Ports are picked by
 the programs themselves (port 0) or probed free, so tests run in parallel.
+
+Kafka: make_broker() gives librdkafka's mock cluster (Broker) or a real
+Apache Kafka broker (KafkaBroker), according to OUTCOMES_KAFKA=mock|real
+(default mock); ctest runs every Kafka test file with both
+(tests/KafkaTests.cmake).
 """
+import base64
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 import urllib.error
 import urllib.request
 
 BUILD_DIR = os.environ.get("OUTCOMES_BUILD_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Where scripts/setup put the Kafka jars and the kafka-python venv: the same
+# variable and default as there.
+CACHE_DIR = os.environ.get("OUTCOMES_CACHE_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+    "outcomesd")
+VENV_PYTHON = os.path.join(CACHE_DIR, "venv", "bin", "python")
+
+# OUTCOMES_KAFKA=mock (default): librdkafka's mock cluster (outcomes-broker);
+# real: Apache Kafka (KafkaBroker). ctest runs each Kafka test with both.
+KAFKA_BACKEND = os.environ.get("OUTCOMES_KAFKA", "mock")
+if KAFKA_BACKEND not in ("mock", "real"):
+    raise ValueError(f"OUTCOMES_KAFKA={KAFKA_BACKEND!r}: want mock or real")
+REAL_KAFKA = KAFKA_BACKEND == "real"
+
+
+def requires_real_kafka(test):
+    """Marks a test (or a file's test class) that runs against Apache Kafka
+    only; ctest then registers the file as .real alone (KafkaTests.cmake)."""
+    import unittest
+    return unittest.skipUnless(REAL_KAFKA, "needs the real broker "
+                               "(OUTCOMES_KAFKA=real)")(test)
+
+
+def kafka_free(test):
+    """Marks a test of a Kafka-using file that itself needs no Kafka: it runs
+    in the file's .mock variant only, not again in .real."""
+    import unittest
+    return unittest.skipIf(REAL_KAFKA, "uses no Kafka: runs in the .mock "
+                           "variant only")(test)
 
 
 def binary(name):
@@ -89,6 +129,273 @@ class Broker(Process):
             raise RuntimeError(f"broker did not print its address: {line!r}\n"
                                + self.log_text())
         self.bootstrap = line
+
+
+def kafka_version():
+    """<kafka.version> of tests/kafka/pom.xml (what scripts/setup fetched)."""
+    with open(os.path.join(REPO, "tests", "kafka", "pom.xml")) as f:
+        return re.search(r"<kafka.version>([^<]+)</kafka.version>",
+                         f.read()).group(1)
+
+
+def kafka_libs():
+    libs = os.path.join(CACHE_DIR, f"kafka-{kafka_version()}", "libs")
+    if not os.path.isdir(libs):
+        raise FileNotFoundError(f"{libs} missing: run scripts/setup")
+    return libs
+
+
+DEFAULT_TOPICS = ("outcomes.events", "outcomes.events.dlq", "outcomes.alerts")
+STATE_TOPIC = "outcomes.state"
+
+# Topic creation with kafka-python's admin client, run by the venv's python
+# (the tests themselves may run under another python3).
+_CREATE_TOPICS = r"""
+import json, sys, time
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+bootstrap, spec, timeout = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+deadline = time.monotonic() + timeout
+pending = {t["name"]: t for t in spec}
+last = None
+while pending and time.monotonic() < deadline:
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap,
+                                 request_timeout_ms=5000)
+        try:
+            for name, t in list(pending.items()):
+                try:
+                    admin.create_topics([NewTopic(name, t["partitions"], 1,
+                                                  topic_configs=t["configs"])])
+                except TopicAlreadyExistsError:
+                    pass
+                del pending[name]
+        finally:
+            admin.close()
+    except Exception as e:  # broker not serving yet: retry until the deadline
+        last = e
+        time.sleep(0.2)
+if pending:
+    sys.exit(f"topics not created: {sorted(pending)}: {last!r}")
+"""
+
+
+_DELETE_RECORDS = r"""
+import sys
+from kafka import TopicPartition
+from kafka.admin import KafkaAdminClient
+bootstrap, topic, partition, before = sys.argv[1:5]
+admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+try:
+    admin.delete_records({TopicPartition(topic, int(partition)): int(before)},
+                         timeout_ms=10000)
+finally:
+    admin.close()
+"""
+
+
+class KafkaBroker:
+    """Apache Kafka 4.x (jars from scripts/setup): one combined KRaft node
+    (broker + controller) on free 127.0.0.1 ports with a temp log dir. Same
+    interface as Broker (.bootstrap, .close()), plus stop(kill=) and start()
+    again on the same log dir and ports (broker outage tests).
+
+    Creates `topics` (default: events, dead letters, alerts) with
+    `partitions` partitions and the compacted state topic; other topics are
+    auto-created with 4 partitions, like the mock cluster."""
+
+    READY_TIMEOUT = 90   # JVM start on a busy 2-core machine
+
+    def __init__(self, partitions=4, topics=None, heap="512m"):
+        self.name = "kafka"
+        self.libs = kafka_libs()
+        self.dir = tempfile.mkdtemp(prefix="kafka-")
+        self.log_dir = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.controller_port = free_port()
+        while self.controller_port == self.port:
+            self.controller_port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.heap = heap
+        self.proc = None
+        self.log = open(os.path.join(self.dir, "kafka.log"), "ab")
+        self.config = os.path.join(self.dir, "server.properties")
+        with open(self.config, "w") as f:
+            f.write(self._properties())
+        cluster_id = base64.urlsafe_b64encode(
+            uuid.uuid4().bytes).decode().rstrip("=")
+        r = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
+                       "-c", self.config, "--standalone"),
+            stdout=self.log, stderr=subprocess.STDOUT, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("kafka StorageTool format failed:\n"
+                               + self.log_text())
+        try:
+            self.start()
+            spec = [{"name": t, "partitions": partitions, "configs": {}}
+                    for t in (topics or DEFAULT_TOPICS)]
+            if STATE_TOPIC not in (topics or ()):
+                spec.append({"name": STATE_TOPIC, "partitions": partitions,
+                             "configs": {"cleanup.policy": "compact"}})
+            self.create_topics(spec)
+        except BaseException:
+            self.close()
+            raise
+
+    def _properties(self):
+        return "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,"
+            "CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"controller.quorum.bootstrap.servers=127.0.0.1:"
+            f"{self.controller_port}",
+            f"log.dirs={self.log_dir}",
+            "num.partitions=4",
+            "auto.create.topics.enable=true",
+            "default.replication.factor=1",
+            "min.insync.replicas=1",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "transaction.state.log.num.partitions=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "share.coordinator.state.topic.num.partitions=1",
+            "group.initial.rebalance.delay.ms=0",
+            # outcomes-simulate produces batches of up to 4 MB
+            # (daemon/tools/sinks.cc: batch.size, message.max.bytes); Kafka's
+            # default limit (1 MiB) rejects them: "Message size too large".
+            "message.max.bytes=8388608",
+            # Retention is the topic's business (tests set retention.ms);
+            # nothing expires during a test by default.
+            "log.retention.hours=-1",
+            "log.cleaner.backoff.ms=1000",
+            # A broker restarted after kill -9 is unfenced only once the
+            # controller let its old session expire (default 9 s).
+            "broker.session.timeout.ms=3000",
+            "broker.heartbeat.interval.ms=500",
+            "num.network.threads=2",
+            "num.io.threads=2",
+            "background.threads=2",
+            "",
+        ])
+
+    def _java(self, main, *args, heap=None):
+        flags = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                 "-Xshare:auto", "-Djava.awt.headless=true",
+                 "-Dlog4j2.configurationFile=" + os.path.join(
+                     REPO, "tests", "kafka", "log4j2.properties")]
+        if heap:
+            flags = [f"-Xmx{heap}", f"-Xms{heap}"] + flags
+        return ["java", *flags, "-cp", os.path.join(self.libs, "*"), main,
+                *args]
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log.name, "r", errors="replace") as f:
+            return f.read()
+
+    def start(self, timeout=None):
+        """Starts the broker (again: same log dir, same ports) and waits
+        until it serves metadata."""
+        assert self.proc is None or self.proc.poll() is not None
+        self.proc = subprocess.Popen(
+            self._java("kafka.Kafka", self.config, heap=self.heap),
+            stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
+        wait_until(self._serving, timeout or self.READY_TIMEOUT,
+                   f"kafka on {self.bootstrap}", interval=0.2)
+
+    def _serving(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"kafka exited ({self.proc.returncode}):\n"
+                               + self.log_text()[-4000:])
+        r = subprocess.run(["kcat", "-L", "-J", "-b", self.bootstrap,
+                            "-m", "2"], capture_output=True, timeout=20)
+        if r.returncode != 0:
+            return False
+        try:
+            meta = json.loads(r.stdout)
+        except ValueError:
+            return False
+        return bool(meta.get("brokers"))
+
+    def topic_metadata(self):
+        r = subprocess.run(["kcat", "-L", "-J", "-b", self.bootstrap,
+                            "-m", "5"], capture_output=True, timeout=30)
+        if r.returncode != 0:
+            return {}
+        return {t["topic"]: t for t in json.loads(r.stdout).get("topics", [])}
+
+    def create_topics(self, spec, timeout=60):
+        """spec: [{"name", "partitions", "configs"}]. Waits until every
+        partition of each has a leader."""
+        if not os.path.exists(VENV_PYTHON):
+            raise FileNotFoundError(f"{VENV_PYTHON} missing: run scripts/setup")
+        subprocess.run([VENV_PYTHON, "-c", _CREATE_TOPICS, self.bootstrap,
+                        json.dumps(spec), str(timeout)], check=True,
+                       timeout=timeout + 30, stdout=self.log,
+                       stderr=subprocess.STDOUT)
+
+        def led():
+            meta = self.topic_metadata()
+            for t in spec:
+                parts = meta.get(t["name"], {}).get("partitions", [])
+                if len(parts) != t["partitions"] or any(
+                        p.get("leader", -1) < 0 for p in parts):
+                    return False
+            return True
+        wait_until(led, timeout, "topic leaders", interval=0.2)
+
+    def delete_records(self, topic, partition, before):
+        """Moves the partition's log start to offset `before` (the admin
+        API's DeleteRecords, as retention would): its low watermark."""
+        subprocess.run([VENV_PYTHON, "-c", _DELETE_RECORDS, self.bootstrap,
+                        topic, str(partition), str(before)], check=True,
+                       timeout=60, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self, kill=False, timeout=60):
+        """SIGKILL (kill=True: nothing flushed, like a crash) or SIGTERM
+        (controlled shutdown). The log dir and ports are kept for start()."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def terminate(self, timeout=60):
+        self.stop(timeout=timeout)
+        return self.proc.returncode
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        if os.environ.get("OUTCOMES_KEEP_KAFKA_LOGS"):
+            print(f"kafka dir kept: {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def make_broker(partitions=4, topics=None):
+    """The Kafka backend this run tests against (OUTCOMES_KAFKA): the mock
+    cluster (Broker) or Apache Kafka (KafkaBroker). Both have .bootstrap and
+    .close()."""
+    if REAL_KAFKA:
+        return KafkaBroker(partitions=partitions, topics=topics)
+    return Broker(partitions=partitions, topics=topics)
 
 
 class Daemon(Process):

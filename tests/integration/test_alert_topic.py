@@ -4,7 +4,7 @@ import os
 import subprocess
 import unittest
 
-from harness import Broker, Daemon, binary, wait_until
+from harness import make_broker, Daemon, binary, wait_until
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -19,7 +19,7 @@ def decode_alert(payload):
 
 class AlertTopicTest(unittest.TestCase):
     def test_firing_alerts_reach_the_alerts_topic(self):
-        broker = Broker(partitions=4)
+        broker = make_broker(partitions=4)
         self.addCleanup(broker.close)
         sim = subprocess.run(
             [binary("outcomes-simulate"), f"--brokers={broker.bootstrap}",

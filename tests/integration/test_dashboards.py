@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import Broker, Daemon, Process, binary, free_port, wait_until
+from harness import make_broker, Daemon, Process, binary, free_port, wait_until
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DASHBOARDS = {
@@ -129,7 +129,7 @@ class DashboardsTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="dashboards-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
 
-        cls.broker = Broker(partitions=4)
+        cls.broker = make_broker(partitions=4)
         cls.addClassCleanup(cls.broker.close)
         # 60 days of a 20-provider agency, then ~20 live events/s, so rates,
         # batch latencies and the reject ratio have something to show.
@@ -332,7 +332,8 @@ class DashboardsTest(unittest.TestCase):
         names = set(self.prometheus.api("label/__name__/values"))
         used = {m for r in rules for m in re.findall(r"\boutcomes_[a-z_]+", r["query"])}
         self.assertTrue(used)
-        self.assertEqual(sorted(used - names), [], "metrics the rules use but nobody exports")
+        self.assertEqual(sorted(used - names), [],
+                         "metrics the rules use but nobody exports")
         # Recording rules produce series from the real metrics (job label).
         for record in records:
             wait_until(lambda: self.prometheus.query(record), 20,

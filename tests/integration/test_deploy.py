@@ -22,7 +22,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import Broker, Process, binary, free_port, wait_until
+from harness import (Process, binary, free_port, kafka_free, make_broker,
+                     wait_until)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BASE = os.path.join(REPO, "deploy", "base")
@@ -226,6 +227,7 @@ class DeployTest(unittest.TestCase):
             for x in g["rules"]:
                 self.assertIn('job="outcomesd"', x["expr"], x)
 
+    @kafka_free
     def test_base(self):
         sts = self.check_workload(self.base)
         self.check_service_and_monitoring(self.base, sts)
@@ -235,6 +237,7 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(self.base.of_kind("Secret"), [],
                          "the base ships no credentials")
 
+    @kafka_free
     def test_example_overlay(self):
         r = self.example
         sts = self.check_workload(r)
@@ -257,6 +260,7 @@ class DeployTest(unittest.TestCase):
         secret = r.one("Secret", "outcomesd-kafka")
         self.assertEqual(list(secret["data"]), ["kafka.properties"])
 
+    @kafka_free
     def test_example_documents_its_load_restrictor(self):
         # Without the flag kustomize refuses rules/ outside the overlay: the
         # overlay's header documents the flag.
@@ -271,7 +275,7 @@ class DeployTest(unittest.TestCase):
         pod = sts["spec"]["template"]["spec"]
         c = pod["containers"][0]
         env = dict(r.one("ConfigMap", c["envFrom"][0]["configMapRef"]["name"])["data"])
-        broker = Broker(partitions=2)
+        broker = make_broker(partitions=2)
         self.addCleanup(broker.close)
         # Only what cannot be the same on 127.0.0.1: the Kafka address, no
         # Alertmanager, short sessions instead of the example's SASL secret.
@@ -328,6 +332,7 @@ class DeployTest(unittest.TestCase):
 
     # ---- container image ------------------------------------------------------
 
+    @kafka_free
     def test_containerfile(self):
         with open(os.path.join(REPO, "deploy", "Containerfile")) as f:
             text = f.read()
@@ -343,6 +348,7 @@ class DeployTest(unittest.TestCase):
 
     # ---- Prometheus rules -----------------------------------------------------
 
+    @kafka_free
     def test_promtool_check_and_test_rules(self):
         for cmd in (["promtool", "check", "rules", "outcomesd.rules.yaml"],
                     ["promtool", "test", "rules", "outcomesd.rules.test.yaml"]):
@@ -357,6 +363,7 @@ class DeployTest(unittest.TestCase):
                                tests))
         self.assertEqual(sorted(set(alerts) - fired), [], "alerts never shown to fire")
 
+    @kafka_free
     def test_prometheusrule_is_generated_from_rules_file(self):
         out = subprocess.run([os.path.join(REPO, "deploy", "generate-prometheusrule"),
                               "--check"], capture_output=True, text=True, timeout=60)

@@ -31,7 +31,7 @@ import unittest
 from zoneinfo import ZoneInfo
 
 import reference as ref
-from harness import (Broker, Daemon, binary, kcat_produce_files, metric_sum,
+from harness import (make_broker, Daemon, binary, kcat_produce_files, metric_sum,
                      to_json, wait_until)
 
 TOPIC = "outcomes.events"
@@ -211,7 +211,7 @@ class FiguresTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="figures-")
-        cls.broker = Broker(partitions=PARTITIONS)
+        cls.broker = make_broker(partitions=PARTITIONS)
         try:
             cls._produce()
         except BaseException:

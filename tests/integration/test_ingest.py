@@ -4,7 +4,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (Broker, Daemon, binary, encode_event, kcat_consume,
+from harness import (make_broker, Daemon, binary, encode_event, kcat_consume,
                      kcat_produce_files, metric_sum, to_json, wait_until)
 
 TOPIC = "outcomes.events"
@@ -22,7 +22,7 @@ def event(i, type_, provider, client, **extra):
 
 class IngestTest(unittest.TestCase):
     def setUp(self):
-        self.broker = Broker(partitions=16)
+        self.broker = make_broker(partitions=16)
         self.addCleanup(self.broker.close)
 
     def start_daemon(self, **kw):

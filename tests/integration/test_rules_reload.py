@@ -10,7 +10,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import Broker, Daemon, binary, wait_until
+from harness import make_broker, Daemon, binary, wait_until
 
 GOOD = """contracts:
   - id: c1
@@ -42,7 +42,7 @@ class RulesReloadTest(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="rules-")
         self.path = os.path.join(self.dir, "contract.yaml")
         self.write(GOOD)
-        self.broker = Broker(partitions=2)
+        self.broker = make_broker(partitions=2)
         self.addCleanup(self.broker.close)
 
     def write(self, text):

@@ -23,7 +23,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (Broker, Daemon, binary, encode_event, kcat_consume,
+from harness import (make_broker, Daemon, binary, encode_event, kcat_consume,
                      metric_sum, wait_until)
 
 TOPIC = "outcomes.events"
@@ -51,7 +51,7 @@ def providers(daemon):
 class Transitions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker(partitions=PARTITIONS)
+        cls.broker = make_broker(partitions=PARTITIONS)
         # ~150k events over 8 partitions (each well under the mock's limit).
         cls.produced = simulate(cls.broker.bootstrap, providers=40,
                                 referrals_per_day=12, days=60, seed=7)
@@ -59,7 +59,6 @@ class Transitions(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.broker.close()
-        cls.broker.proc.stdout.close()
 
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="it-transitions-")
@@ -153,9 +152,8 @@ class Transitions(unittest.TestCase):
 
 class Keys(unittest.TestCase):
     def test_unkeyed_events_are_rejected_not_split(self):
-        broker = Broker(partitions=4)
+        broker = make_broker(partitions=4)
         self.addCleanup(broker.close)
-        self.addCleanup(broker.proc.stdout.close)
         now = int(time.time())
         work = tempfile.mkdtemp(prefix="it-keys-")
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)

@@ -36,22 +36,33 @@ class FakeConsumer : public EventConsumer {
       }
       return absl::OkStatus();
     }
+    if (++delivered_ == rebalance_before_batch) {
+      listener_.OnRevoked({PartitionId{"t", 0}});
+      std::vector<PartitionOffset> again = {reassign};
+      listener_.OnAssigned(again);
+    }
     for (const auto& [offset, value] : batches_.front()) {
       handle(KafkaMessage{"t", 0, offset, "p", value});
     }
     batches_.pop_front();
     return absl::OkStatus();
   }
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets) override {
+  absl::Status Commit(const std::vector<PartitionOffset>& offsets,
+                      bool async) override {
     for (const auto& o : offsets) commits.push_back(o.next_offset);
+    if (async) results_.push_back({offsets, absl::OkStatus()});
     return absl::OkStatus();
   }
+  std::vector<CommitResult> TakeCommitResults() override {
+    return std::exchange(results_, {});
+  }
+  bool AssignmentLost() override { return lost; }
   bool Watermarks(const PartitionId&, int64_t* low, int64_t* high) override {
     *low = 0;
     *high = high_watermark;
     return true;
   }
-  bool Probe(const PartitionId&, absl::Duration) override { return reachable; }
+  bool Reachable() override { return reachable; }
   void Close() override { listener_.OnRevoked({PartitionId{"t", 0}}); }
 
   std::deque<std::vector<std::pair<int64_t, std::string>>> batches_;
@@ -61,6 +72,11 @@ class FakeConsumer : public EventConsumer {
   std::vector<int64_t> commits;
   int64_t high_watermark = 0;
   bool reachable = true;
+  bool lost = false;
+  int rebalance_before_batch = 0;  // 1-based; 0 = never
+  PartitionOffset reassign{PartitionId{"t", 0}, -1, -1};
+  int delivered_ = 0;
+  std::vector<CommitResult> results_;
   PartitionOffset start{PartitionId{"t", 0}, -1, -1};
 
  private:
@@ -238,6 +254,45 @@ TEST_F(ConsumerLoopTest, HistoryCompleteMetricForATruncatedLog) {
   };
   loop_.Run();
   EXPECT_EQ(complete, 0);
+}
+
+TEST_F(ConsumerLoopTest, NoCommitWhileNoBrokerAnswers) {
+  consumer_.reachable = false;
+  consumer_.high_watermark = 1;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  loop_.Run();
+  EXPECT_TRUE(consumer_.commits.empty());  // periodic, final and revocation
+}
+
+TEST_F(ConsumerLoopTest, LostPartitionsAreNotCommitted) {
+  consumer_.lost = true;
+  consumer_.high_watermark = 1;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  loop_.Run();
+  // The final commit at stop happens; the revocation in Close commits
+  // nothing more because the assignment was lost.
+  EXPECT_EQ(consumer_.commits, (std::vector<int64_t>{1}));
+}
+
+// Revoked with its processed offsets uncommitted (the commit failed or the
+// assignment was lost) and assigned again from the older committed offset:
+// the messages counted before are replayed, not counted a second time.
+TEST_F(ConsumerLoopTest, ReassignedAfterAFailedCommitCountsNothingTwice) {
+  dlq_.fail = false;
+  consumer_.lost = true;  // the revocation cannot commit
+  consumer_.high_watermark = 4;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}, {1, ValidEvent("b")}});
+  // Back from committed offset 0 (nothing was committed).
+  consumer_.rebalance_before_batch = 2;
+  consumer_.reassign = {PartitionId{"t", 0}, 0, -1, 0};
+  consumer_.batches_.push_back({{0, ValidEvent("a")},
+                                {1, ValidEvent("b")},
+                                {2, ValidEvent("c")},
+                                {3, ValidEvent("d")}});
+  loop_.Run();
+  EXPECT_EQ(metrics_.TotalAccepted(), 4);
+  EXPECT_EQ(metrics_.replayed().Value(), 2);
+  EXPECT_EQ(metrics_.duplicates().Value(), 0);
 }
 
 }  // namespace
