@@ -11,6 +11,9 @@ namespace {
 constexpr absl::Duration kPollTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kDeadLetterFlushTimeout = absl::Seconds(2);
 constexpr absl::Duration kLagInterval = absl::Seconds(1);
+// While not ready, readiness is looked at after every poll: it turns ready
+// as soon as the rebuilt figures are served, not up to a second later.
+constexpr absl::Duration kNotReadyLagInterval = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -47,7 +50,8 @@ void ConsumerLoop::Run() {
     }
     if (end >= next_lag) {
       UpdateLagAndReadiness();
-      next_lag = end + kLagInterval;
+      next_lag = end + (metrics_.ready().Value() == 1 ? kLagInterval
+                                                     : kNotReadyLagInterval);
     }
     if (end >= next_commit) {
       CommitProcessed({}, /*async=*/true);
