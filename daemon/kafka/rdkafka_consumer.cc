@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -73,6 +75,10 @@ class RdKafkaConsumer : public EventConsumer {
   bool probe_stop_ ABSL_GUARDED_BY(probe_mu_) = false;
   std::atomic<int64_t> last_answer_ns_{0};
   bool sync_commit_ = false;  // a synchronous Commit is running
+  // Watermarks queried in OnAssign, for Watermarks() until a fetch
+  // response brings newer ones. Polling thread only.
+  absl::flat_hash_map<PartitionId, std::pair<int64_t, int64_t>>
+      assigned_watermarks_;
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
 };
@@ -154,6 +160,8 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
                                          kCommittedTimeoutMs) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
       a.low_watermark = -1;
+    } else {
+      assigned_watermarks_[a.id] = {a.low_watermark, high};
     }
     assigned.push_back(std::move(a));
   }
@@ -209,6 +217,7 @@ void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) {
     revoked.push_back(
         PartitionId{partitions->elems[i].topic, partitions->elems[i].partition});
+    assigned_watermarks_.erase(revoked.back());
   }
   listener_->OnRevoked(revoked);
   rd_kafka_assign(rk_, nullptr);
@@ -293,9 +302,17 @@ std::vector<EventConsumer::CommitResult> RdKafkaConsumer::TakeCommitResults() {
 
 bool RdKafkaConsumer::Watermarks(const PartitionId& id, int64_t* low,
                                  int64_t* high) {
-  return rd_kafka_get_watermark_offsets(rk_, id.topic.c_str(), id.partition,
-                                        low, high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-         *high >= 0;
+  if (rd_kafka_get_watermark_offsets(rk_, id.topic.c_str(), id.partition, low,
+                                     high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      *high >= 0) {
+    return true;  // from the latest fetch response
+  }
+  // No fetch response yet (the first one of an idle partition comes after
+  // fetch.wait.max.ms): the watermarks queried at assignment.
+  auto it = assigned_watermarks_.find(id);
+  if (it == assigned_watermarks_.end()) return false;
+  std::tie(*low, *high) = it->second;
+  return true;
 }
 
 bool RdKafkaConsumer::Reachable() {
