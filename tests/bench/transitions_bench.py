@@ -190,11 +190,13 @@ class Bench:
             t1 = time.monotonic()
             d2 = self.daemon(group, state, f"outcomesd-restart-{run}")
             b = wait_ready(d2, self.args.timeout) - t1
-            after = first_evaluation_after(d2, listing(d2))
-            wrong, total = series_differing(before, after)
+            at_ready_listing = listing(d2)
             self.h.wait_until(lambda: series_differing(before, listing(d2))[0]
-                              == 0, 120, "restarted figures equal")
+                              == 0, 120, "restarted figures equal",
+                              interval=POLL)
             right_after = time.monotonic() - t1
+            after = first_evaluation_after(d2, at_ready_listing)
+            wrong, total = series_differing(before, after)
             row = {"run": run, "full_build_s": a, "restart_s": b,
                    "ratio": b / a, "counted_at_ready": at_ready,
                    "sigterm_rc": rc, "series_wrong_at_ready": wrong,
