@@ -194,6 +194,19 @@ finally:
 """
 
 
+_ALTER_TOPIC = r"""
+import json, sys
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+bootstrap, topic, configs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+try:
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                        configs=configs)])
+finally:
+    admin.close()
+"""
+
+
 class KafkaBroker:
     """Apache Kafka 4.x (jars from scripts/setup): one combined KRaft node
     (broker + controller) on free 127.0.0.1 ports with a temp log dir. Same
@@ -354,6 +367,13 @@ class KafkaBroker:
                     return False
             return True
         wait_until(led, timeout, "topic leaders", interval=0.2)
+
+    def alter_topic(self, topic, configs):
+        """Sets topic configs (e.g. {"retention.ms": "..."}) with the admin
+        API's AlterConfigs."""
+        subprocess.run([VENV_PYTHON, "-c", _ALTER_TOPIC, self.bootstrap, topic,
+                        json.dumps(configs)], check=True, timeout=60,
+                       stdout=self.log, stderr=subprocess.STDOUT)
 
     def delete_records(self, topic, partition, before):
         """Moves the partition's log start to offset `before` (the admin

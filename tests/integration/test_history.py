@@ -10,7 +10,9 @@ say so:
 - in /api/v1/providers/{id} the 7d window (reads back 21 days) is complete,
   the 30d and 90d windows (44 and 104 days) and the horizon are not;
 - a 90-day referral-volume goal that the missing data would break raises
-  no alert, while a 7-day goal on the same provider still does.
+  no alert, while a 7-day goal on the same provider still does;
+- on Apache Kafka, with retention.ms set to 30 days, the daemon warns at
+  startup that retention is shorter than the horizon.
 
 Run: OUTCOMES_BUILD_DIR=build python3 -u tests/integration/test_history.py
 """
@@ -63,6 +65,8 @@ class HistoryCompleteness(unittest.TestCase):
         if REAL_KAFKA:  # keep what the mock keeps: the last 33,000
             total = int(r.stderr.decode().split("events=")[1].split()[0])
             broker.delete_records(TOPIC, 0, total - 33000)
+            # And a retention shorter than the 120-day horizon: warned.
+            broker.alter_topic(TOPIC, {"retention.ms": str(30 * 86400000)})
         low = subprocess.run(
             ["kcat", "-C", "-b", broker.bootstrap, "-t", TOPIC, "-o",
              "beginning", "-c", "1", "-q", "-f", "%o\n"],
@@ -96,6 +100,9 @@ class HistoryCompleteness(unittest.TestCase):
         except TimeoutError:
             pass
         self.assertEqual(alertnames(), ["ReferralVolume7d"])
+        if REAL_KAFKA:  # the mock answers no DescribeConfigs
+            wait_until(lambda: "topic retention is shorter than the horizon"
+                       in d.log_text(), 20, "the retention warning")
 
 
 if __name__ == "__main__":
