@@ -206,6 +206,37 @@ def metric(daemon, name, **labels):
                if all(l.get(k) == x for k, x in labels.items()))
 
 
+def caught_up(daemon):
+    """Ready, and no lag on any partition it holds."""
+    if not daemon.ready():
+        return False
+    text = daemon.get("/metrics")[1]
+    return sum(v for _, v in parse_series(text, "outcomes_kafka_consumer_lag")) == 0
+
+
+def settled_providers(daemons, timeout=60):
+    """{provider: /api/v1/providers entry} over `daemons` (replicas of one
+    group) once each is caught up and the union is unchanged over two
+    evaluations (the API serves the latest, up to --eval.interval old).
+    Raises AssertionError when two of them list the same provider."""
+    last = [None]
+
+    def unchanged():
+        if not all(caught_up(d) for d in daemons):
+            return False
+        union = {}
+        for d in daemons:
+            for p in d.json("/api/v1/providers")["providers"]:
+                assert p["provider"] not in union, \
+                    f"{p['provider']} listed by two replicas"
+                union[p["provider"]] = p
+        same = union == last[0]
+        last[0] = union
+        return same
+    wait_until(unchanged, timeout, "figures settled", interval=1.2)
+    return last[0]
+
+
 def alerts_api(daemon):
     return daemon.json("/api/v1/alerts")["alerts"]
 

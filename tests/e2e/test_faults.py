@@ -22,10 +22,10 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, binary,
+from e2e_harness import (Alertmanager, Recorder, alerts_api, binary,
+                         make_broker, settled_providers,
                          notifications, simulate, start_daemon, wait_until,
                          write_rules)
-from harness import metric_sum
 
 RULES = """\
 contracts:
@@ -55,28 +55,6 @@ KILLS = 5
 def firing_labels(daemon):
     return sorted(tuple(sorted(a["labels"].items()))
                   for a in alerts_api(daemon) if a["state"] == "firing")
-
-
-def caught_up(daemon):
-    if not daemon.ready():
-        return False
-    return metric_sum(daemon.metrics(), "outcomes_kafka_consumer_lag") == 0
-
-
-def settled_providers(daemon, timeout=60):
-    """/api/v1/providers once caught up and unchanged over two evaluations
-    (the API serves the latest evaluation, up to --eval.interval old)."""
-    wait_until(lambda: caught_up(daemon), timeout, f"{daemon.name} caught up")
-    last = [None]
-
-    def unchanged():
-        now = daemon.json("/api/v1/providers")["providers"]
-        same = now == last[0]
-        last[0] = now
-        return same
-    wait_until(unchanged, timeout, f"{daemon.name} figures settled",
-               interval=1.2)
-    return last[0]
 
 
 class KillNine(unittest.TestCase):
@@ -113,11 +91,11 @@ class KillNine(unittest.TestCase):
                              name=f"victim-{i + 1}", **args)
         self.assertEqual(stream.wait(120), 0, stream.stderr.read().decode())
         stream.stderr.close()
-        got = settled_providers(d, 120)
+        got = settled_providers([d], 120)
 
         ref = start_daemon(self, broker.bootstrap, rules, group="faults-ref",
                            name="uninterrupted")
-        want = settled_providers(ref, 120)
+        want = settled_providers([ref], 120)
         self.assertEqual(len(got), 12)
         self.assertEqual(got, want)
         wait_until(lambda: firing_labels(d) == firing_labels(ref)

@@ -21,10 +21,10 @@ import tempfile
 import time
 import unittest
 
-from e2e_harness import (Alertmanager, make_broker, Recorder, alerts_api, binary,
+from e2e_harness import (Alertmanager, Recorder, alerts_api, binary,
+                         make_broker, settled_providers,
                          notifications, parse_series, simulate, start_daemon,
                          wait_until, write_rules)
-from harness import metric_sum
 
 FOR_SECONDS = 20
 RULES = f"""\
@@ -53,11 +53,6 @@ def label_key(alert):
     return tuple(sorted(alert["labels"].items()))
 
 
-def caught_up(d):
-    return d.ready() and metric_sum(d.metrics(),
-                                    "outcomes_kafka_consumer_lag") == 0
-
-
 class Replicas(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="e2e-replicas-")
@@ -74,26 +69,6 @@ class Replicas(unittest.TestCase):
         return start_daemon(self, self.broker.bootstrap, self.rules,
                             group=group, state_dir=f"{self.work}/{name}",
                             alertmanagers=[self.am.url], name=name)
-
-    def settled(self, replicas, timeout=120):
-        """Union of the replicas' providers once every one is caught up and
-        the union is the same over two evaluations."""
-        last = [None]
-
-        def union():
-            if not all(caught_up(d) for d in replicas):
-                return False
-            out = {}
-            for d in replicas:
-                for p in d.json("/api/v1/providers")["providers"]:
-                    self.assertNotIn(p["provider"], out,
-                                     f"{p['provider']} on two replicas")
-                    out[p["provider"]] = p
-            same = out == last[0]
-            last[0] = out
-            return same
-        wait_until(union, timeout, "replicas settled", interval=1.2)
-        return last[0]
 
     def test_rolling_moves_keep_figures_alerts_and_for_timers(self):
         simulate(self.broker.bootstrap, self.work, providers=PROVIDERS,
@@ -120,11 +95,11 @@ class Replicas(unittest.TestCase):
         self.assertEqual(c.terminate(), 0)     # scale in
         self.assertEqual(stream.wait(120), 0, stream.stderr.read().decode())
         stream.stderr.close()
-        got = self.settled([a, b])
+        got = settled_providers([a, b], 120)
 
         ref = start_daemon(self, self.broker.bootstrap, self.rules,
                            group="replicas-ref", name="alone")
-        want = self.settled([ref])
+        want = settled_providers([ref], 120)
         self.assertEqual(len(got), PROVIDERS)
         self.assertEqual(got, want)
 
