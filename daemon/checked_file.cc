@@ -65,24 +65,55 @@ void SyncDirectory(const std::string& path) {
 
 }  // namespace
 
-absl::Status WriteCheckedFile(const std::string& path, std::string_view magic,
-                              uint32_t version, std::string_view payload) {
+std::string EncodeCheckedFile(std::string_view magic, uint32_t version,
+                              std::string_view payload) {
   assert(magic.size() == 4);
-  std::string header(magic);
+  std::string out(magic);
   char buf[8];
   absl::little_endian::Store32(buf, version);
-  header.append(buf, 4);
+  out.append(buf, 4);
   absl::little_endian::Store64(buf, payload.size());
-  header.append(buf, 8);
+  out.append(buf, 8);
   absl::little_endian::Store32(buf, Crc(payload));
-  header.append(buf, 4);
+  out.append(buf, 4);
+  out.append(payload);
+  return out;
+}
 
+absl::StatusOr<CheckedFile> DecodeCheckedFile(std::string_view data,
+                                              std::string_view magic) {
+  if (data.size() < kHeaderSize || data.substr(0, 4) != magic) {
+    return absl::DataLossError("not a checked file (bad magic or too short)");
+  }
+  CheckedFile file;
+  file.version = absl::little_endian::Load32(data.data() + 4);
+  const uint64_t length = absl::little_endian::Load64(data.data() + 8);
+  const uint32_t crc = absl::little_endian::Load32(data.data() + 16);
+  if (length != data.size() - kHeaderSize) {
+    return absl::DataLossError("truncated");
+  }
+  file.payload = std::string(data.substr(kHeaderSize));
+  if (Crc(file.payload) != crc) return absl::DataLossError("checksum mismatch");
+  return file;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return OsError("cannot open", path, errno);
+  std::string data((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  if (in.bad()) return OsError("cannot read", path, errno);
+  return data;
+}
+
+absl::Status WriteCheckedFile(const std::string& path, std::string_view magic,
+                              uint32_t version, std::string_view payload) {
+  const std::string data = EncodeCheckedFile(magic, version, payload);
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                         0600);
   if (fd < 0) return OsError("cannot create", tmp, errno);
-  const bool written = WriteAll(fd, header) && WriteAll(fd, payload) &&
-                       ::fsync(fd) == 0;
+  const bool written = WriteAll(fd, data) && ::fsync(fd) == 0;
   const int write_errno = errno;
   ::close(fd);
   if (!written) {
@@ -100,24 +131,12 @@ absl::Status WriteCheckedFile(const std::string& path, std::string_view magic,
 
 absl::StatusOr<CheckedFile> ReadCheckedFile(const std::string& path,
                                             std::string_view magic) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return OsError("cannot open", path, errno);
-  std::string data((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  if (in.bad()) return OsError("cannot read", path, errno);
-  const auto corrupt = [&path](const char* why) {
-    return absl::DataLossError(absl::StrCat(path, ": ", why));
-  };
-  if (data.size() < kHeaderSize || data.compare(0, 4, magic) != 0) {
-    return corrupt("not a checked file (bad magic or too short)");
+  absl::StatusOr<std::string> data = ReadWholeFile(path);
+  if (!data.ok()) return data.status();
+  absl::StatusOr<CheckedFile> file = DecodeCheckedFile(*data, magic);
+  if (!file.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": ", file.status().message()));
   }
-  CheckedFile file;
-  file.version = absl::little_endian::Load32(data.data() + 4);
-  const uint64_t length = absl::little_endian::Load64(data.data() + 8);
-  const uint32_t crc = absl::little_endian::Load32(data.data() + 16);
-  if (length != data.size() - kHeaderSize) return corrupt("truncated");
-  file.payload = data.substr(kHeaderSize);
-  if (Crc(file.payload) != crc) return corrupt("checksum mismatch");
   return file;
 }
 

@@ -27,6 +27,19 @@ struct CheckedFile {
   std::string payload;
 };
 
+// The framed bytes of `payload` (the file's whole content).
+// REQUIRES: magic.size() == 4.
+std::string EncodeCheckedFile(std::string_view magic, uint32_t version,
+                              std::string_view payload);
+// DataLoss when `data` is not a file of `magic`, is truncated or fails its
+// checksum.
+absl::StatusOr<CheckedFile> DecodeCheckedFile(std::string_view data,
+                                              std::string_view magic);
+
+// The whole content of `path`. NotFound when it does not exist; the OS
+// error otherwise (Unavailable, PermissionDenied).
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
 // REQUIRES: magic.size() == 4. Errors: the OS error (e.g. a read-only or
 // full file system) as Unavailable, PermissionDenied or ResourceExhausted.
 absl::Status WriteCheckedFile(const std::string& path, std::string_view magic,

@@ -1,17 +1,10 @@
 // AlertLifecycle::Snapshot/Restore and the snapshot file.
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_lifecycle.h"
+#include "daemon/checked_file.h"
 
 namespace outcomes {
 namespace {
@@ -128,77 +121,34 @@ absl::Status AlertLifecycle::Restore(const v1::AlertStateSnapshot& snapshot) {
 
 namespace {
 
-// File format: "OALS", format version, CRC-32 (IEEE) of the payload and its
-// length (little-endian), then the AlertStateSnapshot proto. Files without
-// the magic are the format of earlier releases: the bare proto.
-constexpr char kMagic[4] = {'O', 'A', 'L', 'S'};
+// The AlertStateSnapshot proto in a checked file (daemon/checked_file.h).
+// Files without the magic are the format of earlier releases: the bare
+// proto.
+constexpr std::string_view kMagic = "OALS";
 constexpr uint32_t kFileVersion = 2;
-constexpr size_t kHeaderSize = 4 + 4 + 4 + 8;
-
-uint32_t Crc32(std::string_view data) {
-  static const auto* table = [] {
-    auto* t = new std::array<uint32_t, 256>;
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      (*t)[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data)
-    crc = (*table)[(crc ^ byte) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
-
-void PutLe(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i)
-    out.push_back(static_cast<char>(v >> (8 * i)));
-}
-uint64_t GetLe(std::string_view in, size_t at, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i]))
-         << (8 * i);
-  }
-  return v;
-}
 
 }  // namespace
 
 std::string EncodeAlertSnapshotFile(const v1::AlertStateSnapshot& snapshot) {
-  const std::string payload = snapshot.SerializeAsString();
-  std::string out(kMagic, sizeof(kMagic));
-  PutLe(out, kFileVersion, 4);
-  PutLe(out, Crc32(payload), 4);
-  PutLe(out, payload.size(), 8);
-  return out + payload;
+  return EncodeCheckedFile(kMagic, kFileVersion, snapshot.SerializeAsString());
 }
 
 absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
     std::string_view data) {
   v1::AlertStateSnapshot snapshot;
-  if (data.size() < sizeof(kMagic) ||
-      data.substr(0, sizeof(kMagic)) !=
-          std::string_view(kMagic, sizeof(kMagic))) {
-    if (!snapshot.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-      return absl::DataLossError("corrupt alert snapshot");
+  std::string_view payload = data;  // earlier releases' format
+  absl::StatusOr<CheckedFile> file;
+  if (data.substr(0, kMagic.size()) == kMagic) {
+    file = DecodeCheckedFile(data, kMagic);
+    if (!file.ok()) {
+      return absl::DataLossError(absl::StrCat("corrupt alert snapshot: ",
+                                              file.status().message()));
     }
-    return snapshot;  // earlier releases' format
-  }
-  if (data.size() < kHeaderSize) {
-    return absl::DataLossError("corrupt alert snapshot: truncated header");
-  }
-  if (GetLe(data, 4, 4) != kFileVersion) {
-    return absl::DataLossError(absl::StrCat(
-        "alert snapshot: unsupported file version ", GetLe(data, 4, 4)));
-  }
-  const std::string_view payload = data.substr(kHeaderSize);
-  if (GetLe(data, 12, 8) != payload.size()) {
-    return absl::DataLossError("corrupt alert snapshot: wrong length");
-  }
-  if (GetLe(data, 8, 4) != Crc32(payload)) {
-    return absl::DataLossError("corrupt alert snapshot: checksum mismatch");
+    if (file->version != kFileVersion) {
+      return absl::DataLossError(absl::StrCat(
+          "alert snapshot: unsupported file version ", file->version));
+    }
+    payload = file->payload;
   }
   if (!snapshot.ParseFromArray(payload.data(),
                                static_cast<int>(payload.size()))) {
@@ -209,40 +159,17 @@ absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
 
 absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
                                const std::string& path) {
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  const std::string data = EncodeAlertSnapshotFile(snapshot);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat(tmp, ": cannot write: ", std::strerror(errno)));
-  }
-  const bool written =
-      std::fwrite(data.data(), 1, data.size(), f) == data.size() &&
-      std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int error = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(
-        absl::StrCat(tmp, ": cannot write: ", std::strerror(error)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot rename ", tmp));
-  }
-  return absl::OkStatus();
+  absl::Status s = WriteCheckedFile(path, kMagic, kFileVersion,
+                                    snapshot.SerializeAsString());
+  if (s.ok()) return s;
+  return absl::UnavailableError(s.message());
 }
 
 absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT)
-      return absl::NotFoundError(absl::StrCat(path, ": not found"));
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto snapshot = DecodeAlertSnapshotFile(buffer.str());
+  absl::StatusOr<std::string> data = ReadWholeFile(path);
+  if (absl::IsNotFound(data.status())) return data.status();
+  if (!data.ok()) return absl::UnavailableError(data.status().message());
+  auto snapshot = DecodeAlertSnapshotFile(*data);
   if (!snapshot.ok()) {
     return absl::DataLossError(
         absl::StrCat(path, ": ", snapshot.status().message()));
