@@ -11,9 +11,6 @@
 namespace outcomes {
 namespace {
 
-struct HandleDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
 struct QueueDeleter {
   void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
 };
@@ -60,19 +57,15 @@ absl::StatusOr<std::optional<std::string>> DescribeTopicConfig(
   props.insert(props.end(), settings.extra.begin(), settings.extra.end());
   auto conf = rdkafka::MakeConf(props, {});
   if (!conf.ok()) return conf.status();
-  char error[512];
-  std::unique_ptr<rd_kafka_t, HandleDeleter> rk(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error)));
-  if (rk == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
-  }
-  conf->release();  // owned by rk now
+  absl::StatusOr<rdkafka::HandlePtr> rk =
+      rdkafka::NewHandle(RD_KAFKA_PRODUCER, *std::move(conf), "kafka admin");
+  if (!rk.ok()) return rk.status();
   std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(
-      rd_kafka_queue_new(rk.get()));
+      rd_kafka_queue_new(rk->get()));
   std::unique_ptr<rd_kafka_ConfigResource_t, ResourceDeleter> resource(
       rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
   rd_kafka_ConfigResource_t* resources[] = {resource.get()};
-  rd_kafka_DescribeConfigs(rk.get(), resources, 1, nullptr, queue.get());
+  rd_kafka_DescribeConfigs(rk->get(), resources, 1, nullptr, queue.get());
   std::unique_ptr<rd_kafka_event_t, EventDeleter> event(rd_kafka_queue_poll(
       queue.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
   if (event == nullptr) {

@@ -28,21 +28,11 @@ int Ms(absl::Duration d) {
   return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)));
 }
 
-struct HandleDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using rdkafka::HandlePtr;
 
 absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type,
                                     rdkafka::ConfPtr conf) {
-  char error[512];
-  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error, sizeof(error));
-  if (rk == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("alert state topic: ", error));
-  }
-  conf.release();  // owned by rk now
-  return HandlePtr(rk);
+  return rdkafka::NewHandle(type, std::move(conf), "alert state topic");
 }
 
 class RdKafkaAlertStateStore : public AlertStateStore {

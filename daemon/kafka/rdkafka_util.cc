@@ -45,4 +45,15 @@ void InstallLogger(rd_kafka_conf_t* conf) {
   rd_kafka_conf_set_log_cb(conf, LogCallback);
 }
 
+absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf,
+                                    const char* what) {
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error, sizeof(error));
+  if (rk == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", error));
+  }
+  conf.release();  // owned by rk now
+  return HandlePtr(rk);
+}
+
 }  // namespace outcomes::rdkafka

@@ -24,6 +24,15 @@ struct TopicPartitionListDeleter {
 using TopicPartitionListPtr =
     std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter>;
 
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+// A client of `type` owning `conf`. Errors start with `what`.
+absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf,
+                                    const char* what);
+
 // Builds a conf from `base` then `overrides` (later entries win). Errors name
 // the offending property.
 absl::StatusOr<ConfPtr> MakeConf(const KafkaProperties& base,
