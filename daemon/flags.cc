@@ -27,6 +27,15 @@ ABSL_FLAG(int, kafka_embedded_partitions, 4,
 ABSL_FLAG(std::string, rules, "", "--rules: rule files or directories");
 ABSL_FLAG(std::string, listen, "0.0.0.0:9464",
           "--listen: HOST:PORT for /metrics, /healthz, /readyz, /api/v1/");
+ABSL_FLAG(std::string, http_admin_token_file, "",
+          "--http.admin_token_file: file holding the bearer token POST "
+          "/-/reload requires; without it /-/reload answers loopback only");
+ABSL_FLAG(int, http_max_connections, 1000,
+          "--http.max_connections: concurrent HTTP connections; more are "
+          "refused");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
+          "--http.request_timeout: how long a connection may take to send a "
+          "request and read its answer (idle keep-alive included)");
 ABSL_FLAG(std::string, alertmanager_url, "",
           "--alertmanager.url: comma-separated Alertmanager base URLs");
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
@@ -125,6 +134,9 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state_topic = absl::GetFlag(FLAGS_kafka_state_topic);
   s.embedded_partitions = absl::GetFlag(FLAGS_kafka_embedded_partitions);
   s.listen = absl::GetFlag(FLAGS_listen);
+  s.http_admin_token_file = absl::GetFlag(FLAGS_http_admin_token_file);
+  s.http_max_connections = absl::GetFlag(FLAGS_http_max_connections);
+  s.http_request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
   s.state_dir = absl::GetFlag(FLAGS_state_dir);
   s.rules = SplitList(absl::GetFlag(FLAGS_rules));
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
@@ -154,6 +166,15 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
           CheckPositive("kafka.embedded_partitions", s.embedded_partitions);
       !st.ok()) {
     return st;
+  }
+  if (absl::Status st =
+          CheckPositive("http.max_connections", s.http_max_connections);
+      !st.ok()) {
+    return st;
+  }
+  if (s.http_request_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--http.request_timeout must be at least 1s");
   }
   if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
   if (s.eval_interval <= absl::ZeroDuration() ||

@@ -22,6 +22,9 @@ struct DaemonSettings {
   std::string alerts_topic;
   std::string state_topic;  // --kafka.state_topic: shared alert state
   std::string listen;
+  std::string http_admin_token_file;  // empty: /-/reload from loopback only
+  int http_max_connections = 1000;
+  absl::Duration http_request_timeout;
   std::string state_dir;
   std::vector<std::string> rules;
   std::vector<std::string> alertmanager_urls;

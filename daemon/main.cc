@@ -2,6 +2,7 @@
 // contract performance. Objects are constructed here, in order, and wired by
 // reference; see README.md "Architecture".
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <csignal>
@@ -30,6 +31,7 @@
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/pipeline.h"
+#include "daemon/protobuf_log.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/figures_json.h"
 #include "daemon/state/state_store.h"
@@ -113,12 +115,17 @@ void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                         RenderMetrics(registry)};
   });
-  http.Route("GET", "/healthz", [](const HttpRequest&) {
-    return HttpResponse{200, "text/plain", "ok\n"};
-  });
-  http.Route("GET", "/readyz", [&loop, ckpt](const HttpRequest&) {
-    return Readiness(loop, ckpt);
-  });
+  // Probes are answered on the server's event thread: never queued behind
+  // a /metrics render.
+  const RouteOptions probe{.inline_handler = true};
+  http.Route(
+      "GET", "/healthz",
+      [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; },
+      probe);
+  http.Route(
+      "GET", "/readyz",
+      [&loop, ckpt](const HttpRequest&) { return Readiness(loop, ckpt); },
+      probe);
 }
 
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
@@ -137,14 +144,40 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
              [&alerting](const HttpRequest&) { return Json(alerting.AlertsJson()); });
   http.Route("GET", "/api/v1/rules",
              [&alerting](const HttpRequest&) { return Json(alerting.RulesJson()); });
-  http.Route("POST", "/-/reload", [&alerting](const HttpRequest&) {
-    absl::Status s = alerting.Reload();
-    std::string body;
-    AppendJsonString(body, std::string(s.message()));
-    return HttpResponse{s.ok() ? 200 : 500, "application/json",
-                        s.ok() ? "{\"status\":\"reloaded\"}"
-                               : "{\"error\":" + body + "}"};
-  });
+  // Guarded (DESIGN.md §11): a bearer token, or loopback only.
+  http.Route(
+      "POST", "/-/reload",
+      [&alerting](const HttpRequest&) {
+        absl::Status s = alerting.Reload();
+        if (!s.ok()) return JsonError(500, std::string(s.message()));
+        return Json("{\"status\":\"reloaded\"}");
+      },
+      RouteOptions{.admin = true});
+}
+
+// Binds --listen before anything else is started, so a port in use is a
+// fatal start-up error (DESIGN.md §11) and not a second daemon "serving".
+std::unique_ptr<HttpServer> BindHttpServer(const DaemonSettings& s,
+                                           prometheus::Registry& registry) {
+  HttpServerSettings limits;
+  limits.max_connections = s.http_max_connections;
+  limits.request_timeout = s.http_request_timeout;
+  auto http = std::make_unique<HttpServer>(limits, &registry);
+  if (!s.http_admin_token_file.empty()) {
+    http->SetAdminGuard(OrDie(AdminGuard::FromTokenFile(s.http_admin_token_file)));
+  }
+  if (absl::Status st = http->Bind(s.listen); !st.ok()) Fatal(st);
+  return http;
+}
+
+// Each HTTP connection holds a descriptor: lift the soft limit to the hard
+// one so --http.max_connections, not the default of 1024, is what binds.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 // Blocks the stop and reload signals in every thread; SignalThread takes
@@ -224,6 +257,10 @@ AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
 
 int Run(DaemonSettings settings) {
   const sigset_t signals = BlockSignals();
+  RaiseDescriptorLimit();
+  prometheus::Registry registry;
+  std::unique_ptr<HttpServer> http_server = BindHttpServer(settings, registry);
+  HttpServer& http = *http_server;
   std::unique_ptr<EmbeddedKafka> embedded;
   if (settings.embedded_kafka) settings.kafka.brokers = StartEmbedded(settings, embedded);
   if (!settings.state_dir.empty()) {
@@ -238,7 +275,6 @@ int Run(DaemonSettings settings) {
   // Off the start-up path: a broker that does not answer (the mock) must
   // not delay serving.
   std::thread retention_check(WarnOnShortRetention, std::cref(settings));
-  prometheus::Registry registry;
   IngestMetrics metrics(registry);
   StateStore store(settings.state);
   FiguresExporter exporter(registry);
@@ -290,10 +326,9 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  HttpServer http;
   AddHealthRoutes(http, registry, loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
-  if (absl::Status s = http.Start(settings.listen); !s.ok()) Fatal(s);
+  if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
       {{"listen", settings.listen}, {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
@@ -323,6 +358,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "outcomesd --kafka.brokers=embedded|HOST:PORT --kafka.topics=... "
       "--rules=PATH --listen=HOST:PORT --alertmanager.url=URL ...");
+  outcomes::RouteProtobufLogsToJson();
   std::vector<std::string> storage;
   std::vector<char*> args = outcomes::NormalizeFlagNames(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
