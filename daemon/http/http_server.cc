@@ -300,20 +300,22 @@ absl::Status HttpServer::Start() {
   assert(listen_fd_ >= 0 && impl_->daemon == nullptr);
   const int fd = std::exchange(listen_fd_, -1);
   const HttpServerSettings& s = impl_->settings;
-  const unsigned timeout_seconds = static_cast<unsigned>(
-      absl::ToInt64Seconds(absl::Ceil(s.request_timeout, absl::Seconds(1))));
+  // libmicrohttpd's inactivity timeout is only a backstop, a second past
+  // the reaper's deadline, so the reaper closes (and counts) first.
+  const unsigned timeout_seconds = static_cast<unsigned>(absl::ToInt64Seconds(
+      absl::Ceil(s.request_timeout, absl::Seconds(1)) + absl::Seconds(1)));
   impl_->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
           MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
       0, nullptr, nullptr, &Impl::OnRequestThunk, impl_.get(),
-      MHD_OPTION_LISTEN_SOCKET, fd,  //
+      MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, nullptr,  // first
+      MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(s.max_connections),
       MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       static_cast<size_t>(s.max_header_bytes * 2),
       MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompletedThunk, impl_.get(),
       MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnectionThunk, impl_.get(),
-      MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, nullptr,
       MHD_OPTION_END);
   if (impl_->daemon == nullptr) {
     close(fd);
