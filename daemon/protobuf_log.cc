@@ -12,11 +12,14 @@
 namespace outcomes {
 namespace {
 
+// protobuf's ERROR is what a hostile event causes (the event is rejected
+// and counted), so it is a warning here; only FATAL is a daemon error.
 LogLevel LevelOf(google::protobuf::LogLevel level) {
   switch (level) {
     case google::protobuf::LOGLEVEL_INFO:
       return LogLevel::kInfo;
     case google::protobuf::LOGLEVEL_WARNING:
+    case google::protobuf::LOGLEVEL_ERROR:
       return LogLevel::kWarning;
     default:
       return LogLevel::kError;
@@ -40,8 +43,10 @@ bool Due(const std::string& message) {
 void Handle(google::protobuf::LogLevel level, const char* file, int line,
             const std::string& message) {
   if (!Due(message)) return;
+  std::string detail = message;
+  while (!detail.empty() && detail.back() == ' ') detail.pop_back();
   Log(LevelOf(level), "libprotobuf",
-      {{"detail", message}, {"source", std::string(file)}, {"line", line}});
+      {{"detail", detail}, {"source", std::string(file)}, {"line", line}});
 }
 
 }  // namespace
