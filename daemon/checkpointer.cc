@@ -16,9 +16,9 @@ namespace {
 constexpr std::string_view kMagic = "OCKP";
 constexpr uint32_t kVersion = 1;
 
-constexpr const char* kFailureNames[] = {
-    "missing", "unreadable", "corrupt", "version",
-    "stale",   "write",      "key_changed"};
+constexpr const char* kFailureNames[] = {"missing",    "unreadable", "corrupt",
+                                         "version",    "stale",      "write",
+                                         "key_changed"};
 static_assert(std::size(kFailureNames) ==
               static_cast<size_t>(CheckpointFailure::kKeyChanged) + 1);
 
@@ -95,8 +95,9 @@ Checkpointer::Checkpointer(CheckpointSettings settings, StateStore& store,
                          .Help("Time to serialize and write one partition's "
                                "checkpoint.")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.001, 0.01, 0.05, 0.1, 0.5, 1, 5})),
+                         .Add({},
+                              prometheus::Histogram::BucketBoundaries{
+                                  0.001, 0.01, 0.05, 0.1, 0.5, 1, 5})),
       writable_(NewGauge(registry, "outcomes_state_dir_writable",
                          "0 when the last checkpoint could not be written "
                          "to --state.dir (read-only or full), else 1.")) {
@@ -121,7 +122,8 @@ void Checkpointer::Fail(CheckpointFailure reason, const PartitionId& id,
           : "checkpoint not used: rebuilding the partition from kafka";
   Log(reason == CheckpointFailure::kMissing ? LogLevel::kInfo
                                             : LogLevel::kWarning,
-      msg, {{"partition", id.ToString()}, {"reason", name}, {"detail", detail}});
+      msg,
+      {{"partition", id.ToString()}, {"reason", name}, {"detail", detail}});
 }
 
 std::optional<RestoredPartition> Checkpointer::Restore(PartitionOffset& start) {

@@ -21,7 +21,8 @@ static_assert(crypto_shorthash_BYTES == sizeof(uint64_t));
 // and its fingerprint are unrelated outputs of the same input.
 constexpr char kKeyPersonal[] = "outcomesd-ckey01";
 constexpr char kFingerprintPersonal[] = "outcomesd-kfpr01";
-static_assert(sizeof(kKeyPersonal) - 1 == crypto_generichash_blake2b_PERSONALBYTES);
+static_assert(sizeof(kKeyPersonal) - 1 ==
+              crypto_generichash_blake2b_PERSONALBYTES);
 static_assert(sizeof(kFingerprintPersonal) - 1 ==
               crypto_generichash_blake2b_PERSONALBYTES);
 
@@ -70,9 +71,9 @@ ClientHasher::ClientHasher(Secret, std::string_view secret) {
     std::abort();
   }
   Blake2b(secret, kKeyPersonal, key_);
-  Blake2b(std::string_view(reinterpret_cast<const char*>(key_.data()),
-                           key_.size()),
-          kFingerprintPersonal, fingerprint_);
+  Blake2b(
+      std::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()),
+      kFingerprintPersonal, fingerprint_);
 }
 
 absl::StatusOr<ClientHasher> ClientHasher::FromSecret(std::string_view secret) {
@@ -88,7 +89,8 @@ absl::StatusOr<ClientHasher> ClientHasher::FromSecret(std::string_view secret) {
 
 uint64_t ClientHasher::Hash(std::string_view client_key) const {
   unsigned char out[crypto_shorthash_BYTES];
-  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(client_key.data()),
+  crypto_shorthash(out,
+                   reinterpret_cast<const unsigned char*>(client_key.data()),
                    client_key.size(), key_.data());
   uint64_t h = 0;
   for (int i = 7; i >= 0; --i) h = (h << 8) | out[i];  // one load on x86
@@ -117,7 +119,8 @@ absl::StatusOr<ClientHasher> LoadClientHasher(const std::string& path) {
   absl::StatusOr<ClientHasher> hasher = ClientHasher::FromSecret(secret);
   sodium_memzero(secret.data(), secret.size());
   if (!hasher.ok()) {
-    if (secret.empty()) return absl::InvalidArgumentError(flag + ": empty file");
+    if (secret.empty())
+      return absl::InvalidArgumentError(flag + ": empty file");
     return absl::Status(hasher.status().code(),
                         absl::StrCat(flag, ": ", hasher.status().message()));
   }

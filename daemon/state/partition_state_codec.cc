@@ -35,9 +35,9 @@ constexpr absl::string_view kKeyChangedUrl =
     "type.outcomesd/partition_checkpoint.client_key_changed";
 
 absl::Status KeyChanged(std::string what) {
-  absl::Status s = absl::FailedPreconditionError(absl::StrCat(
-      "partition checkpoint's client hashes were made with ", what,
-      ": not restored (rebuilt from Kafka)"));
+  absl::Status s = absl::FailedPreconditionError(
+      absl::StrCat("partition checkpoint's client hashes were made with ", what,
+                   ": not restored (rebuilt from Kafka)"));
   s.SetPayload(kKeyChangedUrl, absl::Cord());
   return s;
 }
@@ -245,9 +245,9 @@ absl::Status PartitionState::RestoreFrom(std::string_view data) {
   if (fingerprint != FingerprintView(settings_.client_hasher)) {
     return KeyChanged(absl::StrCat(
         "another key (--privacy.key_file): fingerprint ",
-        absl::BytesToHexString(absl::string_view(fingerprint.data(), fingerprint.size())),
-        ", this process ",
-        settings_.client_hasher.FingerprintHex()));
+        absl::BytesToHexString(
+            absl::string_view(fingerprint.data(), fingerprint.size())),
+        ", this process ", settings_.client_hasher.FingerprintHex()));
   }
   const std::string_view tz = r.String();
   const uint64_t horizon = r.Varint();

@@ -746,9 +746,10 @@ BENCHMARK(BM_PipelineNoState);
 std::vector<std::string> HashKeys(bool case_numbers) {
   std::vector<std::string> keys;
   for (int i = 0; i < 4096; ++i) {
-    keys.push_back(case_numbers ? absl::StrCat(10000000 + i * 7919)
-                                : absl::StrCat("c-", absl::Hex(i * 0x9e3779b9ULL,
-                                                               absl::kZeroPad16)));
+    keys.push_back(case_numbers
+                       ? absl::StrCat(10000000 + i * 7919)
+                       : absl::StrCat("c-", absl::Hex(i * 0x9e3779b9ULL,
+                                                      absl::kZeroPad16)));
   }
   return keys;
 }

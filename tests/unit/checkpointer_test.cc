@@ -219,7 +219,8 @@ TEST_F(CheckpointerTest, OtherKeyIsCountedAsKeyChangedAndRebuilt) {
     EXPECT_EQ(Failures(second.Metrics(), "key_changed"), "1");
     EXPECT_EQ(Failures(second.Metrics(), "corrupt"), "0");
     for (int i = 0; i < 5; ++i) {  // the replay
-      second.Feed(i, Referral("e" + std::to_string(i), "c" + std::to_string(i)));
+      second.Feed(i,
+                  Referral("e" + std::to_string(i), "c" + std::to_string(i)));
     }
     EXPECT_TRUE(second.pipeline.Progress()[0].rebuilt);
     EXPECT_EQ(second.Referrals(), 5);

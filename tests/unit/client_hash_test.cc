@@ -74,7 +74,8 @@ TEST(ClientHasherTest, SameInputDifferentKeysGiveDifferentHashes) {
   EXPECT_NE(a.fingerprint(), b.fingerprint());
   EXPECT_NE(a.fingerprint(), d.fingerprint());
   // One more byte (a trailing newline) is another key.
-  EXPECT_NE(Hasher(std::string(kSecretA) + "\n").fingerprint(), a.fingerprint());
+  EXPECT_NE(Hasher(std::string(kSecretA) + "\n").fingerprint(),
+            a.fingerprint());
 }
 
 TEST(ClientHasherTest, SameSecretSameHashes) {
@@ -104,9 +105,11 @@ TEST(StableIdHashTest, IsTheUnkeyedMurmurHash) {
 class KeyFileTest : public ::testing::Test {
  protected:
   KeyFileTest()
-      : path_(std::filesystem::temp_directory_path() /
-              ("key-test-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {}
+      : path_(
+            std::filesystem::temp_directory_path() /
+            ("key-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+  }
   ~KeyFileTest() override { std::filesystem::remove_all(path_); }
   std::string Write(std::string_view content) {
     std::ofstream(path_, std::ios::binary) << content;
@@ -131,7 +134,8 @@ TEST_F(KeyFileTest, MissingFileNamesFlagAndPath) {
 
 TEST_F(KeyFileTest, EmptyFileIsRefused) {
   const absl::Status s = LoadClientHasher(Write("")).status();
-  EXPECT_EQ(s.message(), "--privacy.key_file=" + path_.string() + ": empty file");
+  EXPECT_EQ(s.message(),
+            "--privacy.key_file=" + path_.string() + ": empty file");
 }
 
 TEST_F(KeyFileTest, ShortFileIsRefusedWithoutItsContent) {
@@ -143,7 +147,8 @@ TEST_F(KeyFileTest, ShortFileIsRefusedWithoutItsContent) {
 }
 
 TEST_F(KeyFileTest, TooLongFileIsRefused) {
-  const absl::Status s = LoadClientHasher(Write(std::string(5000, 'k'))).status();
+  const absl::Status s =
+      LoadClientHasher(Write(std::string(5000, 'k'))).status();
   EXPECT_THAT(s.message(), HasSubstr("the key is 4097 bytes"));
 }
 

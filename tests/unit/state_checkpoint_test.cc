@@ -139,8 +139,8 @@ TEST(CheckpointTest, CorruptOrOtherSettingsAreNotKeyChanged) {
   const std::string bytes = Sample(s).Serialize();
   EXPECT_FALSE(IsClientKeyChanged(
       PartitionState::Deserialize(bytes.substr(0, 12), s).status()));
-  EXPECT_FALSE(IsClientKeyChanged(
-      PartitionState::Deserialize("OSTS\x07", s).status()));
+  EXPECT_FALSE(
+      IsClientKeyChanged(PartitionState::Deserialize("OSTS\x07", s).status()));
   StateSettings other = s;
   other.horizon_days = 100;
   EXPECT_FALSE(
