@@ -161,7 +161,7 @@ class PartitionState {
   // (stage 1), its memory prefetched (stage 2), counted (stage 3).
   struct Pending {
     ProgramState* program;
-    uint64_t client;  // referrals, enrollments: keyed hash
+    uint64_t client;         // referrals, enrollments: keyed hash
     DayNumber day;
     uint16_t profile_bits;   // referrals: FunnelReferral::profile_bits
     FunnelDay funnel_day;    // referrals, enrollments
