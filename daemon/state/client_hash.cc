@@ -119,8 +119,14 @@ absl::StatusOr<ClientHasher> LoadClientHasher(const std::string& path) {
   absl::StatusOr<ClientHasher> hasher = ClientHasher::FromSecret(secret);
   sodium_memzero(secret.data(), secret.size());
   if (!hasher.ok()) {
-    if (secret.empty())
+    if (secret.empty()) {
       return absl::InvalidArgumentError(flag + ": empty file");
+    }
+    if (secret.size() > ClientHasher::kMaxSecretBytes) {  // read was capped
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, ": more than ", ClientHasher::kMaxSecretBytes,
+                       " bytes: not a key file"));
+    }
     return absl::Status(hasher.status().code(),
                         absl::StrCat(flag, ": ", hasher.status().message()));
   }
