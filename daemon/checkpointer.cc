@@ -1,6 +1,7 @@
 #include "daemon/checkpointer.h"
 
 #include <filesystem>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,8 +16,11 @@ namespace {
 constexpr std::string_view kMagic = "OCKP";
 constexpr uint32_t kVersion = 1;
 
-constexpr const char* kFailureNames[] = {"missing", "unreadable", "corrupt",
-                                         "version", "stale",      "write"};
+constexpr const char* kFailureNames[] = {"missing",    "unreadable", "corrupt",
+                                         "version",    "stale",      "write",
+                                         "key_changed"};
+static_assert(std::size(kFailureNames) ==
+              static_cast<size_t>(CheckpointFailure::kKeyChanged) + 1);
 
 struct Contents {
   std::string topic;
@@ -69,8 +73,9 @@ Checkpointer::Checkpointer(CheckpointSettings settings, StateStore& store,
       failures_(prometheus::BuildCounter()
                     .Name("outcomes_checkpoint_failures_total")
                     .Help("Partition checkpoints not used (missing, "
-                          "unreadable, corrupt, version, stale) or not "
-                          "written (write); each is rebuilt from Kafka.")
+                          "unreadable, corrupt, version, stale, key_changed) "
+                          "or not written (write); each is rebuilt from "
+                          "Kafka.")
                     .Register(registry)),
       restores_(prometheus::BuildCounter()
                     .Name("outcomes_checkpoint_restores_total")
@@ -90,8 +95,9 @@ Checkpointer::Checkpointer(CheckpointSettings settings, StateStore& store,
                          .Help("Time to serialize and write one partition's "
                                "checkpoint.")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.001, 0.01, 0.05, 0.1, 0.5, 1, 5})),
+                         .Add({},
+                              prometheus::Histogram::BucketBoundaries{
+                                  0.001, 0.01, 0.05, 0.1, 0.5, 1, 5})),
       writable_(NewGauge(registry, "outcomes_state_dir_writable",
                          "0 when the last checkpoint could not be written "
                          "to --state.dir (read-only or full), else 1.")) {
@@ -108,11 +114,15 @@ void Checkpointer::Fail(CheckpointFailure reason, const PartitionId& id,
                         const std::string& detail) {
   const char* name = kFailureNames[static_cast<int>(reason)];
   failures_.Add({{"reason", name}}).Increment();
+  const char* msg =
+      reason == CheckpointFailure::kWrite ? "checkpoint not written"
+      : reason == CheckpointFailure::kKeyChanged
+          ? "checkpoint not used: made with another client hash key "
+            "(--privacy.key_file); rebuilding the partition from kafka"
+          : "checkpoint not used: rebuilding the partition from kafka";
   Log(reason == CheckpointFailure::kMissing ? LogLevel::kInfo
                                             : LogLevel::kWarning,
-      reason == CheckpointFailure::kWrite
-          ? "checkpoint not written"
-          : "checkpoint not used: rebuilding the partition from kafka",
+      msg,
       {{"partition", id.ToString()}, {"reason", name}, {"detail", detail}});
 }
 
@@ -152,7 +162,9 @@ std::optional<RestoredPartition> Checkpointer::Restore(PartitionOffset& start) {
   absl::Status restored =
       dedupe.ok() ? store_.Restore(id, c->state) : dedupe.status();
   if (!restored.ok()) {
-    Fail(CheckpointFailure::kCorrupt, id, std::string(restored.message()));
+    Fail(IsClientKeyChanged(restored) ? CheckpointFailure::kKeyChanged
+                                      : CheckpointFailure::kCorrupt,
+         id, std::string(restored.message()));
     return std::nullopt;
   }
   start.replay_from = c->offset < start.next_offset ? c->offset : -1;

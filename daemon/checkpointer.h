@@ -11,7 +11,9 @@
 // On assignment a checkpoint is used when its offset C satisfies
 // low watermark <= C <= committed offset: the state is restored and only
 // [C, committed) is replayed. Otherwise, or when the file is missing,
-// unreadable, corrupt or of an unknown version, it is counted in
+// unreadable, corrupt or of an unknown version, or its client hashes were
+// made with another key (key_changed: they would not match new events'
+// hashes, and funnels would silently split), it is counted in
 // outcomes_checkpoint_failures_total{reason}, logged, and the partition is
 // rebuilt from Kafka as if there were none. Nothing here stops the daemon:
 // a read-only or full state dir sets outcomes_state_dir_writable to 0 and
@@ -54,6 +56,8 @@ enum class CheckpointFailure {
   kVersion,     // a format version this build does not know
   kStale,       // offset outside [low watermark, committed offset]
   kWrite,       // could not be written (read-only or full state dir)
+  kKeyChanged,  // its client hashes were made with another
+                // --privacy.key_file key (or the unkeyed hash of format 1)
 };
 
 class Checkpointer : public PartitionCheckpoints {

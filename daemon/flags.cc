@@ -42,6 +42,10 @@ ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(30),
           "--checkpoint.interval: how often each partition's state is "
           "checkpointed to --state.dir (also at revocation and shutdown)");
+ABSL_FLAG(std::string, privacy_key_file, "",
+          "--privacy.key_file: file of 16 to 4096 secret bytes (e.g. head -c "
+          "32 /dev/urandom); client keys are kept only as hashes keyed with "
+          "it. Without it a public default key is used (a warning is logged)");
 ABSL_FLAG(absl::Duration, eval_interval, absl::Seconds(15),
           "--eval.interval: how often figures and goals are evaluated");
 ABSL_FLAG(absl::Duration, alert_resend_interval, absl::Minutes(1),
@@ -75,6 +79,17 @@ absl::Status CheckPositive(const char* flag, int value) {
   if (value > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, " must be positive, got ", value));
+}
+
+// --privacy.key_file: a key file that is missing, unreadable, empty or too
+// short is a fatal start-up error (DESIGN.md §11).
+absl::Status LoadPrivacyKey(DaemonSettings& s) {
+  s.privacy_key_file = absl::GetFlag(FLAGS_privacy_key_file);
+  if (s.privacy_key_file.empty()) return absl::OkStatus();  // default key
+  absl::StatusOr<ClientHasher> hasher = LoadClientHasher(s.privacy_key_file);
+  if (!hasher.ok()) return hasher.status();
+  s.state.client_hasher = *std::move(hasher);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -177,6 +192,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
         "--http.request_timeout must be at least 1s");
   }
   if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
+  if (absl::Status st = LoadPrivacyKey(s); !st.ok()) return st;
   if (s.eval_interval <= absl::ZeroDuration() ||
       s.commit_interval <= absl::ZeroDuration() ||
       s.checkpoint_interval <= absl::ZeroDuration() ||

@@ -33,6 +33,9 @@ struct DaemonSettings {
   absl::Duration commit_interval;
   absl::Duration checkpoint_interval;
   StateSettings state;  // windows, enroll_within, min_cell, dimensions, ...
+  // --privacy.key_file ("": the default key); its key is in
+  // state.client_hasher, never here.
+  std::string privacy_key_file;
   ValidationSettings validation;
 };
 

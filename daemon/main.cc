@@ -243,6 +243,25 @@ void WarnOnShortRetention(const DaemonSettings& settings) {
   }
 }
 
+// DESIGN.md §11: which key protects the client hashes. The fingerprint
+// (never the key) lets operators check that replicas share one key.
+void LogClientHashKey(const DaemonSettings& settings) {
+  const ClientHasher& hasher = settings.state.client_hasher;
+  if (!hasher.is_default()) {
+    Log(LogLevel::kInfo, "client hash key loaded",
+        {{"key_file", settings.privacy_key_file},
+         {"fingerprint", hasher.FingerprintHex()}});
+    return;
+  }
+  Log(LogLevel::kWarning,
+      "client hashes use the public default key: they are not protected "
+      "against guessing (a stolen checkpoint can be reversed by hashing "
+      "guessed client ids); set --privacy.key_file=FILE with 16 or more "
+      "secret bytes, e.g. head -c 32 /dev/urandom > FILE (a Kubernetes "
+      "Secret)",
+      {{"fingerprint", hasher.FingerprintHex()}});
+}
+
 AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
   AlertingSettings a;
   a.rule_paths = s.rules;
@@ -261,6 +280,7 @@ int Run(DaemonSettings settings) {
   prometheus::Registry registry;
   std::unique_ptr<HttpServer> http_server = BindHttpServer(settings, registry);
   HttpServer& http = *http_server;
+  LogClientHashKey(settings);
   std::unique_ptr<EmbeddedKafka> embedded;
   if (settings.embedded_kafka) settings.kafka.brokers = StartEmbedded(settings, embedded);
   if (!settings.state_dir.empty()) {

@@ -3,11 +3,12 @@
 // Completions, disenrollments and outcomes are counted in DayRings only:
 // no figure of DESIGN.md §4 needs to match them to a client.
 //
-// Clients are keyed by a 64-bit hash of client_key (client_hash.h); the key
-// itself is never stored. Days are 16-bit offsets from the owning
-// partition's epoch (FunnelDay). A record holds up to two referrals and two
-// enrollments inline (16 bytes; 24 bytes per hash-table slot); a client with
-// more is "spilled" to a side table until eviction shrinks it again.
+// Clients are keyed by a 64-bit keyed hash of client_key (ClientHasher in
+// client_hash.h); the key itself is never stored. Days are 16-bit offsets
+// from the owning partition's epoch (FunnelDay). A record holds up to two
+// referrals and two enrollments inline (16 bytes; 24 bytes per hash-table
+// slot); a client with more is "spilled" to a side table until eviction
+// shrinks it again.
 //
 // The records live in one open-addressing table (linear probing, 24-byte
 // slots holding key and record, so a lookup is usually one cache line;

@@ -89,9 +89,11 @@ void PartitionState::ProgramIndex::Clear() {
 
 uint64_t PartitionState::ProgramHash(std::string_view provider,
                                      std::string_view program) {
-  // MurmurHash64A (client_hash.h) of each: fast on short ids, well mixed.
-  const uint64_t h = ClientHash(provider);
-  return ClientHash(program) ^
+  // Unkeyed (client_hash.h): provider and program ids are not personal
+  // and are metric labels anyway; this hash only places them in index_
+  // (never stored). Fast on short ids, well mixed.
+  const uint64_t h = StableIdHash(provider);
+  return StableIdHash(program) ^
          (h + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
@@ -144,7 +146,7 @@ void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
   switch (kind) {
     case kReferral: {
       groups_.GroupsOf(event, e.groups.data());
-      e.client = ClientHash(event.client_key());
+      e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
       e.profile_bits =
           FunnelReferral::Make(e.funnel_day,
@@ -154,7 +156,7 @@ void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
       break;
     }
     case kEnrollment:
-      e.client = ClientHash(event.client_key());
+      e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
       break;
     case kCompletion:
@@ -254,7 +256,7 @@ void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
   switch (kind) {
     case kReferral:
       groups_.GroupsOf(event, e.groups.data());
-      e.client = ClientHash(event.client_key());
+      e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
       e.profile_bits =
           FunnelReferral::Make(e.funnel_day,
@@ -263,7 +265,7 @@ void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
               .profile_bits;
       break;
     case kEnrollment:
-      e.client = ClientHash(event.client_key());
+      e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
       break;
     case kCompletion:

@@ -81,12 +81,15 @@ class PartitionState {
   // with a day after `today` are not counted yet.
   std::vector<ProgramFigures> ComputeFigures(DayNumber today) const;
 
-  // Versioned binary checkpoint of the whole state (no client_key in it).
+  // Versioned binary checkpoint of the whole state: no client_key in it,
+  // only their keyed hashes and the key's fingerprint (never the key).
   std::string Serialize() const;
   // Rebuilds a state from Serialize() output. Fails (InvalidArgument or
   // FailedPrecondition) on corrupt data or when the checkpoint was written
-  // with a different time zone, horizon, dimensions or group cap; the
-  // caller then rebuilds the partition from Kafka.
+  // with a different time zone, horizon, dimensions or group cap, or with
+  // another client hash key (IsClientKeyChanged; format version 1, whose
+  // hashes were unkeyed, included); the caller then rebuilds the partition
+  // from Kafka.
   static absl::StatusOr<PartitionState> Deserialize(
       std::string_view data, const StateSettings& settings);
 
@@ -158,7 +161,7 @@ class PartitionState {
   // (stage 1), its memory prefetched (stage 2), counted (stage 3).
   struct Pending {
     ProgramState* program;
-    uint64_t client;         // referrals, enrollments: ClientHash
+    uint64_t client;         // referrals, enrollments: keyed hash
     DayNumber day;
     uint16_t profile_bits;   // referrals: FunnelReferral::profile_bits
     FunnelDay funnel_day;    // referrals, enrollments
@@ -227,6 +230,10 @@ class PartitionState {
   mutable uint64_t dropped_ = 0;
   mutable PendingQueue pending_;
 };
+
+// True when `status` is a Deserialize error because the checkpoint's client
+// hashes were made with another key than settings.client_hasher's.
+bool IsClientKeyChanged(const absl::Status& status);
 
 }  // namespace outcomes
 

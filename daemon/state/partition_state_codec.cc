@@ -1,6 +1,7 @@
-// PartitionState::Serialize / Deserialize: checkpoint format version 1.
+// PartitionState::Serialize / Deserialize: checkpoint format version 2.
 //
 //   "OSTS" varint(version)
+//   key:       string(client hash key fingerprint, 16 bytes)   (since v2)
 //   settings:  string(tz) varint(horizon) varint(max_groups)
 //              varint(#dims) string(dim)...
 //   epoch:     varint(has) [signed(epoch)]
@@ -16,6 +17,8 @@
 //              varint(#enrollments) varint(day)...
 #include <algorithm>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/state/byte_codec.h"
 #include "daemon/state/partition_state.h"
@@ -24,7 +27,25 @@ namespace outcomes {
 namespace {
 
 constexpr std::string_view kMagic = "OSTS";
-constexpr uint64_t kVersion = 1;
+constexpr uint64_t kVersion = 2;
+// Version 1 had no key fingerprint: its client hashes are the unkeyed
+// MurmurHash64A of earlier builds, which no key reproduces.
+constexpr uint64_t kUnkeyedVersion = 1;
+constexpr absl::string_view kKeyChangedUrl =
+    "type.outcomesd/partition_checkpoint.client_key_changed";
+
+absl::Status KeyChanged(std::string what) {
+  absl::Status s = absl::FailedPreconditionError(
+      absl::StrCat("partition checkpoint's client hashes were made with ", what,
+                   ": not restored (rebuilt from Kafka)"));
+  s.SetPayload(kKeyChangedUrl, absl::Cord());
+  return s;
+}
+
+std::string_view FingerprintView(const ClientHasher& hasher) {
+  return {reinterpret_cast<const char*>(hasher.fingerprint().data()),
+          hasher.fingerprint().size()};
+}
 
 void WriteRing(const DayRings& rings, ByteWriter& w) {
   std::vector<int> used;
@@ -156,8 +177,13 @@ absl::Status ReadFunnels(ByteReader& r, size_t num_profiles,
 
 }  // namespace
 
+bool IsClientKeyChanged(const absl::Status& status) {
+  return status.GetPayload(kKeyChangedUrl).has_value();
+}
+
 void PartitionState::WriteHeader(ByteWriter& w) const {
   w.Varint(kVersion);
+  w.String(FingerprintView(settings_.client_hasher));
   w.String(settings_.timezone.name());
   w.Varint(settings_.horizon_days);
   w.Varint(settings_.max_groups_per_dimension);
@@ -207,9 +233,21 @@ absl::Status PartitionState::RestoreFrom(std::string_view data) {
   if (data.substr(0, kMagic.size()) != kMagic) return Corrupt("bad magic");
   ByteReader r(data.substr(kMagic.size()));
   const uint64_t version = r.Varint();
+  if (r.ok() && version == kUnkeyedVersion) {
+    return KeyChanged("the unkeyed hash of format version 1");
+  }
   if (r.ok() && version != kVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("unsupported partition checkpoint version ", version));
+  }
+  const std::string_view fingerprint = r.String();
+  if (!r.ok()) return Corrupt("header");
+  if (fingerprint != FingerprintView(settings_.client_hasher)) {
+    return KeyChanged(absl::StrCat(
+        "another key (--privacy.key_file): fingerprint ",
+        absl::BytesToHexString(
+            absl::string_view(fingerprint.data(), fingerprint.size())),
+        ", this process ", settings_.client_hasher.FingerprintHex()));
   }
   const std::string_view tz = r.String();
   const uint64_t horizon = r.Varint();

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "daemon/state/client_hash.h"
 
 namespace outcomes {
 
@@ -31,6 +32,11 @@ struct StateSettings {
   // Distinct values kept per dimension and partition; later new values are
   // folded into "no group" and counted (outcomes_group_overflow_total).
   int max_groups_per_dimension = 32;
+  // --privacy.key_file: the key of the client_key hashes in funnels and
+  // checkpoints (DESIGN.md §11). The default is the public default key;
+  // a checkpoint made with another key is not restored (its hashes would
+  // not match new events).
+  ClientHasher client_hasher;
 };
 
 // Limits enforced by ValidateStateSettings.

@@ -21,6 +21,8 @@
 //   BM_PipelineStoreApply    the same with StateStore::Apply(PartitionId, ..)
 //   BM_PipelineNoState       the same without the state update: BM_Pipeline
 //                            minus this is the state's cost in the pipeline
+//   BM_ClientHash            the keyed client_key hash alone (ns/hash), and
+//   BM_StableIdHash          the unkeyed hash it replaced
 //
 // Data: outcomes-simulate's model (daemon/tools/simulation.h) with 1,000
 // providers at 9 referrals a day each (every referral is a new client), so
@@ -69,6 +71,7 @@
 #include "daemon/dedupe.h"
 #include "daemon/event_decoder.h"
 #include "daemon/partition_id.h"
+#include "daemon/state/client_hash.h"
 #include "daemon/state/partition_state.h"
 #include "daemon/state/state_store.h"
 #include "daemon/tools/simulation.h"
@@ -731,6 +734,49 @@ void BM_PipelineNoState(benchmark::State& state) {
   RunPipeline<StateCall::kNone>(state);
 }
 BENCHMARK(BM_PipelineNoState);
+
+// --- Client key hashing ------------------------------------------------------
+
+// Keys shaped like the simulator's ("c-" + 16 hex digits, 18 bytes; Arg 0)
+// and like short case numbers (8 digits; Arg 1): the per-event hash of
+// referrals and enrollments, alone. BM_ClientHash is what the state uses
+// (keyed SipHash-2-4, libsodium); BM_StableIdHash the unkeyed
+// MurmurHash64A that hashed client keys before --privacy.key_file (now for
+// provider/program ids only).
+std::vector<std::string> HashKeys(bool case_numbers) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4096; ++i) {
+    keys.push_back(case_numbers
+                       ? absl::StrCat(10000000 + i * 7919)
+                       : absl::StrCat("c-", absl::Hex(i * 0x9e3779b9ULL,
+                                                      absl::kZeroPad16)));
+  }
+  return keys;
+}
+
+template <typename H>
+void RunHash(benchmark::State& state, H hash) {
+  const std::vector<std::string> keys = HashKeys(state.range(0) != 0);
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    for (const std::string& k : keys) sink += hash(k);
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(keys.size()));
+}
+
+void BM_ClientHash(benchmark::State& state) {
+  const absl::StatusOr<ClientHasher> hasher =
+      ClientHasher::FromSecret("bench key: sixteen bytes or more");
+  RunHash(state, [&](std::string_view k) { return hasher->Hash(k); });
+}
+BENCHMARK(BM_ClientHash)->Arg(0)->Arg(1);
+
+void BM_StableIdHash(benchmark::State& state) {
+  RunHash(state, [](std::string_view k) { return StableIdHash(k); });
+}
+BENCHMARK(BM_StableIdHash)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace outcomes

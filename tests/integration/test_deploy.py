@@ -10,6 +10,7 @@
 - promtool checks and unit-tests rules/prometheus/; the PrometheusRule is the
   generated copy of that file.
 """
+import base64
 import json
 import os
 import re
@@ -159,6 +160,15 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(item[os.path.relpath(args["kafka.config"], mount["mountPath"])],
                          "kafka.properties")
 
+        # DESIGN.md §11: the client hash key comes from its own Secret.
+        mount, vol = volume_at(args["privacy.key_file"])
+        self.assertTrue(mount.get("readOnly"))
+        self.assertTrue(vol["secret"]["secretName"].startswith("outcomesd-privacy"))
+        self.assertNotIn("optional", vol["secret"])
+        item = {i["path"]: i["key"] for i in vol["secret"]["items"]}
+        self.assertEqual(item[os.path.relpath(args["privacy.key_file"],
+                                              mount["mountPath"])], "client-hash.key")
+
         mount, vol = volume_at(args["state.dir"])
         self.assertIsNone(vol, "state is a volumeClaimTemplate, not a pod volume")
         claims = [t["metadata"]["name"] for t in spec["volumeClaimTemplates"]]
@@ -259,6 +269,16 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(rules, expected)
         secret = r.one("Secret", "outcomesd-kafka")
         self.assertEqual(list(secret["data"]), ["kafka.properties"])
+        # The example's client hash key is a placeholder outcomesd refuses.
+        key = r.one("Secret", "outcomesd-privacy")["data"]
+        self.assertEqual(list(key), ["client-hash.key"])
+        with tempfile.NamedTemporaryFile("wb", suffix=".key") as f:
+            f.write(base64.b64decode(key["client-hash.key"]))
+            f.flush()
+            out = subprocess.run([binary("outcomesd"), f"--privacy.key_file={f.name}"],
+                                 capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("the key is 9 bytes; it must be 16 to 4096 bytes", out.stderr)
 
     @kafka_free
     def test_example_documents_its_load_restrictor(self):
@@ -298,7 +318,10 @@ class DeployTest(unittest.TestCase):
             if "secret" in v:
                 for item in v["secret"]["items"]:
                     with open(os.path.join(local, item["path"]), "w") as f:
-                        f.write("session.timeout.ms=6000\nheartbeat.interval.ms=1000\n")
+                        if item["key"] == "client-hash.key":  # not the placeholder
+                            f.write(os.urandom(16).hex())
+                        else:
+                            f.write("session.timeout.ms=6000\nheartbeat.interval.ms=1000\n")
         port = free_port()
         args = []
         for a in c["args"]:

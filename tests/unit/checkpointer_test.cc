@@ -51,8 +51,9 @@ std::string Referral(const std::string& id, const std::string& client) {
 
 // One daemon's worth of ingest state: store, pipeline, checkpointer.
 struct Instance {
-  explicit Instance(const std::string& dir)
+  explicit Instance(const std::string& dir, const StateSettings& settings = {})
       : metrics(registry),
+        store(settings),
         sink(store),
         pipeline(ValidationSettings{}, clock, metrics, sink, dlq),
         checkpointer({dir, absl::Seconds(30)}, store, clock, registry) {}
@@ -83,7 +84,7 @@ struct Instance {
   FakeClock clock{kNow};
   prometheus::Registry registry;
   IngestMetrics metrics;
-  StateStore store{StateSettings{}};
+  StateStore store;
   StoreSink sink;
   NullDeadLetters dlq;
   IngestPipeline pipeline;
@@ -103,8 +104,8 @@ class CheckpointerTest : public ::testing::Test {
 
   // A first daemon that ingested offsets 0..4 (5 referrals) and
   // checkpointed at committed offset 5.
-  void WriteCheckpointOfFive() {
-    Instance first(dir_);
+  void WriteCheckpointOfFive(const StateSettings& settings = {}) {
+    Instance first(dir_, settings);
     PartitionOffset start{kP, -1, -1, 0};
     first.Assign(start);
     for (int i = 0; i < 5; ++i) {
@@ -194,6 +195,53 @@ TEST_F(CheckpointerTest, UnknownVersionIsNotTrusted) {
   PartitionOffset start{kP, 5, 0, 0};
   EXPECT_FALSE(second.Assign(start));
   EXPECT_EQ(Failures(second.Metrics(), "version"), "1");
+}
+
+StateSettings WithKey(std::string_view secret) {
+  StateSettings s;
+  s.client_hasher = *ClientHasher::FromSecret(secret);
+  return s;
+}
+
+// A checkpoint made under key A, restored under key B: its hashes would not
+// match B's, so it is refused as key_changed and the partition rebuilt from
+// Kafka; the rebuild is not counted again, and B's own checkpoint is used
+// at the next restart.
+TEST_F(CheckpointerTest, OtherKeyIsCountedAsKeyChangedAndRebuilt) {
+  WriteCheckpointOfFive(WithKey("key A: sixteen bytes or more"));
+  const StateSettings b = WithKey("key B: sixteen bytes or more");
+  {
+    Instance second(dir_, b);
+    PartitionOffset start{kP, 5, 0, 0};
+    EXPECT_FALSE(second.Assign(start));
+    EXPECT_EQ(start.replay_from, 0);  // unchanged: full rebuild from Kafka
+    EXPECT_EQ(second.Referrals(), 0);
+    EXPECT_EQ(Failures(second.Metrics(), "key_changed"), "1");
+    EXPECT_EQ(Failures(second.Metrics(), "corrupt"), "0");
+    for (int i = 0; i < 5; ++i) {  // the replay
+      second.Feed(i,
+                  Referral("e" + std::to_string(i), "c" + std::to_string(i)));
+    }
+    EXPECT_TRUE(second.pipeline.Progress()[0].rebuilt);
+    EXPECT_EQ(second.Referrals(), 5);
+    EXPECT_EQ(second.metrics.replayed().Value(), 5);
+    EXPECT_THAT(second.Metrics(),
+                HasSubstr("outcomes_events_total{type=\"referral\"} 0"));
+    second.checkpointer.Write(second.pipeline, /*force=*/true);
+  }
+  Instance third(dir_, b);
+  PartitionOffset start{kP, 5, 0, 0};
+  EXPECT_TRUE(third.Assign(start));
+  EXPECT_EQ(third.Referrals(), 5);
+  EXPECT_EQ(Failures(third.Metrics(), "key_changed"), "0");
+}
+
+TEST_F(CheckpointerTest, DefaultKeyCheckpointIsRefusedUnderAKeyFile) {
+  WriteCheckpointOfFive();  // no --privacy.key_file
+  Instance second(dir_, WithKey("key B: sixteen bytes or more"));
+  PartitionOffset start{kP, 5, 0, 0};
+  EXPECT_FALSE(second.Assign(start));
+  EXPECT_EQ(Failures(second.Metrics(), "key_changed"), "1");
 }
 
 TEST_F(CheckpointerTest, CheckpointOutsideTheCommittedRangeIsStale) {

@@ -1,9 +1,11 @@
 // Partition checkpoints: round trip, refusal of corrupt data and of
-// checkpoints written with other settings; funnel record size.
+// checkpoints written with other settings or another client hash key;
+// funnel record size.
 #include <string>
 
 #include "daemon/state/funnel_table.h"
 #include "daemon/state/partition_state.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace outcomes {
@@ -82,6 +84,67 @@ TEST(CheckpointTest, OtherSettingsAreRefused) {
   other.windows_days = {1, 2};  // windows and M do not shape the state
   other.enroll_within_days = 3;
   EXPECT_TRUE(PartitionState::Deserialize(bytes, other).ok());
+}
+
+StateSettings WithKey(std::string_view secret) {
+  StateSettings s;
+  s.client_hasher = *ClientHasher::FromSecret(secret);
+  return s;
+}
+
+TEST(CheckpointTest, OtherClientKeyIsRefusedAsKeyChanged) {
+  const StateSettings a = WithKey("key A: sixteen bytes or more");
+  const StateSettings b = WithKey("key B: sixteen bytes or more");
+  const std::string bytes = Sample(a).Serialize();
+  EXPECT_TRUE(PartitionState::Deserialize(bytes, a).ok());
+  const absl::Status s = PartitionState::Deserialize(bytes, b).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(IsClientKeyChanged(s)) << s;
+  EXPECT_EQ(s.message(),
+            "partition checkpoint's client hashes were made with another key "
+            "(--privacy.key_file): fingerprint " +
+                a.client_hasher.FingerprintHex() + ", this process " +
+                b.client_hasher.FingerprintHex() +
+                ": not restored (rebuilt from Kafka)");
+  // The default key is a key like any other.
+  EXPECT_TRUE(IsClientKeyChanged(
+      PartitionState::Deserialize(bytes, StateSettings{}).status()));
+}
+
+TEST(CheckpointTest, KeyFingerprintIsStoredNotTheKey) {
+  const StateSettings a = WithKey("key A: sixteen bytes or more");
+  const std::string bytes = Sample(a).Serialize();
+  EXPECT_EQ(bytes.find("key A"), std::string::npos);
+  const auto& fp = a.client_hasher.fingerprint();
+  // "OSTS", version 2, then the 16-byte fingerprint as a string.
+  EXPECT_EQ(bytes.substr(0, 6), std::string("OSTS\x02\x10", 6));
+  EXPECT_EQ(bytes.substr(6, 16),
+            std::string(reinterpret_cast<const char*>(fp.data()), fp.size()));
+}
+
+// Format 1 (before keyed hashes) had no fingerprint and unkeyed hashes: it
+// is refused as key_changed, never read with the new hash.
+TEST(CheckpointTest, FormatOneIsRefusedAsKeyChanged) {
+  StateSettings s;
+  const std::string v2 = Sample(s).Serialize();
+  const std::string v1 = "OSTS\x01" + v2.substr(4 + 1 + 1 + 16);
+  const absl::Status st = PartitionState::Deserialize(v1, s).status();
+  EXPECT_TRUE(IsClientKeyChanged(st)) << st;
+  EXPECT_THAT(std::string(st.message()),
+              ::testing::HasSubstr("the unkeyed hash of format version 1"));
+}
+
+TEST(CheckpointTest, CorruptOrOtherSettingsAreNotKeyChanged) {
+  StateSettings s;
+  const std::string bytes = Sample(s).Serialize();
+  EXPECT_FALSE(IsClientKeyChanged(
+      PartitionState::Deserialize(bytes.substr(0, 12), s).status()));
+  EXPECT_FALSE(
+      IsClientKeyChanged(PartitionState::Deserialize("OSTS\x07", s).status()));
+  StateSettings other = s;
+  other.horizon_days = 100;
+  EXPECT_FALSE(
+      IsClientKeyChanged(PartitionState::Deserialize(bytes, other).status()));
 }
 
 TEST(FunnelTableTest, RecordIsSixteenBytes) {
