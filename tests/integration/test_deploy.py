@@ -169,6 +169,15 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(item[os.path.relpath(args["privacy.key_file"],
                                               mount["mountPath"])], "client-hash.key")
 
+        # The admin token of POST /-/reload comes from its own Secret too.
+        mount, vol = volume_at(args["http.admin_token_file"])
+        self.assertTrue(mount.get("readOnly"))
+        self.assertTrue(vol["secret"]["secretName"].startswith("outcomesd-admin"))
+        self.assertNotIn("optional", vol["secret"])
+        item = {i["path"]: i["key"] for i in vol["secret"]["items"]}
+        self.assertEqual(item[os.path.relpath(args["http.admin_token_file"],
+                                              mount["mountPath"])], "token")
+
         mount, vol = volume_at(args["state.dir"])
         self.assertIsNone(vol, "state is a volumeClaimTemplate, not a pod volume")
         claims = [t["metadata"]["name"] for t in spec["volumeClaimTemplates"]]
@@ -279,6 +288,16 @@ class DeployTest(unittest.TestCase):
                                  capture_output=True, text=True, timeout=20)
         self.assertEqual(out.returncode, 1, out.stderr)
         self.assertIn("the key is 9 bytes; it must be 16 to 4096 bytes", out.stderr)
+        # So is the example's admin token.
+        token = r.one("Secret", "outcomesd-admin")["data"]
+        self.assertEqual(list(token), ["token"])
+        with tempfile.NamedTemporaryFile("wb", suffix=".token") as f:
+            f.write(base64.b64decode(token["token"]))
+            f.flush()
+            out = subprocess.run([binary("outcomesd"), f"--http.admin_token_file={f.name}"],
+                                 capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("holds a token of 9 bytes; at least 16 are required", out.stderr)
 
     @kafka_free
     def test_example_documents_its_load_restrictor(self):
@@ -318,7 +337,7 @@ class DeployTest(unittest.TestCase):
             if "secret" in v:
                 for item in v["secret"]["items"]:
                     with open(os.path.join(local, item["path"]), "w") as f:
-                        if item["key"] == "client-hash.key":  # not the placeholder
+                        if item["key"] in ("client-hash.key", "token"):  # not placeholders
                             f.write(os.urandom(16).hex())
                         else:
                             f.write("session.timeout.ms=6000\nheartbeat.interval.ms=1000\n")
