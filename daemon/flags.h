@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/event_decoder.h"
 #include "daemon/kafka/kafka_config.h"
+#include "daemon/provider_gate.h"
 #include "daemon/state/state_settings.h"
 
 namespace outcomes {
@@ -31,6 +32,7 @@ struct DaemonSettings {
   absl::Duration checkpoint_interval;
   StateSettings state;  // windows, enroll_within, min_cell, dimensions, ...
   ValidationSettings validation;
+  ProviderGateSettings providers;  // --providers.max, --providers.file
 };
 
 // Rewrites "--a.b=..." to "--a_b=..." so absl can parse dotted names.

@@ -30,6 +30,7 @@
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/pipeline.h"
+#include "daemon/provider_gate.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/figures_json.h"
 #include "daemon/state/state_store.h"
@@ -61,6 +62,12 @@ class StateSink : public AcceptedEventSink {
   void Apply(const PartitionId& id, const v1::ServiceEvent& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
+  }
+  std::vector<std::string> Providers(const PartitionId& id) const override {
+    return store_.Providers(id);
+  }
+  uint64_t EvictionGeneration() const override {
+    return store_.eviction_generation();
   }
 
  private:
@@ -210,6 +217,18 @@ void WarnOnShortRetention(const DaemonSettings& settings) {
   }
 }
 
+// DESIGN.md §11. An unreadable or invalid --providers.file is fatal.
+std::unique_ptr<ProviderGate> NewProviderGate(const DaemonSettings& settings,
+                                              prometheus::Registry& registry) {
+  std::unique_ptr<ProviderGate> gate =
+      OrDie(ProviderGate::Create(settings.providers, RealClock(), registry));
+  Log(LogLevel::kInfo, "provider limits",
+      {{"max", settings.providers.max_providers},
+       {"file", settings.providers.file.empty() ? "(none: every provider id)"
+                                                : settings.providers.file}});
+  return gate;
+}
+
 AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
   AlertingSettings a;
   a.rule_paths = s.rules;
@@ -261,8 +280,9 @@ int Run(DaemonSettings settings) {
       OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
   StateSink sink(store);
   auto dead_letters = OrDie(NewRdKafkaDeadLetterSink(settings.kafka));
+  std::unique_ptr<ProviderGate> providers = NewProviderGate(settings, registry);
   IngestPipeline pipeline(settings.validation, RealClock(), metrics, sink,
-                          *dead_letters);
+                          *dead_letters, providers.get());
   std::optional<Checkpointer> checkpointer;
   if (!settings.state_dir.empty()) {
     checkpointer.emplace(
@@ -275,6 +295,8 @@ int Run(DaemonSettings settings) {
                     notifier ? &*notifier : nullptr, alert_sink.get(),
                     [&loop] { return loop.judgeable(); }, state_store.get());
   if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
+  // SIGHUP and POST /-/reload reload the providers file with the rules.
+  alerting.AddReloadHook([&providers] { return providers->Reload(); });
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
 
