@@ -1,6 +1,7 @@
 // outcomesd: consumes service events from Kafka and serves per-provider
 // contract performance. Objects are constructed here, in order, and wired by
 // reference; see README.md "Architecture".
+#include <malloc.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -114,11 +115,22 @@ HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
   return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
 }
 
+// The /metrics text. A scrape allocates ~10 KiB per provider with state
+// (prometheus-cpp's Collect() copies, the text) and frees it; glibc keeps
+// freed memory in the arena of the HTTP thread that served it, so RSS grew
+// by a scrape's peak per thread (measured: 482 -> 1,661 MiB over 10 scrapes
+// at 20,000 providers). Trimming once rendered gives it back.
+std::string ScrapeMetrics(prometheus::Registry& registry) {
+  std::string text = RenderMetrics(registry);
+  malloc_trim(0);
+  return text;
+}
+
 void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
                      const ConsumerLoop& loop, const Checkpointer* ckpt) {
   http.Route("GET", "/metrics", [&registry](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        RenderMetrics(registry)};
+                        ScrapeMetrics(registry)};
   });
   http.Route("GET", "/healthz", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain", "ok\n"};
