@@ -1,8 +1,8 @@
 #include "daemon/provider_gate.h"
 
+#include <cassert>
 #include <utility>
 
-#include <cassert>
 #include "daemon/json_log.h"
 
 namespace outcomes {
@@ -18,8 +18,9 @@ prometheus::Gauge& NewGauge(prometheus::Registry& r, const char* name,
 prometheus::Family<prometheus::Counter>& ReloadFamily(prometheus::Registry& r) {
   return prometheus::BuildCounter()
       .Name("outcomes_providers_reloads_total")
-      .Help("Reloads of --providers.file (with the rules: SIGHUP, POST "
-            "/-/reload), by result; on failure the old list stays.")
+      .Help(
+          "Reloads of --providers.file (with the rules: SIGHUP, POST "
+          "/-/reload), by result; on failure the old list stays.")
       .Register(r);
 }
 

@@ -30,9 +30,10 @@ absl::StatusOr<ProviderList> ParseProviderList(std::string_view text,
     providers.insert(std::string(line));
   }
   if (providers.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ": lists no provider id (one per line expected); an empty "
-              "allowlist would reject every event"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file,
+                     ": lists no provider id (one per line expected); an empty "
+                     "allowlist would reject every event"));
   }
   return providers;
 }

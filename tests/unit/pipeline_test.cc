@@ -315,6 +315,7 @@ TEST_F(ProviderPipelineTest, NewProviderBeyondLimitIsRejectedAndLeavesNothing) {
   EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a",
                                      "apply t/0 b", "apply t/0 d"));
   EXPECT_EQ(gate_->providers(), 2u);
+  EXPECT_EQ(pipeline_.Dedupe(PartitionId{"t", 0})->size(), 3u);  // a, b, d
 
   // p2's state is evicted past the horizon: its slot frees at the next
   // batch, and p3's event is new to dedupe (the rejects left no entry).

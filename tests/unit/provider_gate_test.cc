@@ -27,8 +27,7 @@ double Sample(prometheus::Registry& registry, const std::string& name,
   for (const prometheus::MetricFamily& f : registry.Collect()) {
     if (f.name != name) continue;
     for (const prometheus::ClientMetric& m : f.metric) {
-      if (!result.empty() &&
-          (m.label.empty() || m.label[0].value != result)) {
+      if (!result.empty() && (m.label.empty() || m.label[0].value != result)) {
         continue;
       }
       return f.type == prometheus::MetricType::Counter ? m.counter.value
@@ -82,10 +81,10 @@ class ProviderGateTest : public ::testing::Test {
     return gate.ok() ? *std::move(gate) : nullptr;
   }
   std::string WriteFile(const std::string& text) {
-    const std::string path = ::testing::TempDir() + "/providers-" +
-                             ::testing::UnitTest::GetInstance()
-                                 ->current_test_info()
-                                 ->name() + ".txt";
+    const std::string path =
+        ::testing::TempDir() + "/providers-" +
+        ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+        ".txt";
     std::ofstream(path, std::ios::trunc) << text;
     return path;
   }
@@ -95,7 +94,8 @@ class ProviderGateTest : public ::testing::Test {
 
 TEST_F(ProviderGateTest, MaxBelowOneIsRejected) {
   auto gate = ProviderGate::Create({0, ""}, clock_, registry_);
-  EXPECT_EQ(gate.status().message(), "--providers.max must be at least 1, got 0");
+  EXPECT_EQ(gate.status().message(),
+            "--providers.max must be at least 1, got 0");
 }
 
 TEST_F(ProviderGateTest, NewProvidersBeyondTheLimitAreRejected) {
@@ -150,13 +150,15 @@ TEST_F(ProviderGateTest, AllowlistRejectsUnlistedAndReloadKeepsOldOnError) {
   WriteFile("a\nb c\n");
   EXPECT_THAT(gate->Reload().message(), HasSubstr(":2: 'b c' is not a valid"));
   EXPECT_EQ(Reason(p0.Judge("b")), "unknown_provider");  // old list
-  EXPECT_EQ(Sample(registry_, "outcomes_providers_reloads_total", "failure"), 1);
+  EXPECT_EQ(Sample(registry_, "outcomes_providers_reloads_total", "failure"),
+            1);
   EXPECT_EQ(Sample(registry_, "outcomes_providers_last_reload_success"), 0);
 
   WriteFile("a\nb\n");
   EXPECT_TRUE(gate->Reload().ok());
   EXPECT_EQ(Reason(p0.Judge("b")), "ok");
-  EXPECT_EQ(Sample(registry_, "outcomes_providers_reloads_total", "success"), 2);
+  EXPECT_EQ(Sample(registry_, "outcomes_providers_reloads_total", "success"),
+            2);
   EXPECT_EQ(Sample(registry_, "outcomes_providers_last_reload_success"), 1);
 
   // Removed: new events rejected, its state (slot) stays until evicted.
@@ -167,8 +169,8 @@ TEST_F(ProviderGateTest, AllowlistRejectsUnlistedAndReloadKeepsOldOnError) {
 }
 
 TEST_F(ProviderGateTest, BadFileAtStartIsAnError) {
-  auto gate = ProviderGate::Create({10, WriteFile("ok\n\n-bad!\n")}, clock_,
-                                   registry_);
+  auto gate =
+      ProviderGate::Create({10, WriteFile("ok\n\n-bad!\n")}, clock_, registry_);
   EXPECT_THAT(gate.status().message(), HasSubstr(":3: '-bad!' is not a valid"));
 }
 
