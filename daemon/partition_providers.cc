@@ -9,6 +9,7 @@ PartitionProviders& PartitionProviders::operator=(
     gate_ = std::exchange(other.gate_, nullptr);
     held_ = std::move(other.held_);
     other.held_.clear();
+    judged_new_ = other.judged_new_;
   }
   return *this;
 }
@@ -30,6 +31,7 @@ void PartitionProviders::Reset(const std::vector<std::string>& providers) {
     if (!next.contains(p)) gate_->Release(p);
   }
   held_ = std::move(next);
+  judged_new_ = false;
 }
 
 }  // namespace outcomes

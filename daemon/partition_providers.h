@@ -26,21 +26,25 @@ class PartitionProviders {
   explicit PartitionProviders(ProviderGate* gate = nullptr) : gate_(gate) {}
   PartitionProviders(PartitionProviders&& other) noexcept
       : gate_(std::exchange(other.gate_, nullptr)),
-        held_(std::move(other.held_)) {}
+        held_(std::move(other.held_)),
+        judged_new_(other.judged_new_) {}
   PartitionProviders& operator=(PartitionProviders&& other) noexcept;
   ~PartitionProviders() { ReleaseAll(); }
 
   // nullopt when an event of `provider` may be applied to the partition.
   std::optional<RejectReason> Judge(absl::string_view provider) {
     if (gate_ == nullptr) return std::nullopt;
-    return gate_->Judge(provider, held_.contains(provider));
+    judged_new_ = !held_.contains(provider);
+    return gate_->Judge(provider, !judged_new_);
   }
-  // After an admitted event was applied: `provider` has state here.
+  // After the event Judge admitted last was applied: its provider has
+  // state here. REQUIRES: `provider` is the one last judged (the pipeline
+  // judges and applies one event at a time); saves a second lookup.
   void Applied(absl::string_view provider) {
-    if (gate_ != nullptr && !held_.contains(provider)) {
-      held_.insert(std::string(provider));
-      gate_->Acquire(provider);
-    }
+    if (gate_ == nullptr || !judged_new_) return;
+    judged_new_ = false;
+    held_.insert(std::string(provider));
+    gate_->Acquire(provider);
   }
   // The partition's state now has exactly `providers` (restored from a
   // checkpoint, or some evicted): slots taken or released to match.
@@ -53,6 +57,7 @@ class PartitionProviders {
 
   ProviderGate* gate_;
   absl::flat_hash_set<std::string> held_;
+  bool judged_new_ = false;  // the provider last judged had no state here
 };
 
 }  // namespace outcomes

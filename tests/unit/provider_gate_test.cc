@@ -41,6 +41,13 @@ std::string Reason(std::optional<RejectReason> r) {
   return r ? RejectReasonName(*r) : "ok";
 }
 
+// Judges an event of `provider` and, when admitted, applies it.
+std::string Admit(PartitionProviders& p, const std::string& provider) {
+  std::optional<RejectReason> r = p.Judge(provider);
+  if (!r) p.Applied(provider);
+  return Reason(r);
+}
+
 TEST(ProviderListTest, IgnoresCommentsBlankLinesAndWhitespace) {
   auto list = ParseProviderList(
       "# providers of contract wd-2026\n"
@@ -101,10 +108,9 @@ TEST_F(ProviderGateTest, MaxBelowOneIsRejected) {
 TEST_F(ProviderGateTest, NewProvidersBeyondTheLimitAreRejected) {
   auto gate = Gate(2);
   PartitionProviders p0(gate.get());
-  EXPECT_EQ(Reason(p0.Judge("a")), "ok");
-  p0.Applied("a");
-  p0.Applied("a");  // counted once
-  p0.Applied("b");
+  EXPECT_EQ(Admit(p0, "a"), "ok");
+  EXPECT_EQ(Admit(p0, "a"), "ok");  // counted once
+  EXPECT_EQ(Admit(p0, "b"), "ok");
   EXPECT_EQ(Reason(p0.Judge("c")), "provider_limit");
   EXPECT_EQ(Reason(p0.Judge("a")), "ok");  // has a slot
   EXPECT_EQ(gate->providers(), 2u);
@@ -115,10 +121,9 @@ TEST_F(ProviderGateTest, NewProvidersBeyondTheLimitAreRejected) {
 TEST_F(ProviderGateTest, AProviderInTwoPartitionsTakesOneSlot) {
   auto gate = Gate(2);
   PartitionProviders p0(gate.get()), p1(gate.get());
-  p0.Applied("a");
-  p0.Applied("b");
-  EXPECT_EQ(Reason(p1.Judge("a")), "ok");  // held elsewhere: no new slot
-  p1.Applied("a");
+  Admit(p0, "a");
+  Admit(p0, "b");
+  EXPECT_EQ(Admit(p1, "a"), "ok");  // held elsewhere: no new slot
   EXPECT_EQ(gate->providers(), 2u);
   { PartitionProviders gone = std::move(p0); }  // p0 revoked: b frees
   EXPECT_EQ(gate->providers(), 1u);
@@ -142,8 +147,7 @@ TEST_F(ProviderGateTest, AllowlistRejectsUnlistedAndReloadKeepsOldOnError) {
   const std::string path = WriteFile("a\n");
   auto gate = Gate(10, path);
   PartitionProviders p0(gate.get());
-  EXPECT_EQ(Reason(p0.Judge("a")), "ok");
-  p0.Applied("a");
+  EXPECT_EQ(Admit(p0, "a"), "ok");
   EXPECT_EQ(Reason(p0.Judge("b")), "unknown_provider");
   EXPECT_EQ(Sample(registry_, "outcomes_providers_listed"), 1);
 
@@ -177,7 +181,7 @@ TEST_F(ProviderGateTest, BadFileAtStartIsAnError) {
 TEST_F(ProviderGateTest, RejectionsAreLoggedOncePerMinute) {
   auto gate = Gate(1);
   PartitionProviders p0(gate.get());
-  p0.Applied("a");
+  Admit(p0, "a");
   ::testing::internal::CaptureStderr();
   gate->Judge("b", false);
   gate->Judge("c", false);
