@@ -293,6 +293,36 @@ class RestartTest(unittest.TestCase):
                 parts = os.path.join(state, "partitions")
                 for f in os.listdir(parts):
                     os.remove(os.path.join(parts, f))
+    def test_scale_out_frees_the_slots_of_revoked_partitions(self):
+        broker = make_broker(partitions=4)
+        self.addCleanup(broker.close)
+        produce_keyed(broker.bootstrap, [(f"p{i}", referral(f"p{i}"))
+                                         for i in range(12)])
+        a = Daemon(broker.bootstrap, "--providers.max=12", group="scale",
+                   name="first")
+        self.addCleanup(a.close)
+        wait_until(lambda: counted(a) == 12, 30, "12 events counted")
+        self.assertEqual(a.metrics()["outcomes_providers"], 12)
+        # A second member takes half the partitions: their providers' slots
+        # free in the first and are taken in the second (by the replay).
+        b = Daemon(broker.bootstrap, "--providers.max=12", group="scale",
+                   name="second")
+        self.addCleanup(b.close)
+
+        def split():
+            if not (a.ready() and b.ready()):
+                return None
+            held = [d.metrics()["outcomes_kafka_assigned_partitions"]
+                    for d in (a, b)]
+            return held if held == [2, 2] else None
+        wait_until(split, 90, "partitions split 2/2")
+        ids = [{p["provider"] for p in d.json("/api/v1/providers")["providers"]}
+               for d in (a, b)]
+        counts = [d.metrics()["outcomes_providers"] for d in (a, b)]
+        self.assertEqual(counts, [len(ids[0]), len(ids[1])])
+        self.assertEqual(ids[0] | ids[1], {f"p{i}" for i in range(12)})
+        self.assertFalse(ids[0] & ids[1])
+
 
 if __name__ == "__main__":
     unittest.main()
