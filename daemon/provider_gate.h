@@ -43,6 +43,7 @@
 #ifndef OUTCOMESD_DAEMON_PROVIDER_GATE_H_
 #define OUTCOMESD_DAEMON_PROVIDER_GATE_H_
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -121,7 +122,7 @@ class ProviderGate {
     absl::Time last = absl::InfinitePast();
     int64_t since_last = 0;
   };
-  Throttle throttle_[2];  // unknown_provider, provider_limit
+  std::array<Throttle, 2> throttle_;  // unknown_provider, provider_limit
 };
 
 }  // namespace outcomes
