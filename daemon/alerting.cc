@@ -128,7 +128,7 @@ std::string Alerting::StatePath() const {
 }
 
 absl::Status Alerting::Start() {
-  if (absl::Status s = Reload(); !s.ok()) return s;
+  if (absl::Status s = ReloadRules(); !s.ok()) return s;
   if (StatePath().empty()) return absl::OkStatus();
   auto snapshot = LoadAlertSnapshot(StatePath());
   if (absl::IsNotFound(snapshot.status())) return absl::OkStatus();
@@ -149,6 +149,25 @@ absl::Status Alerting::Start() {
 }
 
 absl::Status Alerting::Reload() {
+  absl::Status status = ReloadRules();
+  std::vector<std::function<absl::Status()>> hooks;
+  {
+    absl::MutexLock lock(&mu_);
+    hooks = reload_hooks_;
+  }
+  for (const auto& hook : hooks) {
+    absl::Status s = hook();
+    if (status.ok()) status = std::move(s);
+  }
+  return status;
+}
+
+void Alerting::AddReloadHook(std::function<absl::Status()> hook) {
+  absl::MutexLock lock(&mu_);
+  reload_hooks_.push_back(std::move(hook));
+}
+
+absl::Status Alerting::ReloadRules() {
   if (settings_.rule_paths.empty()) return absl::OkStatus();
   absl::StatusOr<RuleSet> loaded = LoadRules(settings_.rule_paths, settings_.rules);
   absl::MutexLock lock(&mu_);

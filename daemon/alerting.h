@@ -105,7 +105,13 @@ class Alerting {
   // logged, and the alerts start from the state topic alone.
   absl::Status Start();
   // Reloads the rules atomically; on error the old rules stay in force.
+  // Then runs every reload hook (each keeps its old config on error), so
+  // that SIGHUP and POST /-/reload reload them too. Returns the first
+  // error, the rules' first.
   absl::Status Reload();
+  // Adds `hook` to what Reload reloads (e.g. --providers.file); not run by
+  // Start. Thread-safe; `hook` must be callable from any thread.
+  void AddReloadHook(std::function<absl::Status()> hook);
 
   // The evaluation listener: judges every goal on `snapshot`.
   void OnSnapshot(const StoreSnapshot& snapshot);
@@ -158,6 +164,7 @@ class Alerting {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
   std::string StatePath() const;
   std::shared_ptr<const RuleSet> rules() const;
+  absl::Status ReloadRules();
 
   const AlertingSettings settings_;
   const Clock& clock_;
@@ -180,6 +187,8 @@ class Alerting {
   mutable absl::Mutex mu_;
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<absl::Status()>> reload_hooks_
+      ABSL_GUARDED_BY(mu_);
   bool save_failing_ ABSL_GUARDED_BY(mu_) = false;
   // Serializes OnSnapshot and OnPartitionsRevoked: once revocation
   // returns, no evaluation judges the revoked partitions any more.

@@ -29,12 +29,19 @@ enum class RejectReason {
   // §10): the provider's events would be split across partitions. Judged
   // by the pipeline after decoding, so every other reason comes first.
   kKeyMismatch,
+  // DESIGN.md §11, judged by the pipeline (daemon/provider_gate.h) after
+  // every reason above: the provider is not listed in --providers.file, or
+  // it is new and --providers.max providers already have state here.
+  kUnknownProvider,
+  kProviderLimit,
 };
-inline constexpr int kRejectReasonCount = 6;
+inline constexpr int kRejectReasonCount = 8;
 // Label values for outcomes_events_rejected_total{reason} (contract).
 inline constexpr std::array<const char*, kRejectReasonCount>
-    kRejectReasonNames = {"malformed", "missing_field", "invalid_field",
-                          "future_timestamp", "too_old", "key_mismatch"};
+    kRejectReasonNames = {"malformed",        "missing_field",
+                          "invalid_field",    "future_timestamp",
+                          "too_old",          "key_mismatch",
+                          "unknown_provider", "provider_limit"};
 
 inline const char* RejectReasonName(RejectReason r) {
   return kRejectReasonNames[static_cast<int>(r)];

@@ -67,6 +67,14 @@ ABSL_FLAG(std::string, timezone, "UTC",
           "--timezone: agency time zone deciding day boundaries");
 ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
           "--max_clock_skew: how far ahead of now occurred_at may be");
+ABSL_FLAG(int, providers_max, 10000,
+          "--providers.max: providers this instance keeps state for (all its "
+          "partitions); events of further new providers are rejected with "
+          "reason provider_limit (DESIGN.md §11). At least 1");
+ABSL_FLAG(std::string, providers_file, "",
+          "--providers.file: allowlist, one provider id per line ('#' "
+          "comments, blank lines ignored); events of other providers are "
+          "rejected with reason unknown_provider. Reloaded with the rules");
 
 namespace outcomes {
 namespace {
@@ -90,6 +98,16 @@ absl::Status LoadPrivacyKey(DaemonSettings& s) {
   if (!hasher.ok()) return hasher.status();
   s.state.client_hasher = *std::move(hasher);
   return absl::OkStatus();
+}
+
+// --providers.max, --providers.file (the file is read by ProviderGate).
+absl::Status ProviderSettingsFromFlags(ProviderGateSettings& providers) {
+  providers.max_providers = absl::GetFlag(FLAGS_providers_max);
+  providers.file = absl::GetFlag(FLAGS_providers_file);
+  if (providers.max_providers >= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--providers.max must be at least 1, got ",
+                   providers.max_providers));
 }
 
 }  // namespace
@@ -193,6 +211,9 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   }
   if (absl::Status st = ValidateStateSettings(s.state); !st.ok()) return st;
   if (absl::Status st = LoadPrivacyKey(s); !st.ok()) return st;
+  if (absl::Status st = ProviderSettingsFromFlags(s.providers); !st.ok()) {
+    return st;
+  }
   if (s.eval_interval <= absl::ZeroDuration() ||
       s.commit_interval <= absl::ZeroDuration() ||
       s.checkpoint_interval <= absl::ZeroDuration() ||

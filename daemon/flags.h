@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/event_decoder.h"
 #include "daemon/kafka/kafka_config.h"
+#include "daemon/provider_gate.h"
 #include "daemon/state/state_settings.h"
 
 namespace outcomes {
@@ -37,6 +38,7 @@ struct DaemonSettings {
   // state.client_hasher, never here.
   std::string privacy_key_file;
   ValidationSettings validation;
+  ProviderGateSettings providers;  // --providers.max, --providers.file
 };
 
 // Rewrites "--a.b=..." to "--a_b=..." so absl can parse dotted names.

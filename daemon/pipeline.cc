@@ -7,12 +7,14 @@ namespace outcomes {
 IngestPipeline::IngestPipeline(const ValidationSettings& settings,
                                const Clock& clock, IngestMetrics& metrics,
                                AcceptedEventSink& sink,
-                               DeadLetterSink& dead_letters)
+                               DeadLetterSink& dead_letters,
+                               ProviderGate* providers)
     : settings_(settings),
       clock_(clock),
       metrics_(metrics),
       sink_(sink),
       dead_letters_(dead_letters),
+      gate_(providers),
       decoder_(settings) {
   BeginBatch();
 }
@@ -21,7 +23,7 @@ void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
                             std::optional<DayNumber> history_from) {
   Revoke(start.id);
   PartitionIngest p{std::move(dedupe), start.next_offset, start.next_offset,
-                    PartitionProgress{start.id}};
+                    PartitionProgress{start.id}, PartitionProviders(gate_)};
   PartitionProgress& progress = p.progress;
   progress.low_watermark = start.low_watermark;
   const bool replays =
@@ -41,6 +43,9 @@ void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
   p.dedupe.EvictBefore(today_ - settings_.horizon_days + 1);
   partitions_.push_back(std::move(p));
   sink_.AssignPartition(start.id);
+  // A restored checkpoint's providers take their slots (even past the
+  // limit: restored state is never cut).
+  partitions_.back().providers.Reset(sink_.Providers(start.id));
 }
 
 void IngestPipeline::Revoke(const PartitionId& id) {
@@ -52,7 +57,21 @@ void IngestPipeline::Revoke(const PartitionId& id) {
   sink_.RevokePartition(id);
 }
 
+void IngestPipeline::SyncProviders() {
+  if (gate_ == nullptr) return;
+  // Read before the providers: an eviction after it is seen next batch.
+  // Events are applied on this thread only, so no provider can gain state
+  // between Providers() and Reset().
+  const uint64_t generation = sink_.EvictionGeneration();
+  if (generation == eviction_generation_) return;
+  eviction_generation_ = generation;
+  for (PartitionIngest& p : partitions_) {
+    p.providers.Reset(sink_.Providers(p.progress.id));
+  }
+}
+
 void IngestPipeline::BeginBatch() {
+  SyncProviders();
   now_ = clock_.Now();
   const DayNumber today = DayOf(now_, settings_.timezone);
   if (today == today_) return;
@@ -114,15 +133,20 @@ void IngestPipeline::Process(const KafkaMessage& message) {
   const DecodeResult result = decoder_.Decode(message.value, now_);
   Advance(*p, message, result);
   if (!result.ok) {
-    ++pending_.rejected[static_cast<int>(result.reason)];
-    dead_letters_.Send(message, RejectReasonName(result.reason), result.detail);
+    Reject(message, result.reason, result.detail);
     return;
   }
   const v1::ServiceEvent& event = decoder_.event();
   if (message.key != event.provider_id()) {
-    ++pending_.rejected[static_cast<int>(RejectReason::kKeyMismatch)];
-    dead_letters_.Send(message, RejectReasonName(RejectReason::kKeyMismatch),
-                       "message key is not the event's provider_id");
+    Reject(message, RejectReason::kKeyMismatch,
+           "message key is not the event's provider_id");
+    return;
+  }
+  if (std::optional<RejectReason> r = p->providers.Judge(event.provider_id())) {
+    Reject(message, *r,
+           *r == RejectReason::kUnknownProvider
+               ? "provider_id is not listed in --providers.file"
+               : "new provider_id while --providers.max providers have state");
     return;
   }
   if (!p->dedupe.Insert(event.event_id(), result.day)) {
@@ -130,15 +154,27 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     return;
   }
   sink_.Apply(p->progress.id, event, result.day);
+  p->providers.Applied(event.provider_id());
   ++pending_.accepted[event.type()];
+}
+
+void IngestPipeline::Reject(const KafkaMessage& message, RejectReason reason,
+                            std::string_view detail) {
+  ++pending_.rejected[static_cast<int>(reason)];
+  dead_letters_.Send(message, RejectReasonName(reason), detail);
 }
 
 void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   const DecodeResult result = decoder_.Decode(message.value, now_);
   Advance(p, message, result);
-  if (!result.ok || message.key != decoder_.event().provider_id()) return;
-  if (!p.dedupe.Insert(decoder_.event().event_id(), result.day)) return;
-  sink_.Apply(p.progress.id, decoder_.event(), result.day);
+  const v1::ServiceEvent& event = decoder_.event();
+  if (!result.ok || message.key != event.provider_id()) return;
+  // Judged like a live message (same list, same limit), so a rebuild
+  // creates no state a live read would have rejected.
+  if (p.providers.Judge(event.provider_id())) return;
+  if (!p.dedupe.Insert(event.event_id(), result.day)) return;
+  sink_.Apply(p.progress.id, event, result.day);
+  p.providers.Applied(event.provider_id());
   ++pending_.replayed;
 }
 

@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,6 +20,8 @@
 #include "daemon/event_decoder.h"
 #include "daemon/ingest_metrics.h"
 #include "daemon/kafka/kafka_boundary.h"
+#include "daemon/partition_providers.h"
+#include "daemon/provider_gate.h"
 
 namespace outcomes {
 
@@ -37,6 +41,15 @@ class AcceptedEventSink {
   // REQUIRES: `id` is assigned; `event` is validated and not a duplicate.
   virtual void Apply(const PartitionId& id, const v1::ServiceEvent& event,
                      DayNumber day) = 0;
+  // The providers with state in partition `id`: a restored checkpoint's,
+  // those of the events applied since, minus those evicted. For the
+  // provider slots (daemon/provider_gate.h). Default: none.
+  virtual std::vector<std::string> Providers(const PartitionId& id) const {
+    return {};
+  }
+  // Changes whenever state was evicted from some partition (Providers()
+  // may have shrunk since). Thread-safe: evictions run on another thread.
+  virtual uint64_t EvictionGeneration() const { return 0; }
 };
 
 // history_from value of a partition whose retained log covers the horizon.
@@ -65,9 +78,14 @@ struct PartitionProgress {
 
 class IngestPipeline {
  public:
+  // `providers` (may be null: no provider limits) judges every valid event
+  // by its provider (reasons unknown_provider, provider_limit) after the
+  // key check and before dedupe; the pipeline keeps its slots in step with
+  // the sink's state (Assign, Revoke, evictions seen by BeginBatch).
   IngestPipeline(const ValidationSettings& settings, const Clock& clock,
                  IngestMetrics& metrics, AcceptedEventSink& sink,
-                 DeadLetterSink& dead_letters);
+                 DeadLetterSink& dead_letters,
+                 ProviderGate* providers = nullptr);
 
   // Starts ingesting partition `start.id` (replacing any earlier state of
   // it) with `dedupe` (restored from a checkpoint, or empty).
@@ -83,8 +101,9 @@ class IngestPipeline {
   // rebuilds state: it was counted by the partition's earlier owner.
   void Process(const KafkaMessage& message);
 
-  // Call once per consumed batch: refreshes "now" and evicts dedupe entries
-  // past the horizon when the day changed.
+  // Call once per consumed batch: refreshes "now", evicts dedupe entries
+  // past the horizon when the day changed, and frees the provider slots of
+  // state the sink evicted since the last batch.
   void BeginBatch();
   // Adds the counts of the messages processed since the last call to the
   // Prometheus counters (per batch, not per event: cheaper).
@@ -114,10 +133,16 @@ class IngestPipeline {
     int64_t next_offset = -1;
     int64_t committed_offset = -1;
     PartitionProgress progress;  // replay_until: offsets below are replays
+    PartitionProviders providers;
   };
   PartitionIngest* Find(std::string_view topic, int32_t partition);
   const PartitionIngest* Find(const PartitionId& id) const;
   void Replay(PartitionIngest& p, const KafkaMessage& message);
+  // Counts and dead-letters a rejected live message.
+  void Reject(const KafkaMessage& message, RejectReason reason,
+              std::string_view detail);
+  // Re-reads the providers of every partition when the sink evicted state.
+  void SyncProviders();
   // Moves p's position past `message`; on a truncated log's first message,
   // records the history start from `result`.
   void Advance(PartitionIngest& p, const KafkaMessage& message,
@@ -128,6 +153,8 @@ class IngestPipeline {
   IngestMetrics& metrics_;
   AcceptedEventSink& sink_;
   DeadLetterSink& dead_letters_;
+  ProviderGate* const gate_;
+  uint64_t eviction_generation_ = 0;  // the sink's, as last synced
   EventDecoder decoder_;
   struct PendingCounts {
     std::array<int64_t, 6> accepted{};  // by EventType

@@ -318,6 +318,15 @@ std::vector<ProgramFigures> PartitionState::ComputeFigures(
   return out;
 }
 
+std::vector<std::string> PartitionState::Providers() const {
+  std::vector<std::string> out;
+  out.reserve(programs_.size());
+  for (const auto& [key, program] : programs_) out.push_back(key.provider);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 size_t PartitionState::num_funnels() const {
   Flush();
   size_t n = 0;

@@ -96,6 +96,9 @@ class PartitionState {
   const StateSettings& settings() const { return settings_; }
   const GroupInterner& groups() const { return groups_; }
   size_t num_programs() const { return programs_.size(); }
+  // The distinct providers of the provider+programs kept (sorted): those
+  // with data not yet evicted.
+  std::vector<std::string> Providers() const;
   size_t num_funnels() const;
   // Events dropped because they were past the horizon (REQUIRES broken).
   uint64_t dropped_events() const {

@@ -25,8 +25,12 @@ void StateStore::RetireOverflow(Slot& slot) {
 
 void StateStore::EvictSlot(Slot& slot, DayNumber today) {
   if (slot.evicted_for == today) return;
+  const size_t programs = slot.state.num_programs();
   slot.state.Evict(today);
   slot.evicted_for = today;
+  if (slot.state.num_programs() < programs) {
+    eviction_generation_.fetch_add(1, std::memory_order_release);
+  }
 }
 
 void StateStore::Assign(const PartitionId& id) {
@@ -75,6 +79,18 @@ std::vector<PartitionId> StateStore::Partitions() const {
   for (const auto& [id, slot] : partitions_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+std::vector<std::string> StateStore::Providers(const PartitionId& id) const {
+  std::shared_ptr<Slot> slot;
+  {
+    std::shared_lock lock(mu_);
+    slot = Find(id);
+  }
+  if (slot == nullptr) return {};
+  std::lock_guard slot_lock(slot->mu);
+  if (slot->revoked) return {};
+  return slot->state.Providers();
 }
 
 bool StateStore::Apply(const PartitionId& id, const v1::ServiceEvent& event,

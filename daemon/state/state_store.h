@@ -17,6 +17,7 @@
 #ifndef OUTCOMESD_DAEMON_STATE_STATE_STORE_H_
 #define OUTCOMESD_DAEMON_STATE_STATE_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -93,6 +94,13 @@ class StateStore {
   // assignment and stay across Restore. No-op when not assigned.
   void SetStatus(const PartitionId& id, bool ready, DayNumber history_from);
   std::vector<PartitionId> Partitions() const;
+  // PartitionState::Providers() of `id`; empty when not assigned.
+  std::vector<std::string> Providers(const PartitionId& id) const;
+  // Incremented whenever an eviction (Evict, Snapshot) dropped a
+  // provider+program of some partition: Providers() may have shrunk.
+  uint64_t eviction_generation() const {
+    return eviction_generation_.load(std::memory_order_acquire);
+  }
 
   // PartitionState::Apply on partition `id`. Same REQUIRES. Returns false
   // (event ignored) when `id` is not assigned.
@@ -190,7 +198,7 @@ class StateStore {
   std::vector<std::pair<PartitionId, std::shared_ptr<Slot>>> SortedSlots()
       const;
   // REQUIRES: slot.mu held.
-  static void EvictSlot(Slot& slot, DayNumber today);
+  void EvictSlot(Slot& slot, DayNumber today);
   // Marks the figures that read days before slot.history_from incomplete.
   // REQUIRES: slot.mu held.
   void MarkCompleteness(const Slot& slot, DayNumber today,
@@ -206,6 +214,7 @@ class StateStore {
   // Overflow counts of partitions already revoked or replaced; guarded by
   // mu_.
   std::vector<uint64_t> retired_overflow_;
+  std::atomic<uint64_t> eviction_generation_{0};
 };
 
 }  // namespace outcomes

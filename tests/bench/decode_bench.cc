@@ -76,6 +76,7 @@ struct Message {
   std::string value;
   int32_t partition = 0;  // provider index mod kPartitions (stands in for
                           // Kafka's key partitioner)
+  std::string key;        // provider_id, as producers key events
 };
 
 struct Corpus {
@@ -114,8 +115,8 @@ Corpus MakeCorpus(size_t count) {
     if (n % stride != 0) continue;
     sim.ToProto(sim_event, absl::StrCat("sim-1-", n), sim_event.at_ms, &event);
     const int32_t partition = sim_event.provider % kPartitions;
-    Message binary{event.SerializeAsString(), partition};
-    Message json{"", partition};
+    Message binary{event.SerializeAsString(), partition, event.provider_id()};
+    Message json{"", partition, event.provider_id()};
     if (!google::protobuf::util::MessageToJsonString(event, &json.value).ok()) {
       std::fprintf(stderr, "cannot print JSON\n");
       std::abort();
@@ -298,7 +299,8 @@ class CountingDeadLetters : public DeadLetterSink {
 
 // The daemon's own per-message path (minus librdkafka): 64 partitions of
 // one topic assigned, BeginBatch every 4,096 messages as the consumer loop
-// does with its batch size.
+// does with its batch size. Arg 1: with the provider gate (--providers.max
+// default, no file), as the daemon runs it.
 void BM_IngestPipeline(benchmark::State& state) {
   Corpus& corpus = LargeCorpus();
   const std::vector<Message>& messages = corpus.binary;
@@ -309,9 +311,12 @@ void BM_IngestPipeline(benchmark::State& state) {
   IngestMetrics metrics(registry);
   DroppingSink sink;
   CountingDeadLetters dead_letters;
+  std::unique_ptr<ProviderGate> gate =
+      state.range(0) == 0 ? nullptr
+                          : *ProviderGate::Create({}, clock, registry);
   auto make_pipeline = [&] {
-    auto p = std::make_unique<IngestPipeline>(ValidationSettings{}, clock,
-                                              metrics, sink, dead_letters);
+    auto p = std::make_unique<IngestPipeline>(
+        ValidationSettings{}, clock, metrics, sink, dead_letters, gate.get());
     for (int32_t part = 0; part < kPartitions; ++part) {
       p->Assign({PartitionId{topic, part}, 0});
     }
@@ -324,7 +329,7 @@ void BM_IngestPipeline(benchmark::State& state) {
     if ((i & 4095) == 0) pipeline->BeginBatch();
     const Message& m = messages[i];
     pipeline->Process(KafkaMessage{topic, m.partition, offsets[m.partition]++,
-                                   {}, m.value});
+                                   m.key, m.value});
     if (++i == messages.size()) {
       i = 0;
       state.PauseTiming();
@@ -346,7 +351,7 @@ void BM_IngestPipeline(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(
       static_cast<double>(state.iterations()) * corpus.mean_binary_bytes));
 }
-BENCHMARK(BM_IngestPipeline);
+BENCHMARK(BM_IngestPipeline)->Arg(0)->Arg(1);
 
 // Rewrites, in place and keeping lengths, the event id's seed character
 // ("sim-1-<n>") and the client key's first character ("c-<hex>") of every
@@ -437,7 +442,7 @@ struct StatefulIngest {
     if ((i & 4095) == 0) pipeline.BeginBatch();
     const Message& m = corpus.binary[i];
     pipeline.Process(KafkaMessage{kTopic, m.partition, offsets[m.partition]++,
-                                  {}, m.value});
+                                  m.key, m.value});
     if (++i == corpus.binary.size()) {
       i = 0;
       return rotation.Next();

@@ -1,5 +1,9 @@
 #include "daemon/pipeline.h"
 
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -225,6 +229,166 @@ TEST_F(PipelineTest, MetricsTextHasEveryReasonAndType) {
   }
   EXPECT_THAT(text, HasSubstr("outcomes_events_total{type=\"outcome\"} 0"));
   EXPECT_THAT(text, HasSubstr("outcomes_events_duplicate_total 0"));
+}
+
+}  // namespace
+}  // namespace outcomes
+
+namespace outcomes {
+namespace {
+
+// A sink that keeps, per partition, the providers applied (as the state
+// store does) and lets a test evict some.
+class ProviderSink : public RecordingSink {
+ public:
+  void RevokePartition(const PartitionId& id) override {
+    RecordingSink::RevokePartition(id);
+    state.erase(id.ToString());
+  }
+  void Apply(const PartitionId& id, const v1::ServiceEvent& e,
+             DayNumber day) override {
+    RecordingSink::Apply(id, e, day);
+    state[id.ToString()].insert(e.provider_id());
+  }
+  std::vector<std::string> Providers(const PartitionId& id) const override {
+    auto it = state.find(id.ToString());
+    if (it == state.end()) return {};
+    return {it->second.begin(), it->second.end()};
+  }
+  uint64_t EvictionGeneration() const override { return generation; }
+  void Evict(const std::string& partition, const std::string& provider) {
+    state[partition].erase(provider);
+    ++generation;
+  }
+  std::map<std::string, std::set<std::string>> state;
+  uint64_t generation = 0;
+};
+
+class ProviderPipelineTest : public ::testing::Test {
+ protected:
+  explicit ProviderPipelineTest(int max = 2, std::string file = "")
+      : clock_(kNow),
+        metrics_(registry_),
+        gate_(*ProviderGate::Create({max, std::move(file)}, clock_, registry_)),
+        pipeline_(ValidationSettings{}, clock_, metrics_, sink_, dlq_,
+                  gate_.get()) {
+    pipeline_.Assign({PartitionId{"t", 0}, -1});
+  }
+
+  // An event of `provider` keyed by it, at `offset` of t/`partition`.
+  void Feed(int32_t partition, int64_t offset, const std::string& id,
+            const std::string& provider) {
+    v1::ServiceEvent e;
+    e.set_event_id(id);
+    e.set_type(v1::EVENT_TYPE_REFERRAL);
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 60);
+    e.set_provider_id(provider);
+    e.set_program_id("w");
+    e.set_client_key("c1");
+    pipeline_.BeginBatch();
+    pipeline_.Process(
+        KafkaMessage{"t", partition, offset, provider, e.SerializeAsString()});
+    pipeline_.FlushMetrics();
+  }
+  double Rejected(RejectReason r) { return metrics_.rejected(r).Value(); }
+  double Accepted() { return metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(); }
+
+  FakeClock clock_;
+  prometheus::Registry registry_;
+  IngestMetrics metrics_;
+  ProviderSink sink_;
+  RecordingDeadLetters dlq_;
+  std::unique_ptr<ProviderGate> gate_;
+  IngestPipeline pipeline_;
+};
+
+TEST_F(ProviderPipelineTest, NewProviderBeyondLimitIsRejectedAndLeavesNothing) {
+  Feed(0, 0, "a", "p1");
+  Feed(0, 1, "b", "p2");
+  Feed(0, 2, "c", "p3");  // a third provider
+  Feed(0, 3, "c", "p3");  // again: not a duplicate, rejected again
+  Feed(0, 4, "d", "p1");  // p1 has its slot
+  EXPECT_EQ(Accepted(), 3);
+  EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 2);
+  EXPECT_EQ(metrics_.duplicates().Value(), 0);
+  EXPECT_THAT(dlq_.sent, ElementsAre("provider_limit@2", "provider_limit@3"));
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a",
+                                     "apply t/0 b", "apply t/0 d"));
+  EXPECT_EQ(gate_->providers(), 2u);
+  EXPECT_EQ(pipeline_.Dedupe(PartitionId{"t", 0})->size(), 3u);  // a, b, d
+
+  // p2's state is evicted past the horizon: its slot frees at the next
+  // batch, and p3's event is new to dedupe (the rejects left no entry).
+  sink_.Evict("t/0", "p2");
+  Feed(0, 5, "c", "p3");
+  EXPECT_EQ(Accepted(), 4);
+  EXPECT_EQ(metrics_.duplicates().Value(), 0);
+  EXPECT_EQ(sink_.log.back(), "apply t/0 c");
+  EXPECT_EQ(gate_->providers(), 2u);
+  Feed(0, 6, "e", "p2");  // p2 is new again: no slot
+  EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 3);
+}
+
+TEST_F(ProviderPipelineTest, RevokeFreesThePartitionsSlots) {
+  pipeline_.Assign({PartitionId{"t", 1}, -1});
+  Feed(0, 0, "a", "p1");
+  Feed(1, 0, "b", "p2");
+  Feed(1, 1, "c", "p1");  // p1 in two partitions: one slot
+  EXPECT_EQ(gate_->providers(), 2u);
+  pipeline_.Revoke(PartitionId{"t", 1});
+  EXPECT_EQ(gate_->providers(), 1u);  // p1 still has state in t/0
+  Feed(0, 1, "d", "p3");
+  EXPECT_EQ(Accepted(), 4);
+  EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 0);
+}
+
+TEST_F(ProviderPipelineTest, RestoredProvidersTakeSlotsAndReplayIsJudgedSilently) {
+  // The checkpoint of t/1 holds p1; offsets [0, 3) are replayed.
+  sink_.state["t/1"] = {"p1"};
+  pipeline_.Assign({PartitionId{"t", 1}, /*next_offset=*/3, /*replay_from=*/0});
+  EXPECT_EQ(gate_->providers(), 1u);
+  Feed(1, 0, "a", "p2");  // replay: takes the second slot
+  Feed(1, 1, "b", "p3");  // replay: over the limit, skipped, not counted
+  Feed(1, 2, "c", "p1");  // replay
+  Feed(1, 3, "d", "p3");  // live: rejected, counted, dead-lettered
+  EXPECT_EQ(metrics_.replayed().Value(), 2);
+  EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 1);
+  EXPECT_THAT(dlq_.sent, ElementsAre("provider_limit@3"));
+  EXPECT_EQ(sink_.Providers(PartitionId{"t", 1}),
+            (std::vector<std::string>{"p1", "p2"}));
+}
+
+class AllowlistPipelineTest : public ProviderPipelineTest {
+ protected:
+  AllowlistPipelineTest() : ProviderPipelineTest(10, Path("p1\n")) {}
+  static std::string Path(const std::string& text) {
+    const std::string path = ::testing::TempDir() + "/allowlist.txt";
+    std::ofstream(path, std::ios::trunc) << text;
+    return path;
+  }
+};
+
+TEST_F(AllowlistPipelineTest, UnlistedProviderIsRejectedAfterKeyMismatch) {
+  v1::ServiceEvent e;
+  e.set_event_id("x");
+  e.set_type(v1::EVENT_TYPE_REFERRAL);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 60);
+  e.set_provider_id("p9");
+  e.set_program_id("w");
+  e.set_client_key("c1");
+  pipeline_.Process(KafkaMessage{"t", 0, 0, "other", e.SerializeAsString()});
+  Feed(0, 1, "a", "p9");
+  Feed(0, 2, "b", "p1");
+  EXPECT_THAT(dlq_.sent, ElementsAre("key_mismatch@0", "unknown_provider@1"));
+  EXPECT_EQ(Rejected(RejectReason::kUnknownProvider), 1);
+  EXPECT_EQ(Accepted(), 1);
+  EXPECT_EQ(gate_->providers(), 1u);  // p9 took no slot
+
+  Path("p1\np9\n");
+  ASSERT_TRUE(gate_->Reload().ok());
+  Feed(0, 3, "a", "p9");  // listed now; "a" was never deduped
+  EXPECT_EQ(Accepted(), 2);
+  EXPECT_EQ(metrics_.duplicates().Value(), 0);
 }
 
 }  // namespace

@@ -78,6 +78,34 @@ TEST(StateStoreTest, CheckpointRestoresAPartition) {
   EXPECT_EQ(other.Partitions().size(), 1u);
 }
 
+TEST(StateStoreTest, ProvidersAreThoseWithStateUntilEvicted) {
+  StateStore store{StateSettings{}};
+  store.Assign(kP0);
+  const int horizon = store.settings().horizon_days;
+  store.Apply(kP0, Event("old", "c1"), kToday - horizon + 1);
+  store.Apply(kP0, Event("new", "c2"), kToday);
+  v1::ServiceEvent second_program = Event("new", "c3");
+  second_program.set_program_id("other");
+  store.Apply(kP0, second_program, kToday);
+  EXPECT_EQ(store.Providers(kP0), (std::vector<std::string>{"new", "old"}));
+  EXPECT_TRUE(store.Providers(kP1).empty());  // not assigned
+
+  const uint64_t before = store.eviction_generation();
+  store.Evict(kToday);  // nothing past the horizon yet
+  EXPECT_EQ(store.eviction_generation(), before);
+  store.Evict(kToday + 1);  // "old"'s only day leaves the horizon
+  EXPECT_EQ(store.eviction_generation(), before + 1);
+  EXPECT_EQ(store.Providers(kP0), std::vector<std::string>{"new"});
+
+  // A checkpoint's providers are the restored partition's.
+  absl::StatusOr<std::string> ckpt = store.Checkpoint(kP0);
+  ASSERT_TRUE(ckpt.ok());
+  ASSERT_TRUE(store.Restore(kP1, *ckpt).ok());
+  EXPECT_EQ(store.Providers(kP1), std::vector<std::string>{"new"});
+  store.Revoke(kP1);
+  EXPECT_TRUE(store.Providers(kP1).empty());
+}
+
 TEST(StateStoreTest, OverflowCountSurvivesRevocation) {
   StateSettings s;
   s.max_groups_per_dimension = 1;
