@@ -48,13 +48,14 @@ int ConnectionReaper::SweepOnce() {
     const absl::Time now = clock_.Now();
     for (auto& [id, e] : entries_) {
       if (e.busy || e.shut || now - e.since <= timeout_) continue;
+      // Counted first, so whoever sees the connection end sees the count.
+      if (on_timeout_) on_timeout_();
       // Under mu_: Remove() (before the descriptor is closed) waits for us.
       shutdown(e.fd, SHUT_RDWR);
       e.shut = true;
       ++shut;
     }
   }
-  for (int i = 0; i < shut && on_timeout_; ++i) on_timeout_();
   return shut;
 }
 

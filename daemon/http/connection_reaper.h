@@ -29,7 +29,8 @@ class ConnectionReaper {
  public:
   using ConnectionId = uint64_t;
 
-  // `on_timeout` runs (under no lock of ours) once per connection shut down.
+  // `on_timeout` runs once per connection, just before it is shut down,
+  // under the reaper's lock: it must not call the reaper.
   ConnectionReaper(const Clock& clock, absl::Duration timeout,
                    std::function<void()> on_timeout);
   ~ConnectionReaper();  // Stop().
