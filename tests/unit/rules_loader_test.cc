@@ -236,6 +236,22 @@ TEST(RulesLoaderTest, duplicate_goal_names) {
             "in contract \"c1\"");
 }
 
+// Found by tests/fuzz (rules): invalid UTF-8 reached protobuf's JSON
+// parser, whose error quoted the raw bytes over three lines.
+TEST(RulesLoaderTest, invalid_utf8_is_one_error_without_the_bytes) {
+  EXPECT_EQ(Check(Goal("        summary: \"caf\xe9\"\n")),
+            "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8");
+  EXPECT_EQ(Check(Goal("        description: \"\xed\xa0\x80\"\n")),  // surrogate
+            "t.yaml:9: contracts[0].goals[0].description: not valid UTF-8");
+  EXPECT_EQ(Check(Goal("        \xff: 1\n")),
+            "t.yaml:9: contracts[0].goals[0]: key is not valid UTF-8");
+  EXPECT_EQ(Check(Goal("        summary: \"caf\xc3\xa9 \xf0\x9f\x93\x88\"\n"
+                       "        metric: enrollment_rate\n"
+                       "        window: 30d\n"
+                       "        min: 0.5\n")),
+            "OK");
+}
+
 TEST(RulesLoaderTest, converts_to_goal_spec) {
   v1::RuleFile file;
   auto lines = YamlToProto(
