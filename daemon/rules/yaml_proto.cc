@@ -240,16 +240,34 @@ void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
   }
 }
 
+// `text` (a path or message quoting keys and values of the file) with
+// control characters escaped, so that each error stays on one line.
+std::string OneLine(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view yaml,
                                      const std::string& file) {
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(file, ":", e.mark.line + 1, ": YAML syntax error: ", e.msg));
+        absl::StrCat(file, ":", e.mark.line + 1,
+                     ": YAML syntax error: ", OneLine(e.msg)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(file, ": YAML error: ", e.what()));
+        absl::StrCat(file, ": YAML error: ", OneLine(e.what())));
   }
 }
 
@@ -269,8 +287,11 @@ int LineIndex::Line(absl::string_view path) const {
 
 std::string LineIndex::Error(absl::string_view path,
                              absl::string_view why) const {
-  if (path.empty()) return absl::StrCat(file_, ":", Line(path), ": ", why);
-  return absl::StrCat(file_, ":", Line(path), ": ", path, ": ", why);
+  if (path.empty()) {
+    return absl::StrCat(file_, ":", Line(path), ": ", OneLine(why));
+  }
+  return absl::StrCat(file_, ":", Line(path), ": ", OneLine(path), ": ",
+                      OneLine(why));
 }
 
 absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
@@ -286,7 +307,8 @@ absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
   try {
     walker.Message(*root, out->GetDescriptor(), "", json);
   } catch (const std::exception& e) {  // yaml-cpp on malformed trees
-    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": ", OneLine(e.what())));
   }
   if (!walker.errors().empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(walker.errors(), "\n"));

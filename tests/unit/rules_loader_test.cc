@@ -252,6 +252,16 @@ TEST(RulesLoaderTest, invalid_utf8_is_one_error_without_the_bytes) {
             "OK");
 }
 
+// Found by tests/fuzz (rules): a key written over several lines put its
+// newlines into the error, breaking "one error per line".
+TEST(RulesLoaderTest, errors_stay_on_one_line) {
+  EXPECT_EQ(Check(Goal("        ? \"met\\nric\\t\"\n        : 1\n")),
+            "t.yaml:9: contracts[0].goals[0].met\\nric\\x09: unknown field");
+  EXPECT_EQ(Check(Goal("        min: \"1\\n2\"\n")),
+            "t.yaml:9: contracts[0].goals[0].min: expected a number, got "
+            "\"1\\n2\"");
+}
+
 TEST(RulesLoaderTest, converts_to_goal_spec) {
   v1::RuleFile file;
   auto lines = YamlToProto(
