@@ -18,8 +18,8 @@ void SilenceProtobufLogging();
 
 }  // namespace outcomes::fuzz
 
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
+#define FUZZ_CHECK(cond)                                                       \
+  do {                                                                         \
     if (!(cond)) ::outcomes::fuzz::InvariantFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 

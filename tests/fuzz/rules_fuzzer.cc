@@ -54,7 +54,8 @@ void CheckGoal(const GoalSpec& g, const ContractSpec& c,
   FUZZ_CHECK(g.min_sample >= 0);
   FUZZ_CHECK(g.for_duration >= absl::ZeroDuration());
   FUZZ_CHECK(g.keep_firing_for >= absl::ZeroDuration());
-  FUZZ_CHECK(CheckTemplate(g.summary).ok() && CheckTemplate(g.description).ok());
+  FUZZ_CHECK(CheckTemplate(g.summary).ok() &&
+             CheckTemplate(g.description).ok());
 }
 
 void CheckValid(const std::vector<ContractSpec>& contracts,
@@ -74,7 +75,8 @@ void CheckValid(const std::vector<ContractSpec>& contracts,
 
 void CheckErrors(const std::vector<std::string>& errors) {
   for (const std::string& e : errors) {
-    if (!absl::StartsWith(e, kFile)) std::fprintf(stderr, "error: %s\n", e.c_str());
+    if (!absl::StartsWith(e, kFile))
+      std::fprintf(stderr, "error: %s\n", e.c_str());
     FUZZ_CHECK(absl::StartsWith(e, kFile));
   }
 }
@@ -91,9 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace outcomes;
   const RuleSettings settings;
   v1::RuleFile file;
-  const absl::StatusOr<LineIndex> lines = YamlToProto(
-      absl::string_view(reinterpret_cast<const char*>(data), size), kFile,
-      &file);
+  const absl::StatusOr<LineIndex> lines =
+      YamlToProto(absl::string_view(reinterpret_cast<const char*>(data), size),
+                  kFile, &file);
   if (!lines.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(lines.status()));
     CheckErrors(absl::StrSplit(lines.status().message(), '\n'));
