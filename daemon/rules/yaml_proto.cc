@@ -33,11 +33,12 @@ bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2
-                    : (c >> 3) == 30 ? 3 : -1;
-    if (extra < 0 || s.size() - i <= static_cast<size_t>(extra)) {
-      return extra == 0;
-    }
+    const int extra = c < 0x80         ? 0
+                      : (c >> 5) == 6  ? 1
+                      : (c >> 4) == 14 ? 2
+                      : (c >> 3) == 30 ? 3
+                                       : -1;
+    if (extra < 0 || s.size() - i <= static_cast<size_t>(extra)) return false;
     uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
     for (int k = 1; k <= extra; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -262,9 +263,8 @@ absl::StatusOr<YAML::Node> ParseYaml(absl::string_view yaml,
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ":", e.mark.line + 1,
-                     ": YAML syntax error: ", OneLine(e.msg)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ":", e.mark.line + 1, ": YAML syntax error: ", OneLine(e.msg)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": YAML error: ", OneLine(e.what())));

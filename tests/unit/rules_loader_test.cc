@@ -243,6 +243,11 @@ TEST(RulesLoaderTest, invalid_utf8_is_one_error_without_the_bytes) {
             "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8");
   EXPECT_EQ(Check(Goal("        description: \"\xed\xa0\x80\"\n")),  // surrogate
             "t.yaml:9: contracts[0].goals[0].description: not valid UTF-8");
+  for (const char* bad : {"\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    EXPECT_EQ(Check(Goal(std::string("        summary: \"") + bad + "\"\n")),
+              "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8")
+        << bad;  // overlong, above U+10FFFF, truncated
+  }
   EXPECT_EQ(Check(Goal("        \xff: 1\n")),
             "t.yaml:9: contracts[0].goals[0]: key is not valid UTF-8");
   EXPECT_EQ(Check(Goal("        summary: \"caf\xc3\xa9 \xf0\x9f\x93\x88\"\n"
