@@ -25,6 +25,35 @@ using google::protobuf::FieldDescriptor;
 
 int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
 
+// True when `s` is well-formed UTF-8 (RFC 3629: shortest form, no
+// surrogates, at most U+10FFFF). protobuf's JSON parser rejects anything
+// else with a message that quotes the raw bytes over several lines, so the
+// walker reports it first, without the bytes.
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int extra = c < 0x80         ? 0
+                      : (c >> 5) == 6  ? 1
+                      : (c >> 4) == 14 ? 2
+                      : (c >> 3) == 30 ? 3
+                                       : -1;
+    if (extra < 0 || s.size() - i <= static_cast<size_t>(extra)) return false;
+    uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += 1 + extra;
+  }
+  return true;
+}
+
 std::string Join(absl::string_view parent, absl::string_view name) {
   return parent.empty() ? std::string(name) : absl::StrCat(parent, ".", name);
 }
@@ -79,6 +108,10 @@ void Walker::Message(const YAML::Node& node, const Descriptor* d,
   absl::flat_hash_set<std::string> seen;
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
+    if (!IsValidUtf8(key)) {
+      Fail(path, LineOf(kv.first), "key is not valid UTF-8");
+      continue;
+    }
     const std::string field_path = Join(path, key);
     const FieldDescriptor* f = FieldForKey(d, key);
     if (f == nullptr) {
@@ -130,9 +163,13 @@ void Walker::Map(const YAML::Node& node, const FieldDescriptor* f,
   json += '{';
   bool first = true;
   for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (!IsValidUtf8(key)) {
+      Fail(path, LineOf(kv.first), "key is not valid UTF-8");
+      continue;
+    }
     if (!first) json += ',';
     first = false;
-    const std::string key = kv.first.Scalar();
     const std::string entry_path = Join(path, key);
     lines_->Set(entry_path, LineOf(kv.first));
     AppendJsonString(json, key);
@@ -159,6 +196,11 @@ void Walker::Value(const YAML::Node& node, const FieldDescriptor* f,
 void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
                     const std::string& path, std::string& json) {
   const std::string& text = node.Scalar();
+  if (!IsValidUtf8(text)) {
+    Fail(path, LineOf(node), "not valid UTF-8");
+    json += "null";
+    return;
+  }
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
     case FieldDescriptor::CPPTYPE_ENUM:
@@ -199,16 +241,33 @@ void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
   }
 }
 
+// `text` (a path or message quoting keys and values of the file) with
+// control characters escaped, so that each error stays on one line.
+std::string OneLine(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view yaml,
                                      const std::string& file) {
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ":", e.mark.line + 1, ": YAML syntax error: ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ":", e.mark.line + 1, ": YAML syntax error: ", OneLine(e.msg)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(file, ": YAML error: ", e.what()));
+        absl::StrCat(file, ": YAML error: ", OneLine(e.what())));
   }
 }
 
@@ -228,8 +287,11 @@ int LineIndex::Line(absl::string_view path) const {
 
 std::string LineIndex::Error(absl::string_view path,
                              absl::string_view why) const {
-  if (path.empty()) return absl::StrCat(file_, ":", Line(path), ": ", why);
-  return absl::StrCat(file_, ":", Line(path), ": ", path, ": ", why);
+  if (path.empty()) {
+    return absl::StrCat(file_, ":", Line(path), ": ", OneLine(why));
+  }
+  return absl::StrCat(file_, ":", Line(path), ": ", OneLine(path), ": ",
+                      OneLine(why));
 }
 
 absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
@@ -245,7 +307,8 @@ absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
   try {
     walker.Message(*root, out->GetDescriptor(), "", json);
   } catch (const std::exception& e) {  // yaml-cpp on malformed trees
-    return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": ", OneLine(e.what())));
   }
   if (!walker.errors().empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(walker.errors(), "\n"));
@@ -255,8 +318,11 @@ absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
   const auto status =
       google::protobuf::util::JsonStringToMessage(json, out, options);
   if (!status.ok()) {
+    // Its first line: the rest quotes the JSON, not the file.
+    const absl::string_view why(status.message().data(),
+                                status.message().size());
     return absl::InvalidArgumentError(
-        absl::StrCat(file, ": ", status.message().as_string()));
+        absl::StrCat(file, ": ", why.substr(0, why.find('\n'))));
   }
   return lines;
 }

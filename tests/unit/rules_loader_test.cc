@@ -236,6 +236,37 @@ TEST(RulesLoaderTest, duplicate_goal_names) {
             "in contract \"c1\"");
 }
 
+// Found by tests/fuzz (rules): invalid UTF-8 reached protobuf's JSON
+// parser, whose error quoted the raw bytes over three lines.
+TEST(RulesLoaderTest, invalid_utf8_is_one_error_without_the_bytes) {
+  EXPECT_EQ(Check(Goal("        summary: \"caf\xe9\"\n")),
+            "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8");
+  EXPECT_EQ(Check(Goal("        description: \"\xed\xa0\x80\"\n")),  // surrogate
+            "t.yaml:9: contracts[0].goals[0].description: not valid UTF-8");
+  for (const char* bad : {"\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    EXPECT_EQ(Check(Goal(std::string("        summary: \"") + bad + "\"\n")),
+              "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8")
+        << bad;  // overlong, above U+10FFFF, truncated
+  }
+  EXPECT_EQ(Check(Goal("        \xff: 1\n")),
+            "t.yaml:9: contracts[0].goals[0]: key is not valid UTF-8");
+  EXPECT_EQ(Check(Goal("        summary: \"caf\xc3\xa9 \xf0\x9f\x93\x88\"\n"
+                       "        metric: enrollment_rate\n"
+                       "        window: 30d\n"
+                       "        min: 0.5\n")),
+            "OK");
+}
+
+// Found by tests/fuzz (rules): a key written over several lines put its
+// newlines into the error, breaking "one error per line".
+TEST(RulesLoaderTest, errors_stay_on_one_line) {
+  EXPECT_EQ(Check(Goal("        ? \"met\\nric\\t\"\n        : 1\n")),
+            "t.yaml:9: contracts[0].goals[0].met\\nric\\x09: unknown field");
+  EXPECT_EQ(Check(Goal("        min: \"1\\n2\"\n")),
+            "t.yaml:9: contracts[0].goals[0].min: expected a number, got "
+            "\"1\\n2\"");
+}
+
 TEST(RulesLoaderTest, converts_to_goal_spec) {
   v1::RuleFile file;
   auto lines = YamlToProto(
