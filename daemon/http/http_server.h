@@ -7,7 +7,10 @@
 //
 // Limits (HttpServerSettings): concurrent connections, header bytes, body
 // bytes, and the time a connection may take to deliver a request and
-// receive its answer (idle keep-alive connections count too).
+// receive its answer (idle keep-alive connections count too). The deadline
+// also ends connections whose client half-closed them (shutdown(SHUT_WR))
+// with the request unfinished or while idle: libmicrohttpd's edge-triggered
+// epoll loop does not see that EOF.
 //
 // Thread safety: Route() and SetAdminGuard() must be called before Start().
 // Handlers run on the event or worker threads and must be thread-safe.
