@@ -31,8 +31,8 @@ ABSL_FLAG(std::string, http_admin_token_file, "",
           "--http.admin_token_file: file holding the bearer token POST "
           "/-/reload requires; without it /-/reload answers loopback only");
 ABSL_FLAG(int, http_max_connections, 1000,
-          "--http.max_connections: concurrent HTTP connections; more are "
-          "refused");
+          "--http.max_connections: concurrent HTTP connections; more wait "
+          "in the listen backlog until one closes");
 ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
           "--http.request_timeout: how long a connection may take to send a "
           "request and read its answer (idle keep-alive included)");

@@ -30,7 +30,9 @@
 namespace outcomes {
 
 struct HttpServerSettings {
-  int max_connections = 1000;  // further connections are refused
+  // Further connections wait in the kernel's listen backlog (512) until one
+  // closes; past the backlog the kernel drops them.
+  int max_connections = 1000;
   // From accepting a connection, or answering its last request, to having
   // answered the next one; a connection over it is closed.
   absl::Duration request_timeout = absl::Seconds(10);

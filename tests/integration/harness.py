@@ -235,10 +235,12 @@ class KafkaBroker:
         self.config = os.path.join(self.dir, "server.properties")
         with open(self.config, "w") as f:
             f.write(self._properties())
+        # Passed as --cluster-id=ID: a random id may start with '-', which
+        # argparse would take for an option after a separate "-t".
         cluster_id = base64.urlsafe_b64encode(
             uuid.uuid4().bytes).decode().rstrip("=")
         r = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
                        "-c", self.config, "--standalone"),
             stdout=self.log, stderr=subprocess.STDOUT, timeout=120)
         if r.returncode != 0:

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -152,6 +153,34 @@ TEST(HttpServerTest, OversizedHeadersAndBodiesAreRefused) {
       "POST /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
       "Content-Length: 5\r\n\r\nhello");
   EXPECT_TRUE(absl::EndsWith(small_body, "\r\n\r\nx")) << small_body;
+}
+
+TEST(HttpServerTest, ConnectionsOverTheCapWaitForAFreeSlot) {
+  HttpServerSettings settings;
+  settings.max_connections = 5;
+  HttpServer server(settings);
+  server.Route("GET", "/healthz", [](const HttpRequest&) { return Ok("ok"); },
+               RouteOptions{.inline_handler = true});
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  std::vector<int> idle;
+  for (int i = 0; i < 5; ++i) idle.push_back(Connect(server.port()));
+  // The sixth waits in the kernel's listen backlog: not served...
+  const int sixth = Connect(server.port());
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  send(sixth, request.data(), request.size(), MSG_NOSIGNAL);
+  timeval short_wait{0, 300000};
+  setsockopt(sixth, SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof(short_wait));
+  char c;
+  EXPECT_EQ(recv(sixth, &c, 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // ...until a slot frees; then it is answered.
+  for (int fd : idle) close(fd);
+  timeval long_wait{5, 0};
+  setsockopt(sixth, SOL_SOCKET, SO_RCVTIMEO, &long_wait, sizeof(long_wait));
+  const std::string answer = ReadAll(sixth);
+  close(sixth);
+  EXPECT_TRUE(absl::EndsWith(answer, "\r\n\r\nok")) << answer;
 }
 
 TEST(HttpServerTest, StopAnswersQueuedRequests) {
