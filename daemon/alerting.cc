@@ -169,7 +169,8 @@ void Alerting::AddReloadHook(std::function<absl::Status()> hook) {
 
 absl::Status Alerting::ReloadRules() {
   if (settings_.rule_paths.empty()) return absl::OkStatus();
-  absl::StatusOr<RuleSet> loaded = LoadRules(settings_.rule_paths, settings_.rules);
+  absl::StatusOr<RuleSet> loaded =
+      LoadRules(settings_.rule_paths, settings_.rules);
   absl::MutexLock lock(&mu_);
   if (!loaded.ok()) {
     reload_failure_.Increment();

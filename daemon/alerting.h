@@ -187,8 +187,7 @@ class Alerting {
   mutable absl::Mutex mu_;
   std::shared_ptr<const RuleSet> rules_ ABSL_GUARDED_BY(mu_);
   std::string last_reload_error_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::function<absl::Status()>> reload_hooks_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<absl::Status()>> reload_hooks_ ABSL_GUARDED_BY(mu_);
   bool save_failing_ ABSL_GUARDED_BY(mu_) = false;
   // Serializes OnSnapshot and OnPartitionsRevoked: once revocation
   // returns, no evaluation judges the revoked partitions any more.

@@ -57,7 +57,8 @@ bool WriteAll(int fd, std::string_view data) {
 
 void SyncDirectory(const std::string& path) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  const int fd =
+      ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
@@ -110,8 +111,8 @@ absl::Status WriteCheckedFile(const std::string& path, std::string_view magic,
                               uint32_t version, std::string_view payload) {
   const std::string data = EncodeCheckedFile(magic, version, payload);
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        0600);
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return OsError("cannot create", tmp, errno);
   const bool written = WriteAll(fd, data) && ::fsync(fd) == 0;
   const int write_errno = errno;
@@ -135,7 +136,8 @@ absl::StatusOr<CheckedFile> ReadCheckedFile(const std::string& path,
   if (!data.ok()) return data.status();
   absl::StatusOr<CheckedFile> file = DecodeCheckedFile(*data, magic);
   if (!file.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", file.status().message()));
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", file.status().message()));
   }
   return file;
 }

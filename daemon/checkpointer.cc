@@ -184,13 +184,13 @@ absl::Status Checkpointer::WriteOne(const IngestPipeline& pipeline,
   const DedupeIndex* dedupe = pipeline.Dedupe(p.id);
   if (!state.ok()) return state.status();
   if (dedupe == nullptr) return absl::NotFoundError("partition not assigned");
-  const std::string payload =
-      Encode(p.id, p.committed_offset,
-             p.history_known ? p.history_from : INT32_MAX, *state,
-             dedupe->Serialize());
+  const std::string payload = Encode(
+      p.id, p.committed_offset, p.history_known ? p.history_from : INT32_MAX,
+      *state, dedupe->Serialize());
   std::error_code ec;
   std::filesystem::create_directories(settings_.dir + "/partitions", ec);
-  if (absl::Status s = WriteCheckedFile(PathOf(p.id), kMagic, kVersion, payload);
+  if (absl::Status s =
+          WriteCheckedFile(PathOf(p.id), kMagic, kVersion, payload);
       !s.ok()) {
     return s;
   }
@@ -207,7 +207,8 @@ void Checkpointer::Write(const IngestPipeline& pipeline, bool force) {
     if (w.offset != p.committed_offset && w.at != absl::InfinitePast()) {
       behind = std::max(behind, now - w.at);
     }
-    if (!p.rebuilt || p.next_offset < 0 || p.committed_offset != p.next_offset) {
+    if (!p.rebuilt || p.next_offset < 0 ||
+        p.committed_offset != p.next_offset) {
       continue;  // the state is not (only) what the committed offset covers
     }
     if (w.offset == p.committed_offset) continue;

@@ -18,8 +18,7 @@ constexpr absl::Duration kNotReadyLagInterval = absl::Milliseconds(50);
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(IngestPipeline& pipeline,
-                           DeadLetterSink& dead_letters,
-                           IngestMetrics& metrics,
+                           DeadLetterSink& dead_letters, IngestMetrics& metrics,
                            absl::Duration commit_interval,
                            PartitionCheckpoints* checkpoints)
     : pipeline_(pipeline),
@@ -46,12 +45,13 @@ void ConsumerLoop::Run() {
     TakeCommitResults();
     const absl::Time end = absl::Now();
     if (first_message != absl::InfinitePast()) {
-      metrics_.batch_seconds().Observe(absl::ToDoubleSeconds(end - first_message));
+      metrics_.batch_seconds().Observe(
+          absl::ToDoubleSeconds(end - first_message));
     }
     if (end >= next_lag) {
       UpdateLagAndReadiness();
       next_lag = end + (metrics_.ready().Value() == 1 ? kLagInterval
-                                                     : kNotReadyLagInterval);
+                                                      : kNotReadyLagInterval);
     }
     if (end >= next_commit) {
       CommitProcessed({}, /*async=*/true);
@@ -166,7 +166,8 @@ void ConsumerLoop::TakeCommitResults() {
   for (EventConsumer::CommitResult& r : consumer_->TakeCommitResults()) {
     if (!r.status.ok()) {
       metrics_.commit_failures().Increment();
-      Log(LogLevel::kWarning, "commit failed", {{"error", r.status.ToString()}});
+      Log(LogLevel::kWarning, "commit failed",
+          {{"error", r.status.ToString()}});
       continue;
     }
     pipeline_.MarkCommitted(r.offsets);
@@ -216,11 +217,11 @@ void ConsumerLoop::UpdateLagAndReadiness() {
     Log(LogLevel::kInfo, "caught up: ready");
   }
   metrics_.ready().Set(ready ? 1 : 0);
-  SetNotReadyReason(ready ? ""
-                    : !joined_ ? "waiting for partition assignment"
+  SetNotReadyReason(ready         ? ""
+                    : !joined_    ? "waiting for partition assignment"
                     : !caught_up_ ? "rebuilding partition state"
-                    : !current ? "computing figures"
-                               : "kafka brokers unreachable");
+                    : !current    ? "computing figures"
+                                  : "kafka brokers unreachable");
 }
 
 void ConsumerLoop::SetNotReadyReason(std::string reason) {

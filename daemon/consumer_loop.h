@@ -17,9 +17,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
-
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/ingest_metrics.h"
 #include "daemon/kafka/kafka_boundary.h"
@@ -118,8 +117,8 @@ class ConsumerLoop : public RebalanceListener {
   EventConsumer* consumer_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> judgeable_{false};
-  bool joined_ = false;      // a rebalance has happened
-  bool caught_up_ = false;   // all partitions caught up; until a rebalance
+  bool joined_ = false;     // a rebalance has happened
+  bool caught_up_ = false;  // all partitions caught up; until a rebalance
   absl::flat_hash_map<PartitionId, Reported> reported_;
   // Revoked partitions' processed offsets (see OnAssigned).
   absl::flat_hash_map<PartitionId, int64_t> counted_until_;

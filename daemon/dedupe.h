@@ -3,8 +3,9 @@
 //
 // Ids are kept as 64-bit hashes with the day of the event, in an
 // open-addressing table (linear probing, load <= 3/4): 12 bytes per slot,
-// at most 16 per id, and one cache miss per lookup in the common case. Two distinct ids collide with probability ~n²/2^65: about
-// 3e-6 for 10 M live ids; a collision would drop one event as a duplicate.
+// at most 16 per id, and one cache miss per lookup in the common case. Two
+// distinct ids collide with probability ~n²/2^65: about 3e-6 for 10 M live ids;
+// a collision would drop one event as a duplicate.
 //
 // Thread safety: not thread-safe. One index per Kafka partition: events are
 // keyed by provider_id, so a re-sent event lands in the same partition.

@@ -31,7 +31,9 @@ class EvaluationLoop {
   ~EvaluationLoop();  // Stops.
 
   // REQUIRES: before Start().
-  void AddListener(Listener listener) { listeners_.push_back(std::move(listener)); }
+  void AddListener(Listener listener) {
+    listeners_.push_back(std::move(listener));
+  }
 
   void Start();
   void Stop();

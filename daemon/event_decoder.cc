@@ -12,7 +12,7 @@ namespace outcomes {
 namespace {
 
 constexpr size_t kMaxEventIdLength = 128;
-constexpr size_t kMaxFreeTextLength = 256;  // client_key, contract, codes
+constexpr size_t kMaxFreeTextLength = 256;   // client_key, contract, codes
 constexpr size_t kMaxLabelValueLength = 64;  // groups, attribute keys/values
 constexpr int kMaxPriorityGroups = 16;
 constexpr int kMaxAttributes = 16;
@@ -23,7 +23,8 @@ constexpr std::array<bool, 256> kIdentifierChars = [] {
   for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
   for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
   for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (char c : {'.', '_', ':', '-'}) table[static_cast<unsigned char>(c)] = true;
+  for (char c : {'.', '_', ':', '-'})
+    table[static_cast<unsigned char>(c)] = true;
   return table;
 }();
 
@@ -114,8 +115,8 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     if (google::protobuf::util::JsonStringToMessage(
-            google::protobuf::StringPiece(value.data(), value.size()),
-            &event_, options)
+            google::protobuf::StringPiece(value.data(), value.size()), &event_,
+            options)
             .ok()) {
       return true;
     }
@@ -124,8 +125,9 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
   }
   // ParseFromArray clears the message first.
   if (!event_.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Fail(result, RejectReason::kMalformed,
-                "value is neither protobuf nor JSON of outcomes.v1.ServiceEvent");
+    return Fail(
+        result, RejectReason::kMalformed,
+        "value is neither protobuf nor JSON of outcomes.v1.ServiceEvent");
   }
   return true;
 }
@@ -143,7 +145,8 @@ bool EventDecoder::CheckFields(DecodeResult& result) const {
     return Fail(result, RejectReason::kMissingField, "type is required");
   }
   if (!v1::EventType_IsValid(e.type())) {
-    return Fail(result, RejectReason::kInvalidField, "type is not a known EventType");
+    return Fail(result, RejectReason::kInvalidField,
+                "type is not a known EventType");
   }
   if (!e.has_occurred_at()) {
     return Fail(result, RejectReason::kMissingField, "occurred_at is required");
@@ -229,8 +232,8 @@ bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) {
   // The last day start at or before `occurred`.
   const auto it =
       std::upper_bound(day_starts_.begin(), day_starts_.end(), occurred);
-  result.day = first_cached_day_ + static_cast<DayNumber>(
-                                       it - day_starts_.begin() - 1);
+  result.day =
+      first_cached_day_ + static_cast<DayNumber>(it - day_starts_.begin() - 1);
   return true;
 }
 

@@ -20,11 +20,11 @@ namespace outcomes {
 
 // Why an event was rejected. Values index kRejectReasonNames.
 enum class RejectReason {
-  kMalformed = 0,      // neither valid protobuf nor valid JSON of the schema
-  kMissingField,       // a required field is empty or unset
-  kInvalidField,       // a field breaks its rule (length, charset, range)
-  kFutureTimestamp,    // occurred_at more than max_clock_skew ahead of now
-  kTooOld,             // occurred_at's day is at or past the horizon
+  kMalformed = 0,    // neither valid protobuf nor valid JSON of the schema
+  kMissingField,     // a required field is empty or unset
+  kInvalidField,     // a field breaks its rule (length, charset, range)
+  kFutureTimestamp,  // occurred_at more than max_clock_skew ahead of now
+  kTooOld,           // occurred_at's day is at or past the horizon
   // The Kafka message key is absent or differs from provider_id (DESIGN.md
   // §10): the provider's events would be split across partitions. Judged
   // by the pipeline after decoding, so every other reason comes first.
@@ -38,9 +38,8 @@ enum class RejectReason {
 inline constexpr int kRejectReasonCount = 8;
 // Label values for outcomes_events_rejected_total{reason} (contract).
 inline constexpr std::array<const char*, kRejectReasonCount>
-    kRejectReasonNames = {"malformed",        "missing_field",
-                          "invalid_field",    "future_timestamp",
-                          "too_old",          "key_mismatch",
+    kRejectReasonNames = {"malformed",        "missing_field", "invalid_field",
+                          "future_timestamp", "too_old",       "key_mismatch",
                           "unknown_provider", "provider_limit"};
 
 inline const char* RejectReasonName(RejectReason r) {

@@ -105,9 +105,8 @@ absl::Status ProviderSettingsFromFlags(ProviderGateSettings& providers) {
   providers.max_providers = absl::GetFlag(FLAGS_providers_max);
   providers.file = absl::GetFlag(FLAGS_providers_file);
   if (providers.max_providers >= 1) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("--providers.max must be at least 1, got ",
-                   providers.max_providers));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--providers.max must be at least 1, got ", providers.max_providers));
 }
 
 }  // namespace
@@ -158,7 +157,8 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   }
   s.kafka.group = absl::GetFlag(FLAGS_kafka_group);
   s.kafka.dead_letter_topic = absl::GetFlag(FLAGS_kafka_dead_letter_topic);
-  if (const std::string path = absl::GetFlag(FLAGS_kafka_config); !path.empty()) {
+  if (const std::string path = absl::GetFlag(FLAGS_kafka_config);
+      !path.empty()) {
     auto props = LoadKafkaProperties(path);
     if (!props.ok()) return props.status();
     s.kafka.extra = *std::move(props);

@@ -21,8 +21,9 @@ prometheus::Family<prometheus::Counter>& RejectedFamily(
     prometheus::Registry& r) {
   return BuildCounter()
       .Name("outcomes_events_rejected_total")
-      .Help("Rejected service events (copied to the dead-letter topic), by "
-            "reason.")
+      .Help(
+          "Rejected service events (copied to the dead-letter topic), by "
+          "reason.")
       .Register(r);
 }
 
@@ -56,14 +57,15 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
       commit_failures_(SimpleCounter(registry,
                                      "outcomes_kafka_commit_failures_total",
                                      "Failed Kafka offset commits.")),
-      batch_seconds_(BuildHistogram()
-                         .Name("outcomes_batch_processing_seconds")
-                         .Help("Time to decode, validate and apply one "
-                               "consumed batch.")
-                         .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
-                                      0.5, 1})),
+      batch_seconds_(
+          BuildHistogram()
+              .Name("outcomes_batch_processing_seconds")
+              .Help("Time to decode, validate and apply one "
+                    "consumed batch.")
+              .Register(registry)
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{
+                       0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1})),
       assigned_partitions_(SimpleGauge(registry,
                                        "outcomes_kafka_assigned_partitions",
                                        "Kafka partitions owned by this "

@@ -24,12 +24,13 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 struct LogField {
   LogField(std::string_view k, std::string_view v)
       : key(k), value(std::string(v)) {}
-  LogField(std::string_view k, const char* v)
-      : key(k), value(std::string(v)) {}
+  LogField(std::string_view k, const char* v) : key(k), value(std::string(v)) {}
   LogField(std::string_view k, const std::string& v) : key(k), value(v) {}
   LogField(std::string_view k, long long v) : key(k), value(v) {}
-  LogField(std::string_view k, int v) : key(k), value(static_cast<long long>(v)) {}
-  LogField(std::string_view k, long v) : key(k), value(static_cast<long long>(v)) {}
+  LogField(std::string_view k, int v)
+      : key(k), value(static_cast<long long>(v)) {}
+  LogField(std::string_view k, long v)
+      : key(k), value(static_cast<long long>(v)) {}
   LogField(std::string_view k, unsigned long v)
       : key(k), value(static_cast<long long>(v)) {}
   LogField(std::string_view k, double v) : key(k), value(v) {}

@@ -139,7 +139,9 @@ void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
   const RouteOptions probe{.inline_handler = true};
   http.Route(
       "GET", "/healthz",
-      [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; },
+      [](const HttpRequest&) {
+        return HttpResponse{200, "text/plain", "ok\n"};
+      },
       probe);
   http.Route(
       "GET", "/readyz",
@@ -154,15 +156,19 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
   });
   http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
     const std::string id = r.path.substr(sizeof("/api/v1/providers/") - 1);
-    std::optional<std::string> body = RenderProviderJson(*evaluation.Latest(), id);
-    if (!body) return HttpResponse{404, "application/json",
-                                   "{\"error\":\"unknown provider\"}"};
+    std::optional<std::string> body =
+        RenderProviderJson(*evaluation.Latest(), id);
+    if (!body)
+      return HttpResponse{404, "application/json",
+                          "{\"error\":\"unknown provider\"}"};
     return Json(*std::move(body));
   });
-  http.Route("GET", "/api/v1/alerts",
-             [&alerting](const HttpRequest&) { return Json(alerting.AlertsJson()); });
-  http.Route("GET", "/api/v1/rules",
-             [&alerting](const HttpRequest&) { return Json(alerting.RulesJson()); });
+  http.Route("GET", "/api/v1/alerts", [&alerting](const HttpRequest&) {
+    return Json(alerting.AlertsJson());
+  });
+  http.Route("GET", "/api/v1/rules", [&alerting](const HttpRequest&) {
+    return Json(alerting.RulesJson());
+  });
   // Guarded (DESIGN.md §11): a bearer token, or loopback only.
   http.Route(
       "POST", "/-/reload",
@@ -183,7 +189,8 @@ std::unique_ptr<HttpServer> BindHttpServer(const DaemonSettings& s,
   limits.request_timeout = s.http_request_timeout;
   auto http = std::make_unique<HttpServer>(limits, &registry);
   if (!s.http_admin_token_file.empty()) {
-    http->SetAdminGuard(OrDie(AdminGuard::FromTokenFile(s.http_admin_token_file)));
+    http->SetAdminGuard(
+        OrDie(AdminGuard::FromTokenFile(s.http_admin_token_file)));
   }
   if (absl::Status st = http->Bind(s.listen); !st.ok()) Fatal(st);
   return http;
@@ -193,7 +200,8 @@ std::unique_ptr<HttpServer> BindHttpServer(const DaemonSettings& s,
 // one so --http.max_connections, not the default of 1024, is what binds.
 void RaiseDescriptorLimit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
@@ -248,7 +256,8 @@ void WarnOnShortRetention(const DaemonSettings& settings) {
     if (!value.ok() || !*value || !absl::SimpleAtoi(**value, &ms)) {
       Log(LogLevel::kInfo, "cannot read topic retention",
           {{"topic", topic},
-           {"error", value.ok() ? "no retention.ms" : value.status().ToString()}});
+           {"error",
+            value.ok() ? "no retention.ms" : value.status().ToString()}});
       continue;
     }
     if (ms >= 0 && absl::Milliseconds(ms) < horizon) {
@@ -313,7 +322,8 @@ int Run(DaemonSettings settings) {
   HttpServer& http = *http_server;
   LogClientHashKey(settings);
   std::unique_ptr<EmbeddedKafka> embedded;
-  if (settings.embedded_kafka) settings.kafka.brokers = StartEmbedded(settings, embedded);
+  if (settings.embedded_kafka)
+    settings.kafka.brokers = StartEmbedded(settings, embedded);
   if (!settings.state_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(settings.state_dir, ec);
@@ -343,7 +353,8 @@ int Run(DaemonSettings settings) {
   KafkaProperties alert_props = {{"bootstrap.servers", settings.kafka.brokers}};
   alert_props.insert(alert_props.end(), settings.kafka.extra.begin(),
                      settings.kafka.extra.end());
-  auto alert_sink = OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
+  auto alert_sink =
+      OrDie(NewKafkaAlertSink(alert_props, settings.alerts_topic));
   auto state_store =
       OrDie(NewRdKafkaAlertStateStore(alert_props, settings.state_topic));
   StateSink sink(store);
@@ -359,9 +370,10 @@ int Run(DaemonSettings settings) {
   }
   ConsumerLoop loop(pipeline, *dead_letters, metrics, settings.commit_interval,
                     checkpointer ? &*checkpointer : nullptr);
-  Alerting alerting(AlertingSettingsOf(settings), RealClock(), registry,
-                    notifier ? &*notifier : nullptr, alert_sink.get(),
-                    [&loop] { return loop.judgeable(); }, state_store.get());
+  Alerting alerting(
+      AlertingSettingsOf(settings), RealClock(), registry,
+      notifier ? &*notifier : nullptr, alert_sink.get(),
+      [&loop] { return loop.judgeable(); }, state_store.get());
   if (absl::Status s = alerting.Start(); !s.ok()) Fatal(s);
   // SIGHUP and POST /-/reload reload the providers file with the rules.
   alerting.AddReloadHook([&providers] { return providers->Reload(); });
@@ -380,11 +392,13 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, registry, loop, checkpointer ? &*checkpointer : nullptr);
+  AddHealthRoutes(http, registry, loop,
+                  checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
-      {{"listen", settings.listen}, {"port", http.port()},
+      {{"listen", settings.listen},
+       {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
        {"group", settings.kafka.group},
        {"alertmanagers", absl::StrJoin(settings.alertmanager_urls, ",")}});

@@ -2,9 +2,9 @@
 #ifndef OUTCOMESD_DAEMON_PARTITION_ID_H_
 #define OUTCOMESD_DAEMON_PARTITION_ID_H_
 
+#include <compare>
 #include <cstdint>
 #include <string>
-#include <compare>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

@@ -208,7 +208,8 @@ std::vector<PartitionOffset> IngestPipeline::Uncommitted() const {
   return out;
 }
 
-void IngestPipeline::MarkCommitted(const std::vector<PartitionOffset>& offsets) {
+void IngestPipeline::MarkCommitted(
+    const std::vector<PartitionOffset>& offsets) {
   for (const PartitionOffset& o : offsets) {
     PartitionIngest* p = Find(o.id.topic, o.id.partition);
     // Results of asynchronous commits may arrive out of order.

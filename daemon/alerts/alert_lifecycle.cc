@@ -131,7 +131,8 @@ bool AlertLifecycle::Due(const AlertInstance& a, absl::Time now) const {
   if (a.phase == AlertPhase::kResolved && a.resolved_at > a.last_sent_at) {
     return true;
   }
-  if (a.phase == AlertPhase::kFiring && a.fired_at > a.last_sent_at) return true;
+  if (a.phase == AlertPhase::kFiring && a.fired_at > a.last_sent_at)
+    return true;
   return now - a.last_sent_at >= options_.resend_interval;
 }
 
@@ -155,9 +156,8 @@ std::vector<AlertNotification> AlertLifecycle::TakeDueNotifications() {
     n.window = a.window;
     out.push_back(std::move(n));
   }
-  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
-    return x.labels < y.labels;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.labels < y.labels; });
   return out;
 }
 
@@ -167,9 +167,8 @@ std::vector<AlertInstance> AlertLifecycle::Instances() const {
     absl::MutexLock lock(&mu_);
     for (const auto& [key, a] : instances_) out.push_back(a);
   }
-  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
-    return x.labels < y.labels;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.labels < y.labels; });
   return out;
 }
 
@@ -207,7 +206,8 @@ int AlertLifecycle::Merge(
 void AlertLifecycle::Drop(
     const std::function<bool(const AlertInstance&)>& predicate) {
   absl::MutexLock lock(&mu_);
-  absl::erase_if(instances_, [&](const auto& kv) { return predicate(kv.second); });
+  absl::erase_if(instances_,
+                 [&](const auto& kv) { return predicate(kv.second); });
 }
 
 }  // namespace outcomes

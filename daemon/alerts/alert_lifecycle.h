@@ -44,7 +44,8 @@
 namespace outcomes {
 
 enum class AlertPhase { kPending, kFiring, kResolved };
-const char* AlertPhaseName(AlertPhase phase);  // "pending", "firing", "resolved"
+const char* AlertPhaseName(
+    AlertPhase phase);  // "pending", "firing", "resolved"
 
 // How Update treats an instance whose condition is not in `holding`.
 enum class AlertScope {
@@ -159,7 +160,8 @@ class AlertLifecycle {
   const Clock& clock_;
   mutable absl::Mutex mu_;
   // Canonical label key -> instance.
-  absl::flat_hash_map<std::string, AlertInstance> instances_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, AlertInstance> instances_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // Canonical key of a label set: name="value" pairs, sorted, comma-joined.
@@ -188,7 +190,8 @@ absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
                                const std::string& path);
 // NotFound when `path` does not exist; Unavailable when it cannot be read;
 // DataLoss when it is corrupt (DecodeAlertSnapshotFile).
-absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path);
+absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(
+    const std::string& path);
 
 }  // namespace outcomes
 

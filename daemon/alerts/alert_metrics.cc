@@ -44,11 +44,12 @@ std::string AlertKey(const AlertInstance& a) {
 }  // namespace
 
 AlertMetrics::AlertMetrics(prometheus::Registry& registry)
-    : goal_value_(prometheus::BuildGauge()
-                      .Name("outcomes_goal_value")
-                      .Help("Current value of each contract goal per provider "
-                            "and program (group_rate_ratio: lowest group ratio)")
-                      .Register(registry)),
+    : goal_value_(
+          prometheus::BuildGauge()
+              .Name("outcomes_goal_value")
+              .Help("Current value of each contract goal per provider "
+                    "and program (group_rate_ratio: lowest group ratio)")
+              .Register(registry)),
       goal_target_(prometheus::BuildGauge()
                        .Name("outcomes_goal_target")
                        .Help("Target of each contract goal per provider and "
@@ -73,8 +74,9 @@ void AlertMetrics::Sync(prometheus::Family<prometheus::Gauge>& family,
   for (const auto& [key, s] : series) {
     auto [it, inserted] = live.try_emplace(key, nullptr);
     if (inserted) {
-      it->second = &family.Add(s.result != nullptr ? GoalLabels(*s.result)
-                                                   : AlertSeriesLabels(*s.alert));
+      it->second =
+          &family.Add(s.result != nullptr ? GoalLabels(*s.result)
+                                          : AlertSeriesLabels(*s.alert));
     }
     it->second->Set(s.value);
   }
@@ -87,7 +89,8 @@ void AlertMetrics::Update(const std::vector<GoalResult>& results,
     const std::string key = GoalKey(r);
     targets[key] = Series{&r, nullptr, r.target};
     if (!r.value.has_value()) continue;
-    auto [it, inserted] = values.try_emplace(key, Series{&r, nullptr, *r.value});
+    auto [it, inserted] =
+        values.try_emplace(key, Series{&r, nullptr, *r.value});
     if (!inserted) it->second.value = std::min(it->second.value, *r.value);
   }
   for (const AlertInstance& a : instances) {

@@ -44,15 +44,15 @@ class AlertMetrics {
   // label values joined, which is cheap to hash; thousands of series are
   // synced every evaluation.
   struct Series {
-    const GoalResult* result = nullptr;     // goal series
-    const AlertInstance* alert = nullptr;   // alert series
+    const GoalResult* result = nullptr;    // goal series
+    const AlertInstance* alert = nullptr;  // alert series
     double value = 0;
   };
   using SeriesMap = absl::flat_hash_map<std::string, Series>;
   using LiveMap = absl::flat_hash_map<std::string, prometheus::Gauge*>;
   // Sets `family` to exactly `series`, removing the others.
-  static void Sync(prometheus::Family<prometheus::Gauge>& family,
-                   LiveMap& live, const SeriesMap& series);
+  static void Sync(prometheus::Family<prometheus::Gauge>& family, LiveMap& live,
+                   const SeriesMap& series);
 
   prometheus::Family<prometheus::Gauge>& goal_value_;
   prometheus::Family<prometheus::Gauge>& goal_target_;

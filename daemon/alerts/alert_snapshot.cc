@@ -69,7 +69,8 @@ absl::StatusOr<AlertInstance> InstanceFromProto(
       return absl::InvalidArgumentError("alert snapshot: unknown alert state");
   }
   if (s.labels().empty()) {
-    return absl::InvalidArgumentError("alert snapshot: instance without labels");
+    return absl::InvalidArgumentError(
+        "alert snapshot: instance without labels");
   }
   a.labels.insert(s.labels().begin(), s.labels().end());
   a.annotations.insert(s.annotations().begin(), s.annotations().end());
@@ -141,8 +142,8 @@ absl::StatusOr<v1::AlertStateSnapshot> DecodeAlertSnapshotFile(
   if (data.substr(0, kMagic.size()) == kMagic) {
     file = DecodeCheckedFile(data, kMagic);
     if (!file.ok()) {
-      return absl::DataLossError(absl::StrCat("corrupt alert snapshot: ",
-                                              file.status().message()));
+      return absl::DataLossError(
+          absl::StrCat("corrupt alert snapshot: ", file.status().message()));
     }
     if (file->version != kFileVersion) {
       return absl::DataLossError(absl::StrCat(
@@ -165,7 +166,8 @@ absl::Status SaveAlertSnapshot(const v1::AlertStateSnapshot& snapshot,
   return absl::UnavailableError(s.message());
 }
 
-absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(const std::string& path) {
+absl::StatusOr<v1::AlertStateSnapshot> LoadAlertSnapshot(
+    const std::string& path) {
   absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (absl::IsNotFound(data.status())) return data.status();
   if (!data.ok()) return absl::UnavailableError(data.status().message());

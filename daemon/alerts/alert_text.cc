@@ -10,8 +10,8 @@ std::string MetricPhrase(const GoalResult& r) {
   const GoalSpec& g = *r.goal;
   switch (g.metric) {
     case GoalMetric::kWindowEvents:
-      return absl::StrCat("number of ", std::string(kEventKindNames[g.event_kind]),
-                          " events");
+      return absl::StrCat(
+          "number of ", std::string(kEventKindNames[g.event_kind]), " events");
     case GoalMetric::kEnrollmentRate:
       return "enrollment rate";
     case GoalMetric::kCompletionRate:
@@ -23,9 +23,9 @@ std::string MetricPhrase(const GoalResult& r) {
     case GoalMetric::kDaysToEnrollP90:
       return "90th-percentile days from referral to enrollment";
     case GoalMetric::kPriorityShare:
-      return absl::StrCat("priority-population share of ",
-                          g.stage == GoalStage::kReferral ? "referrals"
-                                                          : "enrollments");
+      return absl::StrCat(
+          "priority-population share of ",
+          g.stage == GoalStage::kReferral ? "referrals" : "enrollments");
     case GoalMetric::kCreamingRatio:
       return "creaming ratio (priority share of enrollments / of referrals)";
     case GoalMetric::kGroupRateRatio:
@@ -46,9 +46,9 @@ std::string Show(const GoalSpec& g, double v) {
 
 AlertLabels LabelsOf(const GoalResult& r) {
   const GoalSpec& g = *r.goal;
-  AlertLabels labels = {{"alertname", g.alert}, {"contract", g.contract},
+  AlertLabels labels = {{"alertname", g.alert},   {"contract", g.contract},
                         {"provider", r.provider}, {"program", r.program},
-                        {"goal", g.name},          {"severity", g.severity}};
+                        {"goal", g.name},         {"severity", g.severity}};
   if (g.metric == GoalMetric::kGroupRateRatio) {
     labels["dimension"] = r.dimension;
     labels["group"] = r.group;
@@ -82,8 +82,8 @@ std::string DefaultDescription(const GoalResult& r) {
   std::string s = absl::StrCat(
       "Provider ", r.provider, "'s ", MetricPhrase(r), " in program ",
       r.program, " is ", r.value ? Show(g, *r.value) : "n/a",
-      g.window.empty() ? "" : absl::StrCat(" over the last ", g.window),
-      ", ", g.is_min ? "below the target of " : "above the limit of ",
+      g.window.empty() ? "" : absl::StrCat(" over the last ", g.window), ", ",
+      g.is_min ? "below the target of " : "above the limit of ",
       Show(g, r.target), " set by contract ", g.contract, " (goal ", g.name,
       "; sample size ", r.sample_size, " ", r.sample_unit, ").");
   if (!r.explanation.empty()) absl::StrAppend(&s, " ", r.explanation);
@@ -105,7 +105,8 @@ AlertAnnotations AnnotationsOf(const GoalResult& r) {
   return a;
 }
 
-std::vector<AlertInput> ShortfallInputs(const std::vector<GoalResult>& results) {
+std::vector<AlertInput> ShortfallInputs(
+    const std::vector<GoalResult>& results) {
   std::vector<AlertInput> out;
   for (const GoalResult& r : results) {
     if (!r.shortfall) continue;

@@ -10,13 +10,13 @@
 namespace outcomes {
 namespace {
 
-
 prometheus::Family<prometheus::Counter>& CounterFamily(
     prometheus::Registry& r, const std::string& name, const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
-const std::map<std::string, std::string> kLabels = {{"notifier", "alertmanager"}};
+const std::map<std::string, std::string> kLabels = {
+    {"notifier", "alertmanager"}};
 
 }  // namespace
 
@@ -34,7 +34,8 @@ std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
     out += ",\"startsAt\":";
     AppendJsonString(out, FormatRfc3339(a.starts_at));
     out += ",\"endsAt\":";
-    AppendJsonString(out, FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
+    AppendJsonString(
+        out, FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
     if (!generator_url.empty()) {
       out += ",\"generatorURL\":";
       AppendJsonString(out, generator_url);
@@ -76,7 +77,8 @@ AlertmanagerNotifier::AlertmanagerNotifier(Options options, HttpPoster& poster,
 
 AlertmanagerNotifier::~AlertmanagerNotifier() { Stop(); }
 
-void AlertmanagerNotifier::Enqueue(const std::vector<AlertNotification>& batch) {
+void AlertmanagerNotifier::Enqueue(
+    const std::vector<AlertNotification>& batch) {
   if (batch.empty()) return;
   absl::MutexLock lock(&mu_);
   for (Target& t : targets_) {
@@ -111,7 +113,8 @@ absl::Duration AlertmanagerNotifier::Backoff(int attempts) const {
   return std::min(d, options_.max_backoff);
 }
 
-void AlertmanagerNotifier::Finish(size_t t, uint64_t id, bool ok, absl::Time now) {
+void AlertmanagerNotifier::Finish(size_t t, uint64_t id, bool ok,
+                                  absl::Time now) {
   std::deque<Item>& q = targets_[t].queue;
   if (q.empty() || q.front().id != id) return;  // dropped meanwhile
   Item& item = q.front();
@@ -143,8 +146,9 @@ absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
       if (q.front().next_attempt > now) return q.front().next_attempt;
       url = targets_[t].url;
       id = q.front().id;
-      body = AlertmanagerPayload(q.front().alerts, now, options_.resend_interval,
-                                 options_.generator_url);
+      body =
+          AlertmanagerPayload(q.front().alerts, now, options_.resend_interval,
+                              options_.generator_url);
     }
     const absl::Status status = poster_.Post(url, "/api/v2/alerts", body);
     if (!status.ok()) {
@@ -173,8 +177,7 @@ void AlertmanagerNotifier::Run() {
     const absl::Time next = Pump();
     absl::MutexLock lock(&mu_);
     if (stop_) return;
-    const absl::Duration wait =
-        std::min(next - clock_.Now(), absl::Seconds(1));
+    const absl::Duration wait = std::min(next - clock_.Now(), absl::Seconds(1));
     mu_.AwaitWithTimeout(absl::Condition(this, &AlertmanagerNotifier::Woken),
                          wait);
     if (stop_) return;

@@ -58,7 +58,8 @@ class AlertmanagerNotifier {
  public:
   struct Options {
     std::vector<std::string> urls;  // --alertmanager.url, e.g. http://am:9093
-    absl::Duration resend_interval = absl::Minutes(1);  // --alert.resend_interval
+    absl::Duration resend_interval =
+        absl::Minutes(1);    // --alert.resend_interval
     size_t max_queue = 256;  // batches per URL
     absl::Duration initial_backoff = absl::Seconds(1);
     absl::Duration max_backoff = absl::Minutes(1);

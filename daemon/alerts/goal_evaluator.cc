@@ -20,12 +20,14 @@ void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
     r.shortfall = Beyond(goal, *r.value, r.target);
     return;
   }
-  const Interval ci = WilsonInterval(successes, r.sample_size, *goal.confidence);
+  const Interval ci =
+      WilsonInterval(successes, r.sample_size, *goal.confidence);
   r.interval = ci;
   r.shortfall = Beyond(goal, goal.is_min ? ci.upper : ci.lower, r.target);
   absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ", "The ",
-                  FormatNumber(*goal.confidence * 100), "% Wilson interval is [",
-                  FormatNumber(ci.lower), ", ", FormatNumber(ci.upper), "].");
+                  FormatNumber(*goal.confidence * 100),
+                  "% Wilson interval is [", FormatNumber(ci.lower), ", ",
+                  FormatNumber(ci.upper), "].");
 }
 
 GoalResult Base(const GoalSpec& goal, const ProgramFigures& f) {
@@ -121,9 +123,9 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
   return {std::move(r)};
 }
 
-std::vector<GoalResult> EvaluateGoals(const RuleSet& rules,
-                                      const std::vector<ProgramFigures>& figures,
-                                      const EvaluatorSettings& settings) {
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<ProgramFigures>& figures,
+    const EvaluatorSettings& settings) {
   std::vector<GoalResult> out;
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {

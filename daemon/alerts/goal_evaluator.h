@@ -47,8 +47,8 @@ struct GoalResult {
   const GoalSpec* goal = nullptr;
   std::string provider;
   std::string program;
-  std::string dimension;  // group_rate_ratio only
-  std::string group;      // group_rate_ratio only
+  std::string dimension;        // group_rate_ratio only
+  std::string group;            // group_rate_ratio only
   std::optional<double> value;  // absent: no data (e.g. denominator 0)
   double target = 0;
   int64_t sample_size = 0;
@@ -67,9 +67,9 @@ struct GoalResult {
 };
 
 // Results in (contract, goal, figures order, group) order.
-std::vector<GoalResult> EvaluateGoals(const RuleSet& rules,
-                                      const std::vector<ProgramFigures>& figures,
-                                      const EvaluatorSettings& settings);
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<ProgramFigures>& figures,
+    const EvaluatorSettings& settings);
 
 // One goal against one provider+program (group_rate_ratio: one result per
 // eligible group). Exposed for tests.

@@ -37,32 +37,35 @@ Measurement EnrollmentRate(const WindowFigures& w, const ProgramFigures& f,
                            const EvaluatorSettings& s) {
   Measurement m = FromRate(w.enrollment_rate, "referrals");
   const int first = s.enroll_within_days + 1;
-  m.explanation = absl::StrCat(
-      m.successes, " of ", m.sample_size, " referrals made ", first, "-",
-      first + w.days - 1, " days ago enrolled within ", s.enroll_within_days,
-      " days.");
+  m.explanation =
+      absl::StrCat(m.successes, " of ", m.sample_size, " referrals made ",
+                   first, "-", first + w.days - 1, " days ago enrolled within ",
+                   s.enroll_within_days, " days.");
   Append(m.explanation, StalledSentence(f, s));
   return m;
 }
 
 Measurement CompletionRate(const WindowFigures& w) {
   Measurement m = FromRate(w.completion_rate, "exits");
-  m.explanation = absl::StrCat(
-      m.successes, " of ", m.sample_size, " clients who left the program in "
-      "the last ", w.days, " days completed it.");
+  m.explanation = absl::StrCat(m.successes, " of ", m.sample_size,
+                               " clients who left the program in "
+                               "the last ",
+                               w.days, " days completed it.");
   return m;
 }
 
 Measurement DaysToEnroll(const WindowFigures& w, bool p90) {
   Measurement m;
-  const std::optional<int> q = p90 ? w.days_to_enroll_p90 : w.days_to_enroll_p50;
+  const std::optional<int> q =
+      p90 ? w.days_to_enroll_p90 : w.days_to_enroll_p50;
   if (q.has_value()) m.value = *q;
   m.sample_size = w.days_to_enroll_count;
   m.sample_unit = "enrollments";
-  m.explanation = absl::StrCat(
-      p90 ? "90th percentile" : "Median", " of the days from referral to "
-      "enrollment over ", w.days_to_enroll_count, " enrollments in the last ",
-      w.days, " days.");
+  m.explanation = absl::StrCat(p90 ? "90th percentile" : "Median",
+                               " of the days from referral to "
+                               "enrollment over ",
+                               w.days_to_enroll_count,
+                               " enrollments in the last ", w.days, " days.");
   return m;
 }
 
@@ -101,13 +104,13 @@ const WindowFigures* FindWindow(const ProgramFigures& figures, int days) {
   return nullptr;
 }
 
-std::string StalledSentence(const ProgramFigures& f, const EvaluatorSettings& s) {
+std::string StalledSentence(const ProgramFigures& f,
+                            const EvaluatorSettings& s) {
   if (f.stalled_referrals == 0) return "";
-  return absl::StrCat(f.stalled_referrals, " referrals older than ",
-                      s.enroll_within_days, " days (within the last ",
-                      s.horizon_days, " days) are not enrolled; ",
-                      f.stalled_priority_referrals,
-                      " are priority-population clients.");
+  return absl::StrCat(
+      f.stalled_referrals, " referrals older than ", s.enroll_within_days,
+      " days (within the last ", s.horizon_days, " days) are not enrolled; ",
+      f.stalled_priority_referrals, " are priority-population clients.");
 }
 
 Measurement Measure(const GoalSpec& goal, const ProgramFigures& f,

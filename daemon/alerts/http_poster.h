@@ -20,7 +20,8 @@ class HttpPoster {
   // POSTs `body` (application/json) to base_url + path, e.g.
   // "http://127.0.0.1:9093" + "/api/v2/alerts". OK only for a 2xx answer;
   // Unavailable for connection errors and other statuses.
-  virtual absl::Status Post(const std::string& base_url, const std::string& path,
+  virtual absl::Status Post(const std::string& base_url,
+                            const std::string& path,
                             const std::string& body) = 0;
 };
 

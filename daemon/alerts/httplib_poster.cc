@@ -28,7 +28,8 @@ class HttplibPoster : public HttpPoster {
     try {
       httplib::Client client(host);
       if (!client.is_valid()) {
-        return absl::InvalidArgumentError(absl::StrCat("invalid URL ", base_url));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid URL ", base_url));
       }
       const auto micros = absl::ToInt64Microseconds(timeout_);
       client.set_connection_timeout(micros / 1000000, micros % 1000000);
@@ -36,8 +37,8 @@ class HttplibPoster : public HttpPoster {
       client.set_write_timeout(micros / 1000000, micros % 1000000);
       auto res = client.Post(prefix + path, body, "application/json");
       if (!res) {
-        return absl::UnavailableError(
-            absl::StrCat("POST ", base_url, path, ": ", httplib::to_string(res.error())));
+        return absl::UnavailableError(absl::StrCat(
+            "POST ", base_url, path, ": ", httplib::to_string(res.error())));
       }
       if (res->status < 200 || res->status > 299) {
         return absl::UnavailableError(
@@ -45,7 +46,8 @@ class HttplibPoster : public HttpPoster {
       }
       return absl::OkStatus();
     } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat("POST ", base_url, path, ": ", e.what()));
+      return absl::UnavailableError(
+          absl::StrCat("POST ", base_url, path, ": ", e.what()));
     }
   }
 

@@ -22,7 +22,8 @@ class KafkaAlertSink : public AlertSink {
   }
 
   absl::Status Start(const KafkaProperties& properties) {
-    KafkaProperties base = {{"client.id", "outcomesd-alerts"}, {"linger.ms", "5"}};
+    KafkaProperties base = {{"client.id", "outcomesd-alerts"},
+                            {"linger.ms", "5"}};
     auto conf = rdkafka::MakeConf(base, properties);
     if (!conf.ok()) return conf.status();
     rdkafka::InstallLogger(conf->get());
@@ -31,7 +32,8 @@ class KafkaAlertSink : public AlertSink {
     char error[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error));
     if (rk_ == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka alert producer: ", error));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka alert producer: ", error));
     }
     conf.value().release();
     return absl::OkStatus();
@@ -57,8 +59,8 @@ class KafkaAlertSink : public AlertSink {
   }
 
   absl::Status Flush(absl::Duration timeout) override {
-    const rd_kafka_resp_err_t err =
-        rd_kafka_flush(rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    const rd_kafka_resp_err_t err = rd_kafka_flush(
+        rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::DeadlineExceededError(
           absl::StrCat("alert flush: ", rd_kafka_err2str(err)));

@@ -28,8 +28,7 @@ Interval WilsonInterval(int64_t successes, int64_t trials, double confidence) {
   const double z2 = z * z;
   const double denom = 1 + z2 / n;
   const double center = (p + z2 / (2 * n)) / denom;
-  const double half =
-      z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom;
   return {std::max(0.0, center - half), std::min(1.0, center + half)};
 }
 

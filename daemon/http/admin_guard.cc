@@ -48,7 +48,8 @@ std::string HostName(const std::string& host_header) {
   absl::string_view h = host_header;
   if (absl::ConsumePrefix(&h, "[")) {
     const size_t close = h.find(']');
-    return close == absl::string_view::npos ? "" : std::string(h.substr(0, close));
+    return close == absl::string_view::npos ? ""
+                                            : std::string(h.substr(0, close));
   }
   return std::string(h.substr(0, h.find(':')));
 }
@@ -73,8 +74,8 @@ absl::StatusOr<AdminGuard> AdminGuard::FromTokenFile(const std::string& path) {
   std::string token(absl::StripAsciiWhitespace(content.str()));
   if (token.size() < kMinTokenBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--http.admin_token_file: '", path, "' holds a token of ",
-        token.size(), " bytes; at least ", kMinTokenBytes, " are required"));
+        "--http.admin_token_file: '", path, "' holds a token of ", token.size(),
+        " bytes; at least ", kMinTokenBytes, " are required"));
   }
   return WithToken(std::move(token));
 }
@@ -96,9 +97,9 @@ std::optional<HttpResponse> AdminGuard::Refuse(const HttpRequest& r) const {
   }
   absl::string_view auth = r.authorization;
   if (auth.size() > 7 && absl::EqualsIgnoreCase(auth.substr(0, 7), "bearer ") &&
-      ConstantTimeEquals(std::string(absl::StripLeadingAsciiWhitespace(
-                             auth.substr(7))),
-                         token_)) {
+      ConstantTimeEquals(
+          std::string(absl::StripLeadingAsciiWhitespace(auth.substr(7))),
+          token_)) {
     return std::nullopt;
   }
   HttpResponse out = JsonError(401, "missing or wrong bearer token");

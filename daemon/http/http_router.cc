@@ -28,8 +28,8 @@ std::map<std::string, const HttpRouter::Entry*> HttpRouter::Matches(
   std::map<std::string, const Entry*> best;
   std::map<std::string, size_t> best_length;
   for (const auto& [route, methods] : routes_) {
-    const bool match = route == path || (route.back() == '/' &&
-                                         absl::StartsWith(path, route));
+    const bool match =
+        route == path || (route.back() == '/' && absl::StartsWith(path, route));
     if (!match) continue;
     for (const auto& [method, entry] : methods) {
       auto [it, fresh] = best_length.try_emplace(method, route.size());

@@ -131,8 +131,9 @@ HttpServer::Impl::Impl(HttpServerSettings s, prometheus::Registry* registry)
                      .Add({});
   timeouts = &prometheus::BuildCounter()
                   .Name("outcomes_http_timeouts_total")
-                  .Help("HTTP connections closed for exceeding "
-                        "--http.request_timeout.")
+                  .Help(
+                      "HTTP connections closed for exceeding "
+                      "--http.request_timeout.")
                   .Register(*registry)
                   .Add({});
 }
@@ -140,21 +141,25 @@ HttpServer::Impl::Impl(HttpServerSettings s, prometheus::Registry* registry)
 Exchange* HttpServer::Impl::Begin(MHD_Connection* c, const char* url,
                                   const char* method) {
   auto* ex = new Exchange;
-  ex->request = HttpRequest{method, url, PeerIsLoopback(c), Header(c, "Host"),
-                            Header(c, "Authorization"), Header(c, "Origin"),
+  ex->request = HttpRequest{method,
+                            url,
+                            PeerIsLoopback(c),
+                            Header(c, "Host"),
+                            Header(c, "Authorization"),
+                            Header(c, "Origin"),
                             Header(c, "Sec-Fetch-Site")};
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   if (info != nullptr && info->socket_context != nullptr) {
-    ex->connection = *static_cast<ConnectionReaper::ConnectionId*>(
-        info->socket_context);
+    ex->connection =
+        *static_cast<ConnectionReaper::ConnectionId*>(info->socket_context);
   }
   return ex;
 }
 
 MHD_Result HttpServer::Impl::OnRequest(MHD_Connection* c, const char* url,
-                                       const char* method,
-                                       size_t* upload_size, void** con_cls) {
+                                       const char* method, size_t* upload_size,
+                                       void** con_cls) {
   auto* ex = static_cast<Exchange*>(*con_cls);
   if (ex == nullptr) {  // headers read; the body (if any) follows
     *con_cls = ex = Begin(c, url, method);
@@ -241,9 +246,9 @@ void HttpServer::Impl::OnConnection(MHD_Connection* c, void** context,
 }
 
 MHD_Result HttpServer::Impl::OnRequestThunk(void* cls, MHD_Connection* c,
-                                            const char* url,
-                                            const char* method, const char*,
-                                            const char*, size_t* upload_size,
+                                            const char* url, const char* method,
+                                            const char*, const char*,
+                                            size_t* upload_size,
                                             void** con_cls) {
   return static_cast<Impl*>(cls)->OnRequest(c, url, method, upload_size,
                                             con_cls);
@@ -309,14 +314,12 @@ absl::Status HttpServer::Start() {
           MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
       0, nullptr, nullptr, &Impl::OnRequestThunk, impl_.get(),
       MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, nullptr,  // first
-      MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(s.max_connections),
-      MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      static_cast<size_t>(s.max_header_bytes * 2),
-      MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompletedThunk, impl_.get(),
-      MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnectionThunk, impl_.get(),
-      MHD_OPTION_END);
+      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(s.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+      timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      static_cast<size_t>(s.max_header_bytes * 2), MHD_OPTION_NOTIFY_COMPLETED,
+      &Impl::OnCompletedThunk, impl_.get(), MHD_OPTION_NOTIFY_CONNECTION,
+      &Impl::OnConnectionThunk, impl_.get(), MHD_OPTION_END);
   if (impl_->daemon == nullptr) {
     close(fd);
     return absl::InternalError("cannot start the HTTP server");

@@ -12,7 +12,7 @@ namespace outcomes {
 // at most a small one). Only the headers the server acts on are kept.
 struct HttpRequest {
   std::string method;
-  std::string path;  // decoded, without the query string
+  std::string path;            // decoded, without the query string
   bool peer_loopback = false;  // the client connected from 127/8 or ::1
   std::string host;            // Host header
   std::string authorization;   // Authorization header

@@ -55,8 +55,8 @@ absl::StatusOr<int> OpenListenSocket(const ListenAddress& a, int backlog) {
   const std::string port = std::to_string(a.port);
   if (int rc = getaddrinfo(a.host.c_str(), port.c_str(), &hints, &found);
       rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot listen on ", Describe(a), ": ", gai_strerror(rc)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", Describe(a), ": ", gai_strerror(rc)));
   }
   const int fd = socket(found->ai_family,
                         found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -21,8 +21,7 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text);
 // A bound, listening, non-blocking, close-on-exec TCP socket. Errors name
 // the address and the system's reason (e.g. "Address already in use").
 // The caller owns the returned descriptor.
-absl::StatusOr<int> OpenListenSocket(const ListenAddress& address,
-                                     int backlog);
+absl::StatusOr<int> OpenListenSocket(const ListenAddress& address, int backlog);
 
 // The port `fd` is bound to.
 int BoundPort(int fd);

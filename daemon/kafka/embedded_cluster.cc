@@ -36,8 +36,9 @@ class MockCluster : public EmbeddedKafka {
     for (const std::string& topic : topics) {
       if (rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
               cluster_, topic.c_str(), partitions, 1)) {
-        return absl::InternalError(absl::StrCat(
-            "embedded kafka: create topic ", topic, ": ", rd_kafka_err2str(err)));
+        return absl::InternalError(absl::StrCat("embedded kafka: create topic ",
+                                                topic, ": ",
+                                                rd_kafka_err2str(err)));
       }
     }
     return absl::OkStatus();

@@ -15,11 +15,11 @@ namespace outcomes {
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
 struct KafkaSettings {
-  std::string brokers;                // bootstrap.servers
-  std::vector<std::string> topics;    // subscribed topics
-  std::string group = "outcomesd";    // group.id
+  std::string brokers;              // bootstrap.servers
+  std::vector<std::string> topics;  // subscribed topics
+  std::string group = "outcomesd";  // group.id
   std::string dead_letter_topic = "outcomes.events.dlq";
-  KafkaProperties extra;              // from --kafka.config (TLS, SASL, ...)
+  KafkaProperties extra;  // from --kafka.config (TLS, SASL, ...)
   // On assignment, messages produced within this long before now and below
   // the committed offset are re-read to rebuild partition state.
   absl::Duration replay_window = absl::ZeroDuration();

@@ -77,7 +77,8 @@ absl::StatusOr<std::optional<std::string>> DescribeTopicConfig(
   }
   const rd_kafka_DescribeConfigs_result_t* result =
       rd_kafka_event_DescribeConfigs_result(event.get());
-  if (result == nullptr) return absl::InternalError("describe configs: no result");
+  if (result == nullptr)
+    return absl::InternalError("describe configs: no result");
   return FindConfig(result, name);
 }
 

@@ -92,12 +92,11 @@ RdKafkaConsumer::~RdKafkaConsumer() {
 
 absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
   replay_window_ = settings.replay_window;
-  const KafkaProperties defaults = {
-      {"bootstrap.servers", settings.brokers},
-      {"group.id", settings.group},
-      {"auto.offset.reset", "earliest"},
-      {"max.partition.fetch.bytes", "65536"},
-      {"client.id", "outcomesd"}};
+  const KafkaProperties defaults = {{"bootstrap.servers", settings.brokers},
+                                    {"group.id", settings.group},
+                                    {"auto.offset.reset", "earliest"},
+                                    {"max.partition.fetch.bytes", "65536"},
+                                    {"client.id", "outcomesd"}};
   const KafkaProperties forced = {{"enable.auto.commit", "false"},
                                   {"enable.auto.offset.store", "false"},
                                   {"enable.partition.eof", "false"}};
@@ -155,10 +154,9 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
     PartitionOffset a{PartitionId{tp.topic, tp.partition},
                       tp.offset >= 0 ? tp.offset : -1, -1};
     int64_t high = -1;
-    if (rd_kafka_query_watermark_offsets(rk_, tp.topic, tp.partition,
-                                         &a.low_watermark, &high,
-                                         kCommittedTimeoutMs) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_query_watermark_offsets(
+            rk_, tp.topic, tp.partition, &a.low_watermark, &high,
+            kCommittedTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       a.low_watermark = -1;
     } else {
       assigned_watermarks_[a.id] = {a.low_watermark, high};
@@ -176,9 +174,10 @@ void RdKafkaConsumer::OnAssign(rd_kafka_topic_partition_list_t* partitions) {
   listener_->OnAssigned(assigned);  // may restore checkpoints
   for (int i = 0; i < partitions->cnt; ++i) {
     const PartitionOffset& a = assigned[i];
-    partitions->elems[i].offset = a.replay_from >= 0   ? a.replay_from
-                                  : a.next_offset >= 0 ? a.next_offset
-                                                       : RD_KAFKA_OFFSET_INVALID;
+    partitions->elems[i].offset = a.replay_from >= 0 ? a.replay_from
+                                  : a.next_offset >= 0
+                                      ? a.next_offset
+                                      : RD_KAFKA_OFFSET_INVALID;
   }
   rd_kafka_assign(rk_, partitions);
 }
@@ -203,10 +202,9 @@ void RdKafkaConsumer::FindReplayStarts(
     auto& tp = partitions->elems[i];
     if (tp.offset >= 0 && tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     int64_t low = -1, high = -1;
-    tp.offset = rd_kafka_query_watermark_offsets(rk_, tp.topic, tp.partition,
-                                                 &low, &high,
-                                                 kCommittedTimeoutMs) ==
-                        RD_KAFKA_RESP_ERR_NO_ERROR
+    tp.offset = rd_kafka_query_watermark_offsets(
+                    rk_, tp.topic, tp.partition, &low, &high,
+                    kCommittedTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR
                     ? low
                     : RD_KAFKA_OFFSET_INVALID;
   }
@@ -215,8 +213,8 @@ void RdKafkaConsumer::FindReplayStarts(
 void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {
   std::vector<PartitionId> revoked;
   for (int i = 0; i < partitions->cnt; ++i) {
-    revoked.push_back(
-        PartitionId{partitions->elems[i].topic, partitions->elems[i].partition});
+    revoked.push_back(PartitionId{partitions->elems[i].topic,
+                                  partitions->elems[i].partition});
     assigned_watermarks_.erase(revoked.back());
   }
   listener_->OnRevoked(revoked);
@@ -230,8 +228,8 @@ absl::Status RdKafkaConsumer::PollBatch(
       queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)),
       batch_.data(), batch_.size());
   if (n < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
+    return absl::UnavailableError(absl::StrCat(
+        "kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
   }
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = batch_[i];

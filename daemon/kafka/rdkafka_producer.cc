@@ -42,8 +42,8 @@ absl::Status RdKafkaDeadLetterSink::Start(const KafkaSettings& settings) {
                           {"linger.ms", "5"}};
   base.insert(base.end(), settings.extra.begin(), settings.extra.end());
   // Never give up on a dead letter on our own: only permanent errors fail.
-  auto conf = rdkafka::MakeConf(base, {{"message.timeout.ms", "0"},
-                                       {"enable.idempotence", "true"}});
+  auto conf = rdkafka::MakeConf(
+      base, {{"message.timeout.ms", "0"}, {"enable.idempotence", "true"}});
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &DeliveryCallback);
@@ -98,8 +98,8 @@ void RdKafkaDeadLetterSink::Send(const KafkaMessage& original,
 }
 
 absl::Status RdKafkaDeadLetterSink::Flush(absl::Duration timeout) {
-  const rd_kafka_resp_err_t err = rd_kafka_flush(
-      rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  const rd_kafka_resp_err_t err =
+      rd_kafka_flush(rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   const int64_t failures = failures_.exchange(0);
   if (failures > 0) {
     return absl::DataLossError(absl::StrCat(

@@ -24,9 +24,9 @@ const Unit* Units() {
 }
 
 absl::Status Bad(absl::string_view text) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid duration \"", text,
-      "\" (expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid duration \"", text,
+                   "\" (expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\")"));
 }
 
 }  // namespace

@@ -13,9 +13,8 @@ bool IsProportionMetric(GoalMetric metric) {
 bool ContractSpec::AppliesTo(const std::string& provider,
                              const std::string& program_id) const {
   if (program_id != program) return false;
-  return providers.empty() ||
-         std::find(providers.begin(), providers.end(), provider) !=
-             providers.end();
+  return providers.empty() || std::find(providers.begin(), providers.end(),
+                                        provider) != providers.end();
 }
 
 int RuleSet::num_goals() const {

@@ -24,9 +24,9 @@ enum class GoalMetric {
   kStalledReferrals,  // no window; sample = the count
   kDaysToEnrollP50,   // sample = enrollments with a referral
   kDaysToEnrollP90,
-  kPriorityShare,     // of `stage`; sample = the stage's events
-  kCreamingRatio,     // share(enrollment) / share(referral); sample = enrollments
-  kGroupRateRatio,    // per subgroup: rate / best group's rate
+  kPriorityShare,   // of `stage`; sample = the stage's events
+  kCreamingRatio,   // share(enrollment) / share(referral); sample = enrollments
+  kGroupRateRatio,  // per subgroup: rate / best group's rate
 };
 
 enum class GoalRate { kEnrollment, kCompletion };
@@ -37,19 +37,19 @@ enum class GoalStage { kReferral, kEnrollment };
 bool IsProportionMetric(GoalMetric metric);
 
 struct GoalSpec {
-  std::string contract;  // owning contract's id
-  std::string program;   // owning contract's program
-  std::string name;      // label `goal`
-  std::string alert;     // label `alertname`
+  std::string contract;     // owning contract's id
+  std::string program;      // owning contract's program
+  std::string name;         // label `goal`
+  std::string alert;        // label `alertname`
   std::string metric_name;  // as written, e.g. "window_events:referral"
   GoalMetric metric = GoalMetric::kEnrollmentRate;
-  int event_kind = -1;  // kWindowEvents: EventKind index
-  GoalRate rate = GoalRate::kEnrollment;        // kGroupRateRatio
-  std::string dimension;                        // kGroupRateRatio
-  GoalStage stage = GoalStage::kEnrollment;     // kPriorityShare
-  std::string window;   // "30d"; "" for kStalledReferrals
-  int window_days = 0;  // 0 for kStalledReferrals
-  bool is_min = true;   // min (shortfall below) or max (above)
+  int event_kind = -1;                       // kWindowEvents: EventKind index
+  GoalRate rate = GoalRate::kEnrollment;     // kGroupRateRatio
+  std::string dimension;                     // kGroupRateRatio
+  GoalStage stage = GoalStage::kEnrollment;  // kPriorityShare
+  std::string window;                        // "30d"; "" for kStalledReferrals
+  int window_days = 0;                       // 0 for kStalledReferrals
+  bool is_min = true;  // min (shortfall below) or max (above)
   double target = 0;
   absl::flat_hash_map<std::string, double> provider_targets;  // overrides
   int64_t min_sample = 0;
@@ -74,7 +74,8 @@ struct ContractSpec {
   std::vector<GoalSpec> goals;
   std::string source;  // "file:line"
 
-  bool AppliesTo(const std::string& provider, const std::string& program_id) const;
+  bool AppliesTo(const std::string& provider,
+                 const std::string& program_id) const;
 };
 
 struct RuleSet {

@@ -26,7 +26,8 @@ class GoalChecker {
       : path_(path), lines_(lines), errors_(errors) {}
 
   void Fail(absl::string_view field, absl::string_view why) {
-    const std::string p = field.empty() ? path_ : absl::StrCat(path_, ".", field);
+    const std::string p =
+        field.empty() ? path_ : absl::StrCat(path_, ".", field);
     errors_->push_back(lines_.Error(p, why));
   }
   bool Required(absl::string_view field, const std::string& value) {
@@ -92,7 +93,8 @@ void CheckRateAndDimension(const v1::Goal& g, const RuleSettings& settings,
                            GoalSpec& spec, GoalChecker& c) {
   const bool ratio = spec.metric == GoalMetric::kGroupRateRatio;
   if (!ratio) {
-    if (!g.rate().empty()) c.Fail("rate", "only used by metric group_rate_ratio");
+    if (!g.rate().empty())
+      c.Fail("rate", "only used by metric group_rate_ratio");
     if (!g.dimension().empty()) {
       c.Fail("dimension", "only used by metric group_rate_ratio");
     }
@@ -103,8 +105,9 @@ void CheckRateAndDimension(const v1::Goal& g, const RuleSettings& settings,
   } else if (g.rate() == "completion_rate") {
     spec.rate = GoalRate::kCompletion;
   } else if (g.rate().empty()) {
-    c.Fail("rate", "required by metric group_rate_ratio "
-                   "(enrollment_rate or completion_rate)");
+    c.Fail("rate",
+           "required by metric group_rate_ratio "
+           "(enrollment_rate or completion_rate)");
   } else {
     c.Fail("rate", absl::StrCat("unknown rate \"", g.rate(),
                                 "\" (expected enrollment_rate or "
@@ -125,7 +128,8 @@ void CheckRateAndDimension(const v1::Goal& g, const RuleSettings& settings,
 
 void CheckStage(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
   if (spec.metric != GoalMetric::kPriorityShare) {
-    if (!g.stage().empty()) c.Fail("stage", "only used by metric priority_share");
+    if (!g.stage().empty())
+      c.Fail("stage", "only used by metric priority_share");
     return;
   }
   if (g.stage().empty() || g.stage() == "enrollment") {
@@ -139,16 +143,18 @@ void CheckStage(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
 }
 
 std::string WindowList(const RuleSettings& settings) {
-  return absl::StrJoin(settings.windows_days, ", ",
-                       [](std::string* out, int d) { absl::StrAppend(out, d, "d"); });
+  return absl::StrJoin(
+      settings.windows_days, ", ",
+      [](std::string* out, int d) { absl::StrAppend(out, d, "d"); });
 }
 
 void CheckWindow(const v1::Goal& g, const RuleSettings& settings,
                  GoalSpec& spec, GoalChecker& c) {
   if (spec.metric == GoalMetric::kStalledReferrals) {
     if (!g.window().empty()) {
-      c.Fail("window", "not used by metric stalled_referrals (it covers the "
-                       "horizon)");
+      c.Fail("window",
+             "not used by metric stalled_referrals (it covers the "
+             "horizon)");
     }
     return;
   }
@@ -157,12 +163,13 @@ void CheckWindow(const v1::Goal& g, const RuleSettings& settings,
   if (!d.ok()) return c.Fail("window", d.status().message());
   const int64_t days = absl::ToInt64Hours(*d) / 24;
   const bool whole = *d == absl::Hours(24 * days);
-  if (!whole || std::find(settings.windows_days.begin(),
-                          settings.windows_days.end(),
-                          days) == settings.windows_days.end()) {
+  if (!whole ||
+      std::find(settings.windows_days.begin(), settings.windows_days.end(),
+                days) == settings.windows_days.end()) {
     return c.Fail("window", absl::StrCat("\"", g.window(),
                                          "\" is not one of the daemon's "
-                                         "windows (", WindowList(settings), ")"));
+                                         "windows (",
+                                         WindowList(settings), ")"));
   }
   spec.window_days = static_cast<int>(days);
   spec.window = absl::StrCat(days, "d");
@@ -194,9 +201,10 @@ void CheckConfidence(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
   if (!(g.confidence() > 0 && g.confidence() < 1)) {
     c.Fail("confidence", "must be between 0 and 1 (exclusive)");
   } else if (!IsProportionMetric(spec.metric)) {
-    c.Fail("confidence", "only proportion metrics (enrollment_rate, "
-                         "completion_rate, priority_share) can be judged "
-                         "statistically");
+    c.Fail("confidence",
+           "only proportion metrics (enrollment_rate, "
+           "completion_rate, priority_share) can be judged "
+           "statistically");
   }
   spec.confidence = g.confidence();
 }
@@ -209,7 +217,8 @@ void CheckOverrides(const v1::Goal& g, const v1::Contract& contract,
     const std::string provider_field = absl::StrCat(at, ".provider");
     if (!c.Required(provider_field, o.provider())) continue;
     const auto& ps = contract.providers();
-    if (!ps.empty() && std::find(ps.begin(), ps.end(), o.provider()) == ps.end()) {
+    if (!ps.empty() &&
+        std::find(ps.begin(), ps.end(), o.provider()) == ps.end()) {
       c.Fail(provider_field, absl::StrCat("\"", o.provider(),
                                           "\" is not one of the contract's "
                                           "providers"));
@@ -219,12 +228,14 @@ void CheckOverrides(const v1::Goal& g, const v1::Contract& contract,
       continue;
     }
     if (o.has_min() != spec.is_min) {
-      c.Fail(at, absl::StrCat("sets ", o.has_min() ? "min" : "max",
-                              " but the goal uses ", spec.is_min ? "min" : "max"));
+      c.Fail(at,
+             absl::StrCat("sets ", o.has_min() ? "min" : "max",
+                          " but the goal uses ", spec.is_min ? "min" : "max"));
       continue;
     }
     const double v = o.has_min() ? o.min() : o.max();
-    CheckTarget(spec.metric, v, absl::StrCat(at, o.has_min() ? ".min" : ".max"), c);
+    CheckTarget(spec.metric, v, absl::StrCat(at, o.has_min() ? ".min" : ".max"),
+                c);
     if (!spec.provider_targets.emplace(o.provider(), v).second) {
       c.Fail(provider_field, absl::StrCat("duplicate override for provider \"",
                                           o.provider(), "\""));

@@ -1,7 +1,8 @@
 // outcomesctl: tooling for contract goal files, like promtool.
 //
-//   outcomesctl check rules [--windows=7d,30d,90d] [--dimensions=race_ethnicity] PATH...
-//   outcomesctl test rules TEST.yaml|DIR...
+//   outcomesctl check rules [--windows=7d,30d,90d]
+//   [--dimensions=race_ethnicity] PATH... outcomesctl test rules
+//   TEST.yaml|DIR...
 //
 // Exit status: 0 all good, 1 invalid rules or failed tests, 2 usage error.
 #include <cstdio>
@@ -55,7 +56,8 @@ int CheckRules(const std::vector<std::string>& args) {
   if (!ParseCheckArgs(args, &settings, &paths)) return Usage();
   auto files = CollectRuleFiles(paths);
   if (!files.ok()) {
-    std::fprintf(stderr, "  FAILED:\n%s\n", std::string(files.status().message()).c_str());
+    std::fprintf(stderr, "  FAILED:\n%s\n",
+                 std::string(files.status().message()).c_str());
     return 1;
   }
   bool ok = true;
@@ -64,16 +66,18 @@ int CheckRules(const std::vector<std::string>& args) {
     auto rules = LoadRules({file}, settings);
     if (!rules.ok()) {
       ok = false;
-      std::fprintf(stderr, "  FAILED:\n%s\n\n", std::string(rules.status().message()).c_str());
+      std::fprintf(stderr, "  FAILED:\n%s\n\n",
+                   std::string(rules.status().message()).c_str());
       continue;
     }
-    std::printf("  SUCCESS: %zu contracts, %d goals found\n\n", rules->contracts.size(),
-                rules->num_goals());
+    std::printf("  SUCCESS: %zu contracts, %d goals found\n\n",
+                rules->contracts.size(), rules->num_goals());
   }
   if (ok && files->size() > 1) {  // cross-file checks (duplicate contract ids)
     auto all = LoadRules(*files, settings);
     if (!all.ok()) {
-      std::fprintf(stderr, "FAILED:\n%s\n", std::string(all.status().message()).c_str());
+      std::fprintf(stderr, "FAILED:\n%s\n",
+                   std::string(all.status().message()).c_str());
       ok = false;
     }
   }
@@ -82,7 +86,8 @@ int CheckRules(const std::vector<std::string>& args) {
 
 int TestRules(const std::vector<std::string>& args) {
   if (args.empty()) return Usage();
-  auto files = CollectRuleFiles(args);  // same expansion: files or *.yaml of dirs
+  auto files =
+      CollectRuleFiles(args);  // same expansion: files or *.yaml of dirs
   if (!files.ok()) {
     std::fprintf(stderr, "%s\n", std::string(files.status().message()).c_str());
     return 1;
@@ -93,16 +98,19 @@ int TestRules(const std::vector<std::string>& args) {
     auto report = RunRuleTestFile(file);
     if (!report.ok()) {
       ok = false;
-      std::fprintf(stderr, "  FAILED:\n%s\n\n", std::string(report.status().message()).c_str());
+      std::fprintf(stderr, "  FAILED:\n%s\n\n",
+                   std::string(report.status().message()).c_str());
       continue;
     }
     if (!report->failures.empty()) {
       ok = false;
       std::fprintf(stderr, "  FAILED:\n");
-      for (const std::string& f : report->failures) std::fprintf(stderr, "%s\n", f.c_str());
+      for (const std::string& f : report->failures)
+        std::fprintf(stderr, "%s\n", f.c_str());
       continue;
     }
-    std::printf("  SUCCESS: %d tests, %d checks\n\n", report->tests, report->checks);
+    std::printf("  SUCCESS: %d tests, %d checks\n\n", report->tests,
+                report->checks);
   }
   return ok ? 0 : 1;
 }

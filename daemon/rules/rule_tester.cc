@@ -28,7 +28,8 @@ struct TestEnv {
   absl::Duration interval = absl::Hours(1);
 };
 
-absl::Status Fail(const TestEnv& env, const std::string& path, absl::string_view why) {
+absl::Status Fail(const TestEnv& env, const std::string& path,
+                  absl::string_view why) {
   return absl::InvalidArgumentError(env.lines.Error(path, why));
 }
 
@@ -36,19 +37,25 @@ absl::Status ReadSettings(const v1::RuleTestFile& f, TestEnv& env) {
   if (!f.windows().empty()) env.state.windows_days.clear();
   for (int i = 0; i < f.windows_size(); ++i) {
     auto d = ParseRuleDuration(f.windows(i));
-    if (!d.ok() || *d < absl::Hours(24) || *d % absl::Hours(24) != absl::ZeroDuration()) {
-      return Fail(env, absl::StrCat("windows[", i, "]"), "expected whole days, e.g. 30d");
+    if (!d.ok() || *d < absl::Hours(24) ||
+        *d % absl::Hours(24) != absl::ZeroDuration()) {
+      return Fail(env, absl::StrCat("windows[", i, "]"),
+                  "expected whole days, e.g. 30d");
     }
     env.state.windows_days.push_back(static_cast<int>(*d / absl::Hours(24)));
   }
-  if (f.enroll_within_days() > 0) env.state.enroll_within_days = f.enroll_within_days();
+  if (f.enroll_within_days() > 0)
+    env.state.enroll_within_days = f.enroll_within_days();
   if (f.min_cell() > 0) env.state.min_cell = f.min_cell();
-  if (!f.dimensions().empty()) env.state.dimensions.assign(f.dimensions().begin(), f.dimensions().end());
+  if (!f.dimensions().empty())
+    env.state.dimensions.assign(f.dimensions().begin(), f.dimensions().end());
   if (absl::Status s = ValidateStateSettings(env.state); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(env.file, ": ", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(env.file, ": ", s.message()));
   }
   std::string err;
-  const std::string start = f.start().empty() ? "2026-01-05T00:00:00Z" : f.start();
+  const std::string start =
+      f.start().empty() ? "2026-01-05T00:00:00Z" : f.start();
   if (!absl::ParseTime(absl::RFC3339_full, start, &env.start, &err)) {
     return Fail(env, "start", absl::StrCat("invalid RFC 3339 time: ", err));
   }
@@ -63,9 +70,11 @@ absl::Status ReadSettings(const v1::RuleTestFile& f, TestEnv& env) {
 }
 
 absl::Status LoadRuleFiles(const v1::RuleTestFile& f, TestEnv& env) {
-  const std::filesystem::path dir = std::filesystem::path(env.file).parent_path();
+  const std::filesystem::path dir =
+      std::filesystem::path(env.file).parent_path();
   std::vector<std::string> paths;
-  for (const std::string& p : f.rule_files()) paths.push_back((dir / p).string());
+  for (const std::string& p : f.rule_files())
+    paths.push_back((dir / p).string());
   if (paths.empty()) return Fail(env, "rule_files", "required");
   RuleSettings rs;
   rs.windows_days = env.state.windows_days;
@@ -77,17 +86,22 @@ absl::Status LoadRuleFiles(const v1::RuleTestFile& f, TestEnv& env) {
 }
 
 std::string Show(const std::map<std::string, std::string>& m) {
-  return absl::StrCat("{", absl::StrJoin(m, ", ", [](std::string* out, const auto& kv) {
-    absl::StrAppend(out, kv.first, "=\"", kv.second, "\"");
-  }), "}");
+  return absl::StrCat("{",
+                      absl::StrJoin(m, ", ",
+                                    [](std::string* out, const auto& kv) {
+                                      absl::StrAppend(out, kv.first, "=\"",
+                                                      kv.second, "\"");
+                                    }),
+                      "}");
 }
 
-std::string ShowAlerts(const std::vector<std::pair<AlertLabels, AlertAnnotations>>& alerts) {
+std::string ShowAlerts(
+    const std::vector<std::pair<AlertLabels, AlertAnnotations>>& alerts) {
   if (alerts.empty()) return "    (none)\n";
   std::string out;
   for (const auto& [labels, annotations] : alerts) {
-    absl::StrAppend(&out, "    labels: ", Show(labels), "\n    annotations: ",
-                    Show(annotations), "\n");
+    absl::StrAppend(&out, "    labels: ", Show(labels),
+                    "\n    annotations: ", Show(annotations), "\n");
   }
   return out;
 }
@@ -105,11 +119,14 @@ bool Matches(const v1::ExpectedAlert& exp, const std::string& alertname,
 }
 
 // Compares one check against the firing instances; "" when it passes.
-std::string Compare(const v1::AlertCheck& check, const std::vector<AlertInstance>& all) {
+std::string Compare(const v1::AlertCheck& check,
+                    const std::vector<AlertInstance>& all) {
   std::vector<const AlertInstance*> firing;
   for (const AlertInstance& a : all) {
     if (a.phase != AlertPhase::kFiring) continue;
-    if (!check.alertname().empty() && a.labels.at("alertname") != check.alertname()) continue;
+    if (!check.alertname().empty() &&
+        a.labels.at("alertname") != check.alertname())
+      continue;
     firing.push_back(&a);
   }
   std::vector<bool> used(firing.size(), false);
@@ -117,7 +134,8 @@ std::string Compare(const v1::AlertCheck& check, const std::vector<AlertInstance
   for (const v1::ExpectedAlert& exp : check.exp_alerts()) {
     bool found = false;
     for (size_t i = 0; i < firing.size() && !found; ++i) {
-      if (!used[i] && Matches(exp, check.alertname(), *firing[i])) used[i] = found = true;
+      if (!used[i] && Matches(exp, check.alertname(), *firing[i]))
+        used[i] = found = true;
     }
     ok = ok && found;
   }
@@ -126,43 +144,53 @@ std::string Compare(const v1::AlertCheck& check, const std::vector<AlertInstance
   for (const v1::ExpectedAlert& exp : check.exp_alerts()) {
     AlertLabels l(exp.exp_labels().begin(), exp.exp_labels().end());
     if (!check.alertname().empty()) l.emplace("alertname", check.alertname());
-    want.push_back({l, AlertAnnotations(exp.exp_annotations().begin(), exp.exp_annotations().end())});
+    want.push_back({l, AlertAnnotations(exp.exp_annotations().begin(),
+                                        exp.exp_annotations().end())});
   }
-  for (const AlertInstance* a : firing) got.push_back({a->labels, a->annotations});
-  return absl::StrCat("  expected:\n", ShowAlerts(want), "  got:\n", ShowAlerts(got));
+  for (const AlertInstance* a : firing)
+    got.push_back({a->labels, a->annotations});
+  return absl::StrCat("  expected:\n", ShowAlerts(want), "  got:\n",
+                      ShowAlerts(got));
 }
 
-absl::StatusOr<std::vector<DatedEvent>> Events(const TestEnv& env, const v1::RuleTest& t,
+absl::StatusOr<std::vector<DatedEvent>> Events(const TestEnv& env,
+                                               const v1::RuleTest& t,
                                                const std::string& path) {
   const DayNumber start_day = DayOf(env.start, env.state.timezone);
   std::vector<DatedEvent> all;
   for (int i = 0; i < t.events_size(); ++i) {
-    auto batch = ExpandEventBatch(t.events(i), i, start_day, env.state.timezone);
+    auto batch =
+        ExpandEventBatch(t.events(i), i, start_day, env.state.timezone);
     if (!batch.ok()) {
-      return Fail(env, absl::StrCat(path, ".events[", i, "]"), batch.status().message());
+      return Fail(env, absl::StrCat(path, ".events[", i, "]"),
+                  batch.status().message());
     }
     all.insert(all.end(), batch->begin(), batch->end());
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const DatedEvent& a, const DatedEvent& b) { return a.day < b.day; });
+  std::stable_sort(
+      all.begin(), all.end(),
+      [](const DatedEvent& a, const DatedEvent& b) { return a.day < b.day; });
   return all;
 }
 
 // Evaluation times: every interval up to the last check, plus each check.
-absl::StatusOr<std::set<absl::Duration>> EvalTimes(const TestEnv& env, const v1::RuleTest& t,
-                                                  const std::string& path) {
+absl::StatusOr<std::set<absl::Duration>> EvalTimes(const TestEnv& env,
+                                                   const v1::RuleTest& t,
+                                                   const std::string& path) {
   std::set<absl::Duration> times = {absl::ZeroDuration()};
   absl::Duration last;
   for (int i = 0; i < t.alert_rule_test_size(); ++i) {
     auto d = ParseRuleDuration(t.alert_rule_test(i).eval_time());
     if (!d.ok()) {
-      return Fail(env, absl::StrCat(path, ".alert_rule_test[", i, "].eval_time"),
+      return Fail(env,
+                  absl::StrCat(path, ".alert_rule_test[", i, "].eval_time"),
                   d.status().message());
     }
     times.insert(*d);
     last = std::max(last, *d);
   }
-  for (absl::Duration d = env.interval; d < last; d += env.interval) times.insert(d);
+  for (absl::Duration d = env.interval; d < last; d += env.interval)
+    times.insert(d);
   return times;
 }
 
@@ -176,7 +204,8 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
   PartitionState state(env.state);
   FakeClock clock(env.start);
   AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
-  const EvaluatorSettings es{env.state.enroll_within_days, env.state.horizon_days};
+  const EvaluatorSettings es{env.state.enroll_within_days,
+                             env.state.horizon_days};
   size_t next = 0;
   for (absl::Duration at : *times) {
     clock.Set(env.start + at);
@@ -186,7 +215,8 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
         state.Apply((*events)[next].event, (*events)[next].day);
       }
     }
-    lifecycle.Update(ShortfallInputs(EvaluateGoals(env.rules, state.ComputeFigures(today), es)));
+    lifecycle.Update(ShortfallInputs(
+        EvaluateGoals(env.rules, state.ComputeFigures(today), es)));
     for (int i = 0; i < t.alert_rule_test_size(); ++i) {
       const v1::AlertCheck& check = t.alert_rule_test(i);
       if (*ParseRuleDuration(check.eval_time()) != at) continue;
@@ -196,7 +226,9 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
       report.failures.push_back(absl::StrCat(
           env.lines.Error(absl::StrCat(path, ".alert_rule_test[", i, "]"), ""),
           "test \"", t.name(), "\", eval_time ", check.eval_time(),
-          check.alertname().empty() ? "" : absl::StrCat(", alertname ", check.alertname()),
+          check.alertname().empty()
+              ? ""
+              : absl::StrCat(", alertname ", check.alertname()),
           ":\n", diff));
     }
   }
@@ -210,12 +242,14 @@ absl::StatusOr<RuleTestReport> RunRuleTestFile(const std::string& path) {
   v1::RuleTestFile file;
   auto lines = LoadYamlFile(path, &file);
   if (!lines.ok()) return lines.status();
-  TestEnv env{path, *lines, StateSettings{}, RuleSet{}, absl::Time(), absl::Hours(1)};
+  TestEnv env{path,      *lines,       StateSettings{},
+              RuleSet{}, absl::Time(), absl::Hours(1)};
   if (absl::Status s = ReadSettings(file, env); !s.ok()) return s;
   if (absl::Status s = LoadRuleFiles(file, env); !s.ok()) return s;
   RuleTestReport report;
   for (int i = 0; i < file.tests_size(); ++i) {
-    if (absl::Status s = RunTest(env, file.tests(i), i, report); !s.ok()) return s;
+    if (absl::Status s = RunTest(env, file.tests(i), i, report); !s.ok())
+      return s;
   }
   return report;
 }

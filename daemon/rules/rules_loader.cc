@@ -21,7 +21,8 @@ bool IsYamlName(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml";
 }
 
-absl::Status AddDirectory(const std::string& dir, std::vector<std::string>* out) {
+absl::Status AddDirectory(const std::string& dir,
+                          std::vector<std::string>* out) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code type_ec;
@@ -44,11 +45,13 @@ void ValidateContract(const v1::Contract& contract, const std::string& path,
   };
   spec->id = contract.id();
   spec->program = contract.program();
-  spec->providers.assign(contract.providers().begin(), contract.providers().end());
+  spec->providers.assign(contract.providers().begin(),
+                         contract.providers().end());
   spec->source = absl::StrCat(lines.file(), ":", lines.Line(path));
   if (contract.id().empty()) fail("id", "required");
   if (contract.program().empty()) fail("program", "required");
-  if (contract.goals().empty()) fail("goals", "a contract needs at least one goal");
+  if (contract.goals().empty())
+    fail("goals", "a contract needs at least one goal");
   absl::flat_hash_set<std::string> providers;
   for (int i = 0; i < contract.providers_size(); ++i) {
     const std::string& p = contract.providers(i);
@@ -64,10 +67,10 @@ void ValidateContract(const v1::Contract& contract, const std::string& path,
     GoalSpec goal = ValidateGoal(contract.goals(i), contract, goal_path, lines,
                                  settings, errors);
     if (!goal.name.empty() && !names.insert(goal.name).second) {
-      errors->push_back(lines.Error(
-          absl::StrCat(goal_path, ".name"),
-          absl::StrCat("duplicate goal name \"", goal.name, "\" in contract \"",
-                       contract.id(), "\"")));
+      errors->push_back(
+          lines.Error(absl::StrCat(goal_path, ".name"),
+                      absl::StrCat("duplicate goal name \"", goal.name,
+                                   "\" in contract \"", contract.id(), "\"")));
     }
     spec->goals.push_back(std::move(goal));
   }
@@ -82,7 +85,8 @@ absl::StatusOr<std::vector<std::string>> CollectRuleFiles(
     std::error_code ec;
     const fs::file_status st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+      return absl::NotFoundError(
+          absl::StrCat(path, ": no such file or directory"));
     }
     if (fs::is_directory(st)) {
       if (absl::Status s = AddDirectory(path, &files); !s.ok()) return s;
@@ -93,8 +97,8 @@ absl::StatusOr<std::vector<std::string>> CollectRuleFiles(
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   if (files.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no rule files (*.yaml, *.yml) in ", absl::StrJoin(paths, ", ")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no rule files (*.yaml, *.yml) in ", absl::StrJoin(paths, ", ")));
   }
   return files;
 }

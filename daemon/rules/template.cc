@@ -2,18 +2,18 @@
 
 #include <array>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 namespace outcomes {
 namespace {
 
 constexpr std::array<absl::string_view, 14> kVariables = {
-    "alertname", "contract", "provider", "program",     "goal",
-    "severity",  "metric",   "window",   "value",       "target",
-    "sample_size", "dimension", "group", "explanation"};
+    "alertname",   "contract",  "provider", "program",    "goal",
+    "severity",    "metric",    "window",   "value",      "target",
+    "sample_size", "dimension", "group",    "explanation"};
 
 bool Known(absl::string_view name) {
   for (absl::string_view v : kVariables) {
@@ -34,7 +34,8 @@ bool NextVariable(absl::string_view text, size_t pos, size_t* start,
     *unclosed = true;
     return false;
   }
-  *name = absl::StripAsciiWhitespace(text.substr(*start + 2, close - *start - 2));
+  *name =
+      absl::StripAsciiWhitespace(text.substr(*start + 2, close - *start - 2));
   *end = close + 2;
   return true;
 }
@@ -48,8 +49,8 @@ absl::Status CheckTemplate(absl::string_view text) {
   while (NextVariable(text, pos, &start, &end, &name, &unclosed)) {
     if (!Known(name)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown template variable \"", name, "\" (known: ",
-                       absl::StrJoin(kVariables, ", "), ")"));
+          absl::StrCat("unknown template variable \"", name,
+                       "\" (known: ", absl::StrJoin(kVariables, ", "), ")"));
     }
     pos = end;
   }

@@ -18,14 +18,17 @@ absl::StatusOr<v1::EventType> ParseType(const std::string& type) {
   for (const auto& [name, t] : kTypes) {
     if (type == name) return t;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "type: unknown event type \"", type,
-      "\" (expected referral, enrollment, completion, disenrollment, outcome)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("type: unknown event type \"", type,
+                   "\" (expected referral, enrollment, completion, "
+                   "disenrollment, outcome)"));
 }
 
 absl::Status CheckBatch(const v1::EventBatch& b) {
-  if (b.provider().empty()) return absl::InvalidArgumentError("provider: required");
-  if (b.program().empty()) return absl::InvalidArgumentError("program: required");
+  if (b.provider().empty())
+    return absl::InvalidArgumentError("provider: required");
+  if (b.program().empty())
+    return absl::InvalidArgumentError("program: required");
   if (b.count() < 0) return absl::InvalidArgumentError("count: must be >= 0");
   for (double f : {b.fraction_enrolled(), b.fraction_completed(),
                    b.fraction_disenrolled()}) {
@@ -40,24 +43,25 @@ absl::Status CheckBatch(const v1::EventBatch& b) {
   if (b.type() != "referral" &&
       (b.fraction_enrolled() > 0 || b.fraction_completed() > 0 ||
        b.fraction_disenrolled() > 0)) {
-    return absl::InvalidArgumentError("fractions are only used by referral batches");
+    return absl::InvalidArgumentError(
+        "fractions are only used by referral batches");
   }
   return absl::OkStatus();
 }
 
 // Appends one event of `type` for client `client` on `day`.
 void Add(const v1::EventBatch& b, const std::string& prefix, v1::EventType type,
-         const char* tag, int64_t client, DayNumber day, const absl::TimeZone& tz,
-         std::vector<DatedEvent>* out) {
+         const char* tag, int64_t client, DayNumber day,
+         const absl::TimeZone& tz, std::vector<DatedEvent>* out) {
   DatedEvent d;
   d.day = day;
   v1::ServiceEvent& e = d.event;
   e.set_event_id(absl::StrCat(prefix, "-", tag, "-", client));
   e.set_type(type);
-  const absl::Time at =
-      absl::FromCivil(CivilDayOf(day), tz) + absl::Hours(12);
+  const absl::Time at = absl::FromCivil(CivilDayOf(day), tz) + absl::Hours(12);
   *e.mutable_occurred_at() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(at));
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(at));
   e.set_provider_id(b.provider());
   e.set_program_id(b.program());
   e.set_client_key(absl::StrCat(prefix, "-c", client));
@@ -81,8 +85,10 @@ absl::StatusOr<std::vector<DatedEvent>> ExpandEventBatch(
   const std::string prefix =
       b.client_prefix().empty() ? absl::StrCat("b", index) : b.client_prefix();
   const DayNumber day = start_day + static_cast<DayNumber>(b.day());
-  const DayNumber enroll_day = day + static_cast<DayNumber>(b.enrolled_after_days());
-  const DayNumber exit_day = enroll_day + static_cast<DayNumber>(b.completed_after_days());
+  const DayNumber enroll_day =
+      day + static_cast<DayNumber>(b.enrolled_after_days());
+  const DayNumber exit_day =
+      enroll_day + static_cast<DayNumber>(b.completed_after_days());
   const int64_t enrolled = Part(b.count(), b.fraction_enrolled());
   const int64_t completed = Part(enrolled, b.fraction_completed());
   const int64_t disenrolled = Part(enrolled, b.fraction_disenrolled());
@@ -90,9 +96,11 @@ absl::StatusOr<std::vector<DatedEvent>> ExpandEventBatch(
   for (int64_t c = 0; c < b.count(); ++c) {
     Add(b, prefix, *type, b.type().c_str(), c, day, tz, &out);
     if (c >= enrolled) continue;
-    Add(b, prefix, v1::EVENT_TYPE_ENROLLMENT, "enrollment", c, enroll_day, tz, &out);
+    Add(b, prefix, v1::EVENT_TYPE_ENROLLMENT, "enrollment", c, enroll_day, tz,
+        &out);
     if (c < completed) {
-      Add(b, prefix, v1::EVENT_TYPE_COMPLETION, "completion", c, exit_day, tz, &out);
+      Add(b, prefix, v1::EVENT_TYPE_COMPLETION, "completion", c, exit_day, tz,
+          &out);
     } else if (c < completed + disenrolled) {
       Add(b, prefix, v1::EVENT_TYPE_DISENROLLMENT, "disenrollment", c, exit_day,
           tz, &out);

@@ -60,10 +60,12 @@ std::string Join(absl::string_view parent, absl::string_view name) {
 
 // The field a YAML key names: its proto name, unless the field has an
 // explicit json_name (then only that).
-const FieldDescriptor* FieldForKey(const Descriptor* d, const std::string& key) {
+const FieldDescriptor* FieldForKey(const Descriptor* d,
+                                   const std::string& key) {
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
-    const std::string& spelling = f->has_json_name() ? f->json_name() : f->name();
+    const std::string& spelling =
+        f->has_json_name() ? f->json_name() : f->name();
     if (spelling == key) return f;
   }
   return nullptr;
@@ -228,8 +230,9 @@ void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
     }
     default: {  // integers
       int64_t v = 0;
-      const bool is_unsigned = f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
-                               f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+      const bool is_unsigned =
+          f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
+          f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
       if (!absl::SimpleAtoi(text, &v) || (is_unsigned && v < 0)) {
         Fail(path, LineOf(node),
              absl::StrCat("expected an integer, got \"", text, "\""));

@@ -31,10 +31,9 @@ bool PartitionState::ProgramIndex::Entry::Matches(
   if (provider_size != provider.size() || program_size != program.size()) {
     return false;
   }
-  const std::string_view stored =
-      provider.size() + program.size() <= kInlineKey
-          ? std::string_view(key, kInlineKey)
-          : keys.substr(key_at);
+  const std::string_view stored = provider.size() + program.size() <= kInlineKey
+                                      ? std::string_view(key, kInlineKey)
+                                      : keys.substr(key_at);
   return stored.substr(0, provider.size()) == provider &&
          stored.substr(provider.size(), program.size()) == program;
 }
@@ -148,11 +147,10 @@ void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
       groups_.GroupsOf(event, e.groups.data());
       e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
-      e.profile_bits =
-          FunnelReferral::Make(e.funnel_day,
-                               groups_.ProfileOfGroups(e.groups.data()),
-                               e.priority)
-              .profile_bits;
+      e.profile_bits = FunnelReferral::Make(
+                           e.funnel_day,
+                           groups_.ProfileOfGroups(e.groups.data()), e.priority)
+                           .profile_bits;
       break;
     }
     case kEnrollment:
@@ -258,11 +256,10 @@ void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
       groups_.GroupsOf(event, e.groups.data());
       e.client = settings_.client_hasher.Hash(event.client_key());
       e.funnel_day = Encode(day);
-      e.profile_bits =
-          FunnelReferral::Make(e.funnel_day,
-                               groups_.ProfileOfGroups(e.groups.data()),
-                               e.priority)
-              .profile_bits;
+      e.profile_bits = FunnelReferral::Make(
+                           e.funnel_day,
+                           groups_.ProfileOfGroups(e.groups.data()), e.priority)
+                           .profile_bits;
       break;
     case kEnrollment:
       e.client = settings_.client_hasher.Hash(event.client_key());

@@ -27,11 +27,11 @@
 #include "daemon/day.h"
 #include "daemon/state/byte_codec.h"
 #include "daemon/state/day_rings.h"
+#include "daemon/state/event_kind.h"
 #include "daemon/state/figures.h"
 #include "daemon/state/funnel_table.h"
 #include "daemon/state/group_interner.h"
 #include "daemon/state/state_settings.h"
-#include "daemon/state/event_kind.h"
 #include "outcomes/v1/event.pb.h"
 
 namespace outcomes {
@@ -164,11 +164,11 @@ class PartitionState {
   // (stage 1), its memory prefetched (stage 2), counted (stage 3).
   struct Pending {
     ProgramState* program;
-    uint64_t client;         // referrals, enrollments: keyed hash
+    uint64_t client;  // referrals, enrollments: keyed hash
     DayNumber day;
-    uint16_t profile_bits;   // referrals: FunnelReferral::profile_bits
-    FunnelDay funnel_day;    // referrals, enrollments
-    uint8_t kind;            // EventKind
+    uint16_t profile_bits;  // referrals: FunnelReferral::profile_bits
+    FunnelDay funnel_day;   // referrals, enrollments
+    uint8_t kind;           // EventKind
     bool priority;
     std::array<uint8_t, kMaxDimensions> groups;  // completions, disenr.
   };

@@ -58,7 +58,8 @@ WindowFigures Window(int days, int p) {
   for (const char* group : {"asian", "black", "hispanic", "native", "white"}) {
     const int64_t den = 5 + (p + group[0]) % 30;
     w.enrollment_groups.push_back(
-        {"race_ethnicity", group, MakeRate(den * ((p + group[1]) % 10) / 10, den), den < 11});
+        {"race_ethnicity", group,
+         MakeRate(den * ((p + group[1]) % 10) / 10, den), den < 11});
     w.completion_groups.push_back(
         {"race_ethnicity", group, MakeRate(den / 2, den), den < 11});
   }
@@ -109,7 +110,8 @@ void BM_GoalEvaluationCycle(benchmark::State& state) {
   }
   state.counters["goals"] = rules.num_goals();
   state.counters["providers"] = kProviders;
-  state.counters["instances"] = static_cast<double>(lifecycle.Instances().size());
+  state.counters["instances"] =
+      static_cast<double>(lifecycle.Instances().size());
 }
 BENCHMARK(BM_GoalEvaluationCycle)->Unit(benchmark::kMillisecond);
 
@@ -118,7 +120,8 @@ void BM_EvaluateGoalsOnly(benchmark::State& state) {
   const RuleSet rules = Rules();
   const std::vector<ProgramFigures> figures = Figures();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(EvaluateGoals(rules, figures, EvaluatorSettings{}));
+    benchmark::DoNotOptimize(
+        EvaluateGoals(rules, figures, EvaluatorSettings{}));
   }
 }
 BENCHMARK(BM_EvaluateGoalsOnly)->Unit(benchmark::kMillisecond);

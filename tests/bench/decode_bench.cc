@@ -100,7 +100,8 @@ Corpus MakeCorpus(size_t count) {
   tools::BackfillStream stream(&sim, config.seed, now_ms);
 
   // ~12,800 events/day with 1,000 providers: keep every `stride`-th.
-  const size_t expected_total = static_cast<size_t>(12'800) * (kHistoryDays - 1);
+  const size_t expected_total =
+      static_cast<size_t>(12'800) * (kHistoryDays - 1);
   const size_t stride = std::max<size_t>(1, expected_total / count);
 
   Corpus corpus;
@@ -365,7 +366,10 @@ class ClientRotation {
   explicit ClientRotation(std::vector<Message>* messages)
       : messages_(messages) {
     // client_key is field 7 (tag 0x3a), 18 bytes "c-%016x" (simulation.cc).
-    static constexpr std::string_view kClientField("\x3a\x12" "c-", 4);
+    static constexpr std::string_view kClientField(
+        "\x3a\x12"
+        "c-",
+        4);
     for (const Message& m : *messages_) {
       const size_t at = m.value.find(kClientField);
       if (m.value.compare(2, 4, "sim-") != 0 || at == std::string::npos) {
@@ -495,9 +499,9 @@ void BM_IngestPipelineWithState(benchmark::State& state) {
     state.SkipWithError("unexpected duplicates");
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(static_cast<int64_t>(
-      static_cast<double>(state.iterations()) *
-      ingest->corpus.mean_binary_bytes));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(static_cast<double>(state.iterations()) *
+                           ingest->corpus.mean_binary_bytes));
   state.counters["live_funnels"] = static_cast<double>(ingest->LiveFunnels());
 }
 BENCHMARK(BM_IngestPipelineWithState);

@@ -106,11 +106,11 @@ char PassChar(int64_t pass, bool id) {
 
 // Byte positions inside a serialized event, for patching it in place.
 struct Layout {
-  uint32_t id_char = 0;       // event_id[4]
-  uint32_t client_char = 0;   // client_key[0]
-  uint32_t seconds_at = 0;    // occurred_at.seconds varint
+  uint32_t id_char = 0;      // event_id[4]
+  uint32_t client_char = 0;  // client_key[0]
+  uint32_t seconds_at = 0;   // occurred_at.seconds varint
   uint8_t seconds_len = 0;
-  int64_t seconds = 0;        // its value in pass 0
+  int64_t seconds = 0;  // its value in pass 0
 };
 
 bool ReadVarint(std::string_view s, size_t& at, uint64_t& v) {
@@ -273,8 +273,8 @@ class SectionTimer {
   void Start() { t0_ = Now(); }
   void Stop() {
     const uint64_t t = Now() - t0_;
-    ticks_ += t > kPreempted ? Typical()
-                             : (t > Overhead() ? t - Overhead() : 0);
+    ticks_ +=
+        t > kPreempted ? Typical() : (t > Overhead() ? t - Overhead() : 0);
     ++sections_;
   }
   // Seconds timed since the last call; resets.
@@ -310,9 +310,7 @@ class SectionTimer {
     }();
     return overhead;
   }
-  uint64_t Typical() const {
-    return sections_ == 0 ? 0 : ticks_ / sections_;
-  }
+  uint64_t Typical() const { return sections_ == 0 ? 0 : ticks_ / sections_; }
   uint64_t t0_ = 0;
   uint64_t ticks_ = 0;
   uint64_t sections_ = 0;
@@ -383,7 +381,10 @@ class Feed {
  public:
   static constexpr size_t kWindow = 64;
   Feed(const World& w, const std::vector<uint32_t>& order)
-      : w_(w), cursor_(w, order), events_(kWindow), days_(kWindow),
+      : w_(w),
+        cursor_(w, order),
+        events_(kWindow),
+        days_(kWindow),
         partitions_(kWindow) {}
 
   // Parses the next kWindow events. Returns the day to evict for first
@@ -472,8 +473,7 @@ void BM_PartitionStateApply(benchmark::State& state) {
       }
       timer.Start();
       for (size_t k = 0; k < Feed::kWindow; ++k) {
-        f->states[f->feed.partition(k)].Apply(f->feed.event(k),
-                                              f->feed.day(k));
+        f->states[f->feed.partition(k)].Apply(f->feed.event(k), f->feed.day(k));
       }
       timer.Stop();
     }
@@ -523,8 +523,8 @@ void BM_StoreApply(benchmark::State& state) {
       f.Fill();
       timer.Start();
       for (size_t k = 0; k < Feed::kWindow; ++k) {
-        missing += !f.store->Apply(f.ids[f.feed.partition(k)],
-                                   f.feed.event(k), f.feed.day(k));
+        missing += !f.store->Apply(f.ids[f.feed.partition(k)], f.feed.event(k),
+                                   f.feed.day(k));
       }
       timer.Stop();
     }
@@ -602,9 +602,9 @@ void BM_StoreSnapshot(benchmark::State& state) {
   }
   state.counters["live_funnels"] = static_cast<double>(funnels);
   state.counters["programs"] = static_cast<double>(programs);
-  state.counters["funnels_per_second"] = benchmark::Counter(
-      static_cast<double>(funnels),
-      benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["funnels_per_second"] =
+      benchmark::Counter(static_cast<double>(funnels),
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_StoreSnapshot)->Unit(benchmark::kMillisecond);
 
@@ -614,10 +614,13 @@ BENCHMARK(BM_StoreSnapshot)->Unit(benchmark::kMillisecond);
 // corpus values that it patches in place for each pass.
 struct Pipeline {
   explicit Pipeline(const World& w)
-      : w(w), values(w.values), store(RestoredStore(w)),
+      : w(w),
+        values(w.values),
+        store(RestoredStore(w)),
         decoder(ValidationSettings{w.settings.timezone, w.settings.horizon_days,
                                    absl::Minutes(5)}),
-        dedupe(kPartitions), cursor(w, ArrivalOrder()) {
+        dedupe(kPartitions),
+        cursor(w, ArrivalOrder()) {
     for (int p = 0; p < kPartitions; ++p) {
       ids.push_back(Partition(p));
       writers.push_back(store->Writer(ids.back()));
@@ -713,9 +716,8 @@ void RunPipeline(benchmark::State& state) {
   if (f.duplicates != duplicates) state.SkipWithError("unexpected duplicates");
   if (f.missing != 0) state.SkipWithError("partition not assigned");
   Report(state, 1, static_cast<double>(LiveFunnels(*f.store, f.today_)));
-  state.SetBytesProcessed(
-      static_cast<int64_t>(static_cast<double>(state.iterations()) *
-                           f.w.mean_bytes));
+  state.SetBytesProcessed(static_cast<int64_t>(
+      static_cast<double>(state.iterations()) * f.w.mean_bytes));
 }
 
 void BM_Pipeline(benchmark::State& state) {

@@ -103,8 +103,8 @@ class Feeder {
     event_.set_contract_id("ctr-benchmark");
   }
 
-  void Apply(v1::EventType type, int provider, uint64_t client,
-             DayNumber day, int race, bool priority) {
+  void Apply(v1::EventType type, int provider, uint64_t client, DayNumber day,
+             int race, bool priority) {
     event_.set_event_id("id");  // not used by the state
     event_.set_type(type);
     event_.set_provider_id(providers_[provider]);
@@ -153,17 +153,16 @@ int AddClient(Feeder& feeder, Rng& rng, int provider, uint64_t client,
   const uint32_t extra = rng.Below(1000);
   const int referrals = extra < 5 ? 3 : extra < 30 ? 2 : 1;
   for (int r = 1; r < referrals; ++r) {
-    const DayNumber again =
-        std::min<DayNumber>(kToday,
-                            day + static_cast<DayNumber>(rng.Below(30)));
+    const DayNumber again = std::min<DayNumber>(
+        kToday, day + static_cast<DayNumber>(rng.Below(30)));
     feeder.Apply(v1::EVENT_TYPE_REFERRAL, provider, client, again, race,
                  priority);
     ++events;
   }
   if (rng.Below(100) < 75) {
     const DayNumber enrolled = std::min<DayNumber>(
-        kToday, day + static_cast<DayNumber>(
-                          rng.Below(s.enroll_within_days + 1)));
+        kToday,
+        day + static_cast<DayNumber>(rng.Below(s.enroll_within_days + 1)));
     feeder.Apply(v1::EVENT_TYPE_ENROLLMENT, provider, client, enrolled, race,
                  priority);
     ++events;
@@ -200,8 +199,7 @@ double FunnelGrowth(size_t target) {
   double last = 0;
   for (size_t step : steps) {
     while (client <= step) {
-      events += AddClient(feeder, rng,
-                          static_cast<int>(rng.Below(kProviders)),
+      events += AddClient(feeder, rng, static_cast<int>(rng.Below(kProviders)),
                           client * 0x9E3779B97F4A7C15ULL, settings);
       ++client;
     }
@@ -274,8 +272,9 @@ int main(int argc, char** argv) {
   waitpid(child, &status, 0);
   const double per_funnel = outcomes::FunnelGrowth(funnels);
   const bool met = per_funnel <= 64.0;
-  std::printf("RSS growth per live funnel at %zu funnels: %.1f bytes "
-              "(target <= 64: %s)\n",
-              funnels, per_funnel, met ? "met" : "NOT met");
+  std::printf(
+      "RSS growth per live funnel at %zu funnels: %.1f bytes "
+      "(target <= 64: %s)\n",
+      funnels, per_funnel, met ? "met" : "NOT met");
   return met ? 0 : 1;
 }

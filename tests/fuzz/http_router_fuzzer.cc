@@ -29,7 +29,9 @@ constexpr char kToken[] = "fuzz-admin-token-0123456789";
 int reloads = 0;
 
 void AddRoutes(HttpRouter& r) {
-  auto ok = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok"}; };
+  auto ok = [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok"};
+  };
   r.Route("GET", "/metrics", ok);
   r.Route("GET", "/healthz", ok, RouteOptions{.inline_handler = true});
   r.Route("GET", "/readyz", ok, RouteOptions{.inline_handler = true});
@@ -47,9 +49,9 @@ void AddRoutes(HttpRouter& r) {
 }
 
 bool KnownPath(const std::string& p) {
-  for (const char* exact : {"/metrics", "/healthz", "/readyz",
-                            "/api/v1/providers", "/api/v1/alerts",
-                            "/api/v1/rules", "/-/reload"}) {
+  for (const char* exact :
+       {"/metrics", "/healthz", "/readyz", "/api/v1/providers",
+        "/api/v1/alerts", "/api/v1/rules", "/-/reload"}) {
     if (p == exact) return true;
   }
   return absl::StartsWith(p, "/api/v1/providers/");
@@ -60,7 +62,8 @@ bool CrossSite(const HttpRequest& r) {
       r.sec_fetch_site != "none") {
     return true;
   }
-  return !r.origin.empty() && !absl::EqualsIgnoreCase(r.origin, "http://" + r.host) &&
+  return !r.origin.empty() &&
+         !absl::EqualsIgnoreCase(r.origin, "http://" + r.host) &&
          !absl::EqualsIgnoreCase(r.origin, "https://" + r.host);
 }
 

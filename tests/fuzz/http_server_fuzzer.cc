@@ -52,7 +52,8 @@ std::string Exchange(int port, const std::string& request) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  FUZZ_CHECK(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
+             0);
   send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   shutdown(fd, SHUT_WR);
   std::string out;
@@ -73,11 +74,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace outcomes;
   static HttpServer* server = StartServer();
   if (size > 64 * 1024) return 0;
-  const std::string answer =
-      Exchange(server->port(), std::string(reinterpret_cast<const char*>(data), size));
+  const std::string answer = Exchange(
+      server->port(), std::string(reinterpret_cast<const char*>(data), size));
   FUZZ_CHECK(answer.empty() || absl::StartsWith(answer, "HTTP/1."));
-  const std::string probe = Exchange(
-      server->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string probe =
+      Exchange(server->port(),
+               "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   FUZZ_CHECK(absl::StartsWith(probe, "HTTP/1.1 200"));
   return 0;
 }

@@ -50,7 +50,8 @@ GoalResult One(const GoalSpec& g, const ProgramFigures& f) {
 }
 
 TEST(GoalEvaluatorTest, rate_below_min_is_a_shortfall) {
-  const GoalResult r = One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(9, 20));
+  const GoalResult r =
+      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(9, 20));
   EXPECT_EQ(r.value, 0.45);
   EXPECT_EQ(r.target, 0.6);
   EXPECT_EQ(r.sample_size, 20);
@@ -63,7 +64,8 @@ TEST(GoalEvaluatorTest, rate_below_min_is_a_shortfall) {
 }
 
 TEST(GoalEvaluatorTest, equal_to_min_is_not_a_shortfall) {
-  EXPECT_FALSE(One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(12, 20)).shortfall);
+  EXPECT_FALSE(
+      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(12, 20)).shortfall);
 }
 
 TEST(GoalEvaluatorTest, max_goal_strictly_above) {
@@ -86,7 +88,8 @@ TEST(GoalEvaluatorTest, below_min_sample_is_not_judged) {
 }
 
 TEST(GoalEvaluatorTest, empty_denominator_has_no_value) {
-  const GoalResult r = One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(0, 0));
+  const GoalResult r =
+      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(0, 0));
   EXPECT_FALSE(r.value.has_value());
   EXPECT_FALSE(r.judged);
 }
@@ -142,10 +145,10 @@ TEST(GoalEvaluatorTest, group_ratio_excludes_suppressed_and_small_groups) {
   g.min_sample = 11;
   ProgramFigures f = Figures(1, 2);
   f.windows[0].enrollment_groups = {
-      {"race_ethnicity", "asian", {10, 10}, true},    // suppressed: ignored
-      {"race_ethnicity", "black", {6, 20}, false},    // 0.3 / 0.6 = 0.5
-      {"race_ethnicity", "other", {1, 12}, false},    // below min_sample? no: 12
-      {"race_ethnicity", "small", {5, 5}, false},     // 5 < 11: ignored
+      {"race_ethnicity", "asian", {10, 10}, true},  // suppressed: ignored
+      {"race_ethnicity", "black", {6, 20}, false},  // 0.3 / 0.6 = 0.5
+      {"race_ethnicity", "other", {1, 12}, false},  // below min_sample? no: 12
+      {"race_ethnicity", "small", {5, 5}, false},   // 5 < 11: ignored
       {"race_ethnicity", "white", {12, 20}, false}};  // best
   auto results = EvaluateGoal(g, f, EvaluatorSettings{});
   ASSERT_EQ(results.size(), 3u);
@@ -234,7 +237,8 @@ TEST(AlertTextTest, default_annotations) {
   const GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
   const GoalResult r = One(g, Figures(9, 20));
   const AlertAnnotations a = AnnotationsOf(r);
-  EXPECT_EQ(a.at("summary"), "prov-001 enrollment rate 45.0% below target 60.0%");
+  EXPECT_EQ(a.at("summary"),
+            "prov-001 enrollment rate 45.0% below target 60.0%");
   EXPECT_EQ(a.at("description"),
             "Provider prov-001's enrollment rate in program workforce is 45.0% "
             "over the last 30d, below the target of 60.0% set by contract "
@@ -250,7 +254,8 @@ TEST(AlertTextTest, default_annotations) {
 TEST(AlertTextTest, templates) {
   GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
   g.summary = "{{provider}} enrollment rate {{value}} below target {{target}}";
-  g.description = "{{alertname}} {{contract}}/{{goal}} {{window}} n={{sample_size}}";
+  g.description =
+      "{{alertname}} {{contract}}/{{goal}} {{window}} n={{sample_size}}";
   const AlertAnnotations a = AnnotationsOf(One(g, Figures(9, 20)));
   EXPECT_EQ(a.at("summary"), "prov-001 enrollment rate 0.45 below target 0.6");
   EXPECT_EQ(a.at("description"),
@@ -283,17 +288,23 @@ TEST(AlertMetricsTest, exports_and_removes_series) {
   lifecycle.Update(ShortfallInputs(results));
   metrics.Update(results, lifecycle.Instances());
   std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
-  EXPECT_NE(text.find("outcomes_goal_value{contract=\"wd-2026\",goal=\"enrollment-"
-                      "rate\",program=\"workforce\",provider=\"prov-001\"} 0.45"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("outcomes_goal_target{contract=\"wd-2026\",goal=\"enrollment-"
-                      "rate\",program=\"workforce\",provider=\"prov-001\"} 0.6"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("outcomes_alerts{alertname=\"EnrollmentRateShortfall\","
-                      "alertstate=\"firing\",contract=\"wd-2026\",goal=\"enrollment-"
-                      "rate\",program=\"workforce\",provider=\"prov-001\","
-                      "severity=\"warning\"} 1"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find("outcomes_goal_value{contract=\"wd-2026\",goal=\"enrollment-"
+                "rate\",program=\"workforce\",provider=\"prov-001\"} 0.45"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("outcomes_goal_target{contract=\"wd-2026\",goal=\"enrollment-"
+                "rate\",program=\"workforce\",provider=\"prov-001\"} 0.6"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("outcomes_alerts{alertname=\"EnrollmentRateShortfall\","
+                "alertstate=\"firing\",contract=\"wd-2026\",goal=\"enrollment-"
+                "rate\",program=\"workforce\",provider=\"prov-001\","
+                "severity=\"warning\"} 1"),
+      std::string::npos)
+      << text;
   lifecycle.Update({});
   metrics.Update({}, lifecycle.Instances());
   text = prometheus::TextSerializer().Serialize(registry.Collect());

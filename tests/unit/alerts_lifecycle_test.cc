@@ -1,13 +1,12 @@
 // AlertLifecycle with a FakeClock: for, keep_firing_for, flapping, resend,
 // resolved retention, restart from a snapshot.
-#include "daemon/alerts/alert_lifecycle.h"
-
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/alerts/alert_lifecycle.h"
 #include "gtest/gtest.h"
 
 namespace outcomes {
@@ -31,8 +30,8 @@ class LifecycleTest : public ::testing::Test {
   std::string States() const {
     std::vector<std::string> parts;
     for (const AlertInstance& a : lifecycle_.Instances()) {
-      parts.push_back(absl::StrCat(a.labels.at("provider"), "=",
-                                   AlertPhaseName(a.phase)));
+      parts.push_back(
+          absl::StrCat(a.labels.at("provider"), "=", AlertPhaseName(a.phase)));
     }
     return absl::StrJoin(parts, " ");
   }
@@ -41,14 +40,16 @@ class LifecycleTest : public ::testing::Test {
     std::vector<std::string> parts;
     for (const AlertNotification& n : lifecycle_.TakeDueNotifications()) {
       const absl::Duration ends = n.ends_at - clock_.Now();
-      parts.push_back(absl::StrCat(n.labels.at("provider"), ":",
-                                   n.resolved ? "resolved" : "firing", ":",
-                                   ends >= absl::ZeroDuration() ? "+" : "-",
-                                   absl::FormatDuration(absl::AbsDuration(ends))));
+      parts.push_back(absl::StrCat(
+          n.labels.at("provider"), ":", n.resolved ? "resolved" : "firing", ":",
+          ends >= absl::ZeroDuration() ? "+" : "-",
+          absl::FormatDuration(absl::AbsDuration(ends))));
     }
     return absl::StrJoin(parts, " ");
   }
-  void Eval(const std::vector<AlertInput>& holding) { lifecycle_.Update(holding); }
+  void Eval(const std::vector<AlertInput>& holding) {
+    lifecycle_.Update(holding);
+  }
   void At(absl::Duration since_start) { clock_.Set(kStart + since_start); }
 
   FakeClock clock_{kStart};
@@ -170,13 +171,16 @@ TEST_F(LifecycleTest, restart_keeps_for_timer_and_does_not_resend) {
   auto snapshot = LoadAlertSnapshot(path);
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   ASSERT_TRUE(restarted.Restore(*snapshot).ok());
-  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  restarted.Update(
+      {Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
   EXPECT_TRUE(restarted.TakeDueNotifications().empty());  // no duplicate
   At(absl::Minutes(1));
-  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  restarted.Update(
+      {Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
   ASSERT_EQ(restarted.TakeDueNotifications().size(), 1u);  // regular resend
   At(absl::Minutes(10));
-  restarted.Update({Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
+  restarted.Update(
+      {Input("p1", absl::Minutes(10)), Input("p2", absl::ZeroDuration())});
   const auto instances = restarted.Instances();
   ASSERT_EQ(instances.size(), 2u);
   EXPECT_EQ(instances[0].phase, AlertPhase::kFiring);  // timer not reset
@@ -199,7 +203,8 @@ TEST_F(LifecycleTest, snapshot_errors) {
 
 TEST_F(LifecycleTest, drop_forgets_without_notifying) {
   Eval({Input("p1", absl::ZeroDuration()), Input("p2", absl::ZeroDuration())});
-  lifecycle_.Drop([](const AlertInstance& a) { return a.labels.at("provider") == "p1"; });
+  lifecycle_.Drop(
+      [](const AlertInstance& a) { return a.labels.at("provider") == "p1"; });
   EXPECT_EQ(States(), "p2=firing");
   EXPECT_EQ(Due(), "p2:firing:+4m");
 }

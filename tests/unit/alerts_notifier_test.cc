@@ -1,13 +1,12 @@
 // AlertmanagerNotifier with a fake HTTP client and a FakeClock: payload,
 // endsAt, retry with exponential backoff, bounded queue, metrics.
-#include "daemon/alerts/alertmanager_notifier.h"
-
 #include <deque>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_sink.h"
+#include "daemon/alerts/alertmanager_notifier.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 
@@ -21,8 +20,8 @@ class FakePoster : public HttpPoster {
  public:
   absl::Status Post(const std::string& base_url, const std::string& path,
                     const std::string& body) override {
-    posts.push_back(absl::StrCat(base_url, path, " @", absl::FormatDuration(
-                                                         clock->Now() - kStart)));
+    posts.push_back(absl::StrCat(base_url, path, " @",
+                                 absl::FormatDuration(clock->Now() - kStart)));
     bodies.push_back(body);
     if (failures > 0) {
       --failures;
@@ -78,18 +77,19 @@ TEST(AlertmanagerPayloadTest, firing_and_resolved) {
   AlertNotification resolved = Firing("p2");
   resolved.resolved = true;
   resolved.ends_at = kStart + absl::Minutes(7);
-  EXPECT_EQ(AlertmanagerPayload({Firing("p1"), resolved}, kStart + absl::Minutes(5),
-                                absl::Minutes(1), "http://x/api/v1/alerts"),
-            "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p1\"},"
-            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
-            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
-            "\"endsAt\":\"2026-01-05T00:09:00.000Z\","
-            "\"generatorURL\":\"http://x/api/v1/alerts\"},"
-            "{\"labels\":{\"alertname\":\"A\",\"provider\":\"p2\"},"
-            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
-            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
-            "\"endsAt\":\"2026-01-05T00:07:00.000Z\","
-            "\"generatorURL\":\"http://x/api/v1/alerts\"}]");
+  EXPECT_EQ(
+      AlertmanagerPayload({Firing("p1"), resolved}, kStart + absl::Minutes(5),
+                          absl::Minutes(1), "http://x/api/v1/alerts"),
+      "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p1\"},"
+      "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+      "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+      "\"endsAt\":\"2026-01-05T00:09:00.000Z\","
+      "\"generatorURL\":\"http://x/api/v1/alerts\"},"
+      "{\"labels\":{\"alertname\":\"A\",\"provider\":\"p2\"},"
+      "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+      "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+      "\"endsAt\":\"2026-01-05T00:07:00.000Z\","
+      "\"generatorURL\":\"http://x/api/v1/alerts\"}]");
 }
 
 TEST_F(NotifierTest, sends_to_every_url) {
@@ -97,9 +97,9 @@ TEST_F(NotifierTest, sends_to_every_url) {
   n.Enqueue({Firing("p1")});
   EXPECT_EQ(n.queue_length(), 2u);
   EXPECT_EQ(n.Pump(), absl::InfiniteFuture());
-  EXPECT_EQ(poster_.posts, (std::vector<std::string>{
-                               "http://am1:9093/api/v2/alerts @0",
-                               "http://am2:9093/api/v2/alerts @0"}));
+  EXPECT_EQ(poster_.posts,
+            (std::vector<std::string>{"http://am1:9093/api/v2/alerts @0",
+                                      "http://am2:9093/api/v2/alerts @0"}));
   EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "2");
   EXPECT_EQ(Metric("outcomes_notifier_queue_length"), "0");
 }
@@ -125,8 +125,9 @@ TEST_F(NotifierTest, retries_with_exponential_backoff_and_fresh_ends_at) {
   EXPECT_EQ(poster_.posts.size(), 5u);
   EXPECT_EQ(poster_.posts.back(), "http://am:9093/api/v2/alerts @12s");
   // endsAt computed at sending time: 00:00:12 + 4m.
-  EXPECT_NE(poster_.bodies.back().find("\"endsAt\":\"2026-01-05T00:04:12.000Z\""),
-            std::string::npos);
+  EXPECT_NE(
+      poster_.bodies.back().find("\"endsAt\":\"2026-01-05T00:04:12.000Z\""),
+      std::string::npos);
   EXPECT_EQ(Metric("outcomes_notifier_failures_total"), "4");
   EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "1");
 }
@@ -226,7 +227,8 @@ TEST_F(NotifierTest, thread_delivers_and_stops) {
   FakePoster poster;
   poster.clock = &RealClock();
   prometheus::Registry registry;
-  AlertmanagerNotifier n(Opts({"http://am:9093"}), poster, RealClock(), registry);
+  AlertmanagerNotifier n(Opts({"http://am:9093"}), poster, RealClock(),
+                         registry);
   n.Start();
   n.Enqueue({Firing("p1")});
   for (int i = 0; i < 500 && n.queue_length() > 0; ++i) {

@@ -1,5 +1,4 @@
 #include "daemon/alerts/wilson.h"
-
 #include "gtest/gtest.h"
 
 namespace outcomes {

@@ -69,8 +69,8 @@ struct Instance {
     return r.has_value();
   }
   void Feed(int64_t offset, const std::string& value) {
-    pipeline.Process(KafkaMessage{kP.topic, kP.partition, offset, "prov-1",
-                                  value});
+    pipeline.Process(
+        KafkaMessage{kP.topic, kP.partition, offset, "prov-1", value});
     pipeline.FlushMetrics();
   }
   void CommitAll() { pipeline.MarkCommitted(pipeline.Uncommitted()); }
@@ -94,9 +94,10 @@ struct Instance {
 class CheckpointerTest : public ::testing::Test {
  protected:
   CheckpointerTest()
-      : dir_(std::filesystem::temp_directory_path() /
-             ("ckpt-test-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+      : dir_(
+            std::filesystem::temp_directory_path() /
+            ("ckpt-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }

@@ -245,8 +245,7 @@ TEST_F(ConsumerLoopTest, HistoryCompleteMetricForATruncatedLog) {
   consumer_.high_watermark = 101;
   v1::ServiceEvent e;
   ASSERT_TRUE(e.ParseFromString(ValidEvent("a")));
-  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) -
-                                       40 * 86400);
+  e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 40 * 86400);
   consumer_.batches_.push_back({{100, e.SerializeAsString()}});
   double complete = -1;
   consumer_.on_drained = [&] {

@@ -24,7 +24,8 @@ class EvaluationLoopTest : public ::testing::Test {
 };
 
 TEST_F(EvaluationLoopTest, WaitsTheIntervalOrUntilJustPastMidnight) {
-  EXPECT_EQ(loop_.NextWait(clock_.Now()), absl::Seconds(10) + absl::Milliseconds(1));
+  EXPECT_EQ(loop_.NextWait(clock_.Now()),
+            absl::Seconds(10) + absl::Milliseconds(1));
   clock_.Advance(absl::Minutes(1));  // 00:00:50 the next day
   EXPECT_EQ(loop_.NextWait(clock_.Now()), absl::Seconds(15));
 }

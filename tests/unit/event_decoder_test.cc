@@ -148,7 +148,8 @@ TEST(EventDecoderTest, TooOldIsDayBasedAtTheHorizon) {
       absl::ToUnixSeconds(absl::FromCivil(today - 119, absl::UTCTimeZone())));
   EXPECT_EQ(DecodeBinary(e), "ok");
   e.mutable_occurred_at()->set_seconds(
-      absl::ToUnixSeconds(absl::FromCivil(today - 119, absl::UTCTimeZone())) - 1);
+      absl::ToUnixSeconds(absl::FromCivil(today - 119, absl::UTCTimeZone())) -
+      1);
   EXPECT_EQ(DecodeBinary(e), "too_old");
 }
 
@@ -175,13 +176,15 @@ TEST(EventDecoderTest, DayOfEventInAgencyTimeZoneAcrossCalls) {
   ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &settings.timezone));
   EventDecoder decoder{settings};
   const absl::TimeZone& tz = settings.timezone;
-  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 18, 12, 0, 0), tz);
+  const absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 18, 12, 0, 0), tz);
   v1::ServiceEvent e = ValidEvent();
   for (absl::CivilSecond when : {absl::CivilSecond(2026, 11, 18, 0, 0, 0),
                                  absl::CivilSecond(2026, 11, 17, 23, 59, 59),
                                  absl::CivilSecond(2026, 11, 1, 1, 30, 0),
                                  absl::CivilSecond(2026, 7, 22, 0, 0, 0)}) {
-    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(when, tz)));
+    e.mutable_occurred_at()->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(when, tz)));
     DecodeResult r = decoder.Decode(e.SerializeAsString(), now);
     ASSERT_TRUE(r.ok) << when;
     EXPECT_EQ(r.day, DayOf(absl::FromCivil(when, tz), tz)) << when;

@@ -33,12 +33,13 @@ class RouterTest : public ::testing::Test {
     router_.Route("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
       throw std::runtime_error("boom");
     });
-    router_.Route("POST", "/-/reload",
-                  [](const HttpRequest&) { return Text("reloaded"); },
-                  RouteOptions{.admin = true});
-    router_.Route("GET", "/healthz",
-                  [](const HttpRequest&) { return Text("ok"); },
-                  RouteOptions{.inline_handler = true});
+    router_.Route(
+        "POST", "/-/reload",
+        [](const HttpRequest&) { return Text("reloaded"); },
+        RouteOptions{.admin = true});
+    router_.Route(
+        "GET", "/healthz", [](const HttpRequest&) { return Text("ok"); },
+        RouteOptions{.inline_handler = true});
   }
   HttpRouter router_;
 };
@@ -73,7 +74,8 @@ TEST_F(RouterTest, ThrowingHandlerIs500) {
 
 TEST_F(RouterTest, OptionsFollowTheRoute) {
   EXPECT_TRUE(router_.OptionsFor(Req("GET", "/healthz")).inline_handler);
-  EXPECT_FALSE(router_.OptionsFor(Req("GET", "/api/v1/providers")).inline_handler);
+  EXPECT_FALSE(
+      router_.OptionsFor(Req("GET", "/api/v1/providers")).inline_handler);
   EXPECT_TRUE(router_.OptionsFor(Req("POST", "/-/reload")).admin);
   EXPECT_FALSE(router_.OptionsFor(Req("GET", "/-/reload")).admin);
 }

@@ -64,12 +64,11 @@ TEST(HttpServerTest, PortInUseIsAnError) {
   HttpServer first;
   ASSERT_TRUE(first.Start("127.0.0.1:0").ok());
   HttpServer second;
-  const absl::Status s =
-      second.Bind(absl::StrCat("127.0.0.1:", first.port()));
+  const absl::Status s = second.Bind(absl::StrCat("127.0.0.1:", first.port()));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(s.message(), absl::StrCat("cannot listen on 127.0.0.1:",
-                                      first.port(),
-                                      ": bind: Address already in use"));
+  EXPECT_EQ(s.message(),
+            absl::StrCat("cannot listen on 127.0.0.1:", first.port(),
+                         ": bind: Address already in use"));
 }
 
 TEST(HttpServerTest, BadListenAddress) {
@@ -88,8 +87,9 @@ TEST(HttpServerTest, ProbesAnsweredWhileEveryWorkerIsBusy) {
     release.WaitForNotification();
     return Ok("slow");
   });
-  server.Route("GET", "/healthz", [](const HttpRequest&) { return Ok("ok"); },
-               RouteOptions{.inline_handler = true});
+  server.Route(
+      "GET", "/healthz", [](const HttpRequest&) { return Ok("ok"); },
+      RouteOptions{.inline_handler = true});
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   std::string slow;
   std::thread client([&] { slow = Get(server.port(), "/slow"); });
@@ -143,15 +143,15 @@ TEST(HttpServerTest, OversizedHeadersAndBodiesAreRefused) {
       Fetch(server.port(), "POST /x HTTP/1.1\r\nHost: h\r\nX-Big: " +
                                std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(big_header, "HTTP/1.1 431")) << big_header;
-  const std::string big_body = Fetch(
-      server.port(),
-      "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" +
-          std::string(1000, 'b'));
+  const std::string big_body =
+      Fetch(server.port(),
+            "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" +
+                std::string(1000, 'b'));
   EXPECT_TRUE(absl::StartsWith(big_body, "HTTP/1.1 413")) << big_body;
-  const std::string small_body = Fetch(
-      server.port(),
-      "POST /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
-      "Content-Length: 5\r\n\r\nhello");
+  const std::string small_body =
+      Fetch(server.port(),
+            "POST /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+            "Content-Length: 5\r\n\r\nhello");
   EXPECT_TRUE(absl::EndsWith(small_body, "\r\n\r\nx")) << small_body;
 }
 
@@ -159,8 +159,9 @@ TEST(HttpServerTest, ConnectionsOverTheCapWaitForAFreeSlot) {
   HttpServerSettings settings;
   settings.max_connections = 5;
   HttpServer server(settings);
-  server.Route("GET", "/healthz", [](const HttpRequest&) { return Ok("ok"); },
-               RouteOptions{.inline_handler = true});
+  server.Route(
+      "GET", "/healthz", [](const HttpRequest&) { return Ok("ok"); },
+      RouteOptions{.inline_handler = true});
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   std::vector<int> idle;
   for (int i = 0; i < 5; ++i) idle.push_back(Connect(server.port()));

@@ -90,7 +90,8 @@ TEST_F(PipelineTest, CountsAcceptedRejectedAndDuplicates) {
   EXPECT_EQ(metrics_.rejected(RejectReason::kMalformed).Value(), 1);
   EXPECT_EQ(metrics_.rejected(RejectReason::kMissingField).Value(), 1);
   EXPECT_THAT(dlq_.sent, ElementsAre("malformed@3", "missing_field@4"));
-  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+  EXPECT_THAT(sink_.log,
+              ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
 }
 
 TEST_F(PipelineTest, KeyOtherThanProviderIsRejectedAsKeyMismatch) {
@@ -185,7 +186,8 @@ TEST_F(PipelineTest, TracksOffsetsToCommit) {
 }
 
 TEST_F(PipelineTest, IgnoresMessagesOfUnassignedPartitions) {
-  pipeline_.Process(KafkaMessage{"t", 5, 0, "p1", Event("z", v1::EVENT_TYPE_REFERRAL)});
+  pipeline_.Process(
+      KafkaMessage{"t", 5, 0, "p1", Event("z", v1::EVENT_TYPE_REFERRAL)});
   pipeline_.FlushMetrics();
   EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 0);
   EXPECT_EQ(pipeline_.Position(PartitionId{"t", 5}), -1);
@@ -206,16 +208,17 @@ TEST_F(PipelineTest, ReplayBelowStartOffsetRebuildsStateWithoutCounting) {
   sink_.log.clear();
   pipeline_.Assign({PartitionId{"t", 0}, /*next_offset=*/3, /*replay_from=*/0});
   Feed(0, Event("a", v1::EVENT_TYPE_REFERRAL));
-  Feed(1, "{broken");                             // counted by the old owner
-  Feed(2, Event("a", v1::EVENT_TYPE_REFERRAL));   // duplicate, also old
-  Feed(3, Event("a", v1::EVENT_TYPE_REFERRAL));   // new, but a duplicate
+  Feed(1, "{broken");                            // counted by the old owner
+  Feed(2, Event("a", v1::EVENT_TYPE_REFERRAL));  // duplicate, also old
+  Feed(3, Event("a", v1::EVENT_TYPE_REFERRAL));  // new, but a duplicate
   Feed(4, Event("b", v1::EVENT_TYPE_REFERRAL));
   EXPECT_EQ(metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(), 1);
   EXPECT_EQ(metrics_.duplicates().Value(), 1);
   EXPECT_EQ(metrics_.replayed().Value(), 1);
   EXPECT_EQ(metrics_.rejected(RejectReason::kMalformed).Value(), 0);
   EXPECT_TRUE(dlq_.sent.empty());
-  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+  EXPECT_THAT(sink_.log,
+              ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
   auto offsets = pipeline_.Uncommitted();
   ASSERT_EQ(offsets.size(), 1u);
   EXPECT_EQ(offsets[0].next_offset, 5);
@@ -224,8 +227,10 @@ TEST_F(PipelineTest, ReplayBelowStartOffsetRebuildsStateWithoutCounting) {
 TEST_F(PipelineTest, MetricsTextHasEveryReasonAndType) {
   const std::string text = RenderMetrics(registry_);
   for (const char* reason : kRejectReasonNames) {
-    EXPECT_THAT(text, HasSubstr(std::string("outcomes_events_rejected_total{reason=\"") +
-                                reason + "\"} 0"));
+    EXPECT_THAT(
+        text,
+        HasSubstr(std::string("outcomes_events_rejected_total{reason=\"") +
+                  reason + "\"} 0"));
   }
   EXPECT_THAT(text, HasSubstr("outcomes_events_total{type=\"outcome\"} 0"));
   EXPECT_THAT(text, HasSubstr("outcomes_events_duplicate_total 0"));
@@ -291,7 +296,9 @@ class ProviderPipelineTest : public ::testing::Test {
     pipeline_.FlushMetrics();
   }
   double Rejected(RejectReason r) { return metrics_.rejected(r).Value(); }
-  double Accepted() { return metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value(); }
+  double Accepted() {
+    return metrics_.accepted(v1::EVENT_TYPE_REFERRAL).Value();
+  }
 
   FakeClock clock_;
   prometheus::Registry registry_;
@@ -312,8 +319,8 @@ TEST_F(ProviderPipelineTest, NewProviderBeyondLimitIsRejectedAndLeavesNothing) {
   EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 2);
   EXPECT_EQ(metrics_.duplicates().Value(), 0);
   EXPECT_THAT(dlq_.sent, ElementsAre("provider_limit@2", "provider_limit@3"));
-  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a",
-                                     "apply t/0 b", "apply t/0 d"));
+  EXPECT_THAT(sink_.log, ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b",
+                                     "apply t/0 d"));
   EXPECT_EQ(gate_->providers(), 2u);
   EXPECT_EQ(pipeline_.Dedupe(PartitionId{"t", 0})->size(), 3u);  // a, b, d
 
@@ -342,7 +349,8 @@ TEST_F(ProviderPipelineTest, RevokeFreesThePartitionsSlots) {
   EXPECT_EQ(Rejected(RejectReason::kProviderLimit), 0);
 }
 
-TEST_F(ProviderPipelineTest, RestoredProvidersTakeSlotsAndReplayIsJudgedSilently) {
+TEST_F(ProviderPipelineTest,
+       RestoredProvidersTakeSlotsAndReplayIsJudgedSilently) {
   // The checkpoint of t/1 holds p1; offsets [0, 3) are replayed.
   sink_.state["t/1"] = {"p1"};
   pipeline_.Assign({PartitionId{"t", 1}, /*next_offset=*/3, /*replay_from=*/0});

@@ -1,10 +1,11 @@
 // Rule files: strict YAML loading, every validation error (file:line: field
 // path: why), durations and templates.
+#include "daemon/rules/rules_loader.h"
+
 #include <string>
 
 #include "absl/strings/str_join.h"
 #include "daemon/rules/duration.h"
-#include "daemon/rules/rules_loader.h"
 #include "daemon/rules/template.h"
 #include "daemon/rules/yaml_proto.h"
 #include "gtest/gtest.h"
@@ -14,13 +15,13 @@ namespace {
 
 // A valid goal; tests replace one line.
 const char kHeader[] =
-    "contracts:\n"             // 1
-    "  - id: c1\n"             // 2
-    "    program: workforce\n" // 3
-    "    providers: [p1, p2]\n"// 4
-    "    goals:\n"             // 5
-    "      - name: g1\n"       // 6
-    "        alert: A\n"       // 7
+    "contracts:\n"                  // 1
+    "  - id: c1\n"                  // 2
+    "    program: workforce\n"      // 3
+    "    providers: [p1, p2]\n"     // 4
+    "    goals:\n"                  // 5
+    "      - name: g1\n"            // 6
+    "        alert: A\n"            // 7
     "        severity: warning\n";  // 8
 
 // "OK", or the errors joined by " | ".
@@ -58,9 +59,10 @@ TEST(RulesLoaderTest, for_duration_is_not_a_key) {
 }
 
 TEST(RulesLoaderTest, shape_errors) {
-  EXPECT_EQ(Check(Goal("        metric: enrollment_rate\n"
-                       "        window: 30d\n        min: lots\n")),
-            "t.yaml:11: contracts[0].goals[0].min: expected a number, got \"lots\"");
+  EXPECT_EQ(
+      Check(Goal("        metric: enrollment_rate\n"
+                 "        window: 30d\n        min: lots\n")),
+      "t.yaml:11: contracts[0].goals[0].min: expected a number, got \"lots\"");
   EXPECT_EQ(Check(Goal("        metric: [a]\n")),
             "t.yaml:9: contracts[0].goals[0].metric: expected a string value");
   EXPECT_EQ(Check("contracts: {id: x}\n"),
@@ -79,11 +81,12 @@ TEST(RulesLoaderTest, yaml_syntax_error) {
 }
 
 TEST(RulesLoaderTest, contract_errors) {
-  EXPECT_EQ(Check("contracts:\n  - providers: [a, a]\n"),
-            "t.yaml:2: contracts[0].id: required | "
-            "t.yaml:2: contracts[0].program: required | "
-            "t.yaml:2: contracts[0].goals: a contract needs at least one goal | "
-            "t.yaml:2: contracts[0].providers[1]: duplicate provider \"a\"");
+  EXPECT_EQ(
+      Check("contracts:\n  - providers: [a, a]\n"),
+      "t.yaml:2: contracts[0].id: required | "
+      "t.yaml:2: contracts[0].program: required | "
+      "t.yaml:2: contracts[0].goals: a contract needs at least one goal | "
+      "t.yaml:2: contracts[0].providers[1]: duplicate provider \"a\"");
 }
 
 TEST(RulesLoaderTest, goal_required_fields) {
@@ -96,12 +99,13 @@ TEST(RulesLoaderTest, goal_required_fields) {
 }
 
 TEST(RulesLoaderTest, metric_errors) {
-  EXPECT_EQ(Check(Goal("        metric: enrolment_rate\n")),
-            "t.yaml:9: contracts[0].goals[0].metric: unknown metric "
-            "\"enrolment_rate\" (expected window_events:<type>, enrollment_rate, "
-            "completion_rate, stalled_referrals, days_to_enroll_p50, "
-            "days_to_enroll_p90, priority_share, creaming_ratio, "
-            "group_rate_ratio)");
+  EXPECT_EQ(
+      Check(Goal("        metric: enrolment_rate\n")),
+      "t.yaml:9: contracts[0].goals[0].metric: unknown metric "
+      "\"enrolment_rate\" (expected window_events:<type>, enrollment_rate, "
+      "completion_rate, stalled_referrals, days_to_enroll_p50, "
+      "days_to_enroll_p90, priority_share, creaming_ratio, "
+      "group_rate_ratio)");
   EXPECT_EQ(Check(Goal("        metric: window_events:referal\n"
                        "        window: 7d\n        min: 1\n")),
             "t.yaml:9: contracts[0].goals[0].metric: unknown event type "
@@ -130,9 +134,10 @@ TEST(RulesLoaderTest, bound_errors) {
   EXPECT_EQ(Check(Goal("        metric: stalled_referrals\n")),
             "t.yaml:6: contracts[0].goals[0]: exactly one of min and max is "
             "required");
-  EXPECT_EQ(Check(Goal("        metric: stalled_referrals\n"
-                       "        min: 1\n        max: 5\n")),
-            "t.yaml:6: contracts[0].goals[0]: min and max are mutually exclusive");
+  EXPECT_EQ(
+      Check(Goal("        metric: stalled_referrals\n"
+                 "        min: 1\n        max: 5\n")),
+      "t.yaml:6: contracts[0].goals[0]: min and max are mutually exclusive");
   EXPECT_EQ(Check(Goal("        metric: completion_rate\n        window: 7d\n"
                        "        min: 60\n")),
             "t.yaml:11: contracts[0].goals[0].min: a proportion target must be "
@@ -178,12 +183,13 @@ TEST(RulesLoaderTest, stage_errors) {
 }
 
 TEST(RulesLoaderTest, duration_and_template_errors) {
-  EXPECT_EQ(Check(Goal("        metric: stalled_referrals\n        max: 1\n"
-                       "        for: 1 day\n        keep_firing_for: -5m\n")),
-            "t.yaml:11: contracts[0].goals[0].for: invalid duration \"1 day\" "
-            "(expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\") | "
-            "t.yaml:12: contracts[0].goals[0].keep_firing_for: invalid duration "
-            "\"-5m\" (expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\")");
+  EXPECT_EQ(
+      Check(Goal("        metric: stalled_referrals\n        max: 1\n"
+                 "        for: 1 day\n        keep_firing_for: -5m\n")),
+      "t.yaml:11: contracts[0].goals[0].for: invalid duration \"1 day\" "
+      "(expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\") | "
+      "t.yaml:12: contracts[0].goals[0].keep_firing_for: invalid duration "
+      "\"-5m\" (expected e.g. \"0s\", \"15m\", \"1d\", \"1h30m\")");
   EXPECT_EQ(Check(Goal("        metric: stalled_referrals\n        max: 1\n"
                        "        summary: \"{{provder}} stalled\"\n"
                        "        description: \"{{value\"\n")),
@@ -208,23 +214,24 @@ TEST(RulesLoaderTest, confidence_errors) {
 }
 
 TEST(RulesLoaderTest, override_errors) {
-  EXPECT_EQ(Check(Goal("        metric: enrollment_rate\n        window: 30d\n"
-                       "        min: 0.5\n        overrides:\n"
-                       "          - {provider: p3, min: 0.4}\n"
-                       "          - {provider: p1, max: 0.4}\n"
-                       "          - {provider: p2}\n"
-                       "          - {min: 0.3}\n"
-                       "          - {provider: p2, min: 0.4}\n"
-                       "          - {provider: p2, min: 0.1}\n")),
-            "t.yaml:13: contracts[0].goals[0].overrides[0].provider: \"p3\" is "
-            "not one of the contract's providers | "
-            "t.yaml:14: contracts[0].goals[0].overrides[1]: sets max but the "
-            "goal uses min | "
-            "t.yaml:15: contracts[0].goals[0].overrides[2]: exactly one of min "
-            "and max is required | "
-            "t.yaml:16: contracts[0].goals[0].overrides[3].provider: required | "
-            "t.yaml:18: contracts[0].goals[0].overrides[5].provider: duplicate "
-            "override for provider \"p2\"");
+  EXPECT_EQ(
+      Check(Goal("        metric: enrollment_rate\n        window: 30d\n"
+                 "        min: 0.5\n        overrides:\n"
+                 "          - {provider: p3, min: 0.4}\n"
+                 "          - {provider: p1, max: 0.4}\n"
+                 "          - {provider: p2}\n"
+                 "          - {min: 0.3}\n"
+                 "          - {provider: p2, min: 0.4}\n"
+                 "          - {provider: p2, min: 0.1}\n")),
+      "t.yaml:13: contracts[0].goals[0].overrides[0].provider: \"p3\" is "
+      "not one of the contract's providers | "
+      "t.yaml:14: contracts[0].goals[0].overrides[1]: sets max but the "
+      "goal uses min | "
+      "t.yaml:15: contracts[0].goals[0].overrides[2]: exactly one of min "
+      "and max is required | "
+      "t.yaml:16: contracts[0].goals[0].overrides[3].provider: required | "
+      "t.yaml:18: contracts[0].goals[0].overrides[5].provider: duplicate "
+      "override for provider \"p2\"");
 }
 
 TEST(RulesLoaderTest, duplicate_goal_names) {
@@ -241,8 +248,9 @@ TEST(RulesLoaderTest, duplicate_goal_names) {
 TEST(RulesLoaderTest, invalid_utf8_is_one_error_without_the_bytes) {
   EXPECT_EQ(Check(Goal("        summary: \"caf\xe9\"\n")),
             "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8");
-  EXPECT_EQ(Check(Goal("        description: \"\xed\xa0\x80\"\n")),  // surrogate
-            "t.yaml:9: contracts[0].goals[0].description: not valid UTF-8");
+  EXPECT_EQ(
+      Check(Goal("        description: \"\xed\xa0\x80\"\n")),  // surrogate
+      "t.yaml:9: contracts[0].goals[0].description: not valid UTF-8");
   for (const char* bad : {"\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82"}) {
     EXPECT_EQ(Check(Goal(std::string("        summary: \"") + bad + "\"\n")),
               "t.yaml:9: contracts[0].goals[0].summary: not valid UTF-8")
@@ -320,9 +328,11 @@ TEST(RuleDurationTest, parses_and_formats) {
 }
 
 TEST(RuleTemplateTest, renders_known_variables) {
-  TemplateVars vars = {{"provider", "p1"}, {"value", "0.45"}, {"target", "0.6"}};
-  EXPECT_EQ(RenderTemplate("{{provider}} rate {{ value }} below {{target}}", vars),
-            "p1 rate 0.45 below 0.6");
+  TemplateVars vars = {
+      {"provider", "p1"}, {"value", "0.45"}, {"target", "0.6"}};
+  EXPECT_EQ(
+      RenderTemplate("{{provider}} rate {{ value }} below {{target}}", vars),
+      "p1 rate 0.45 below 0.6");
   EXPECT_EQ(RenderTemplate("no vars", vars), "no vars");
   EXPECT_EQ(RenderTemplate("{{group}}!", vars), "!");
   EXPECT_TRUE(CheckTemplate("{{provider}} {{ explanation }}").ok());

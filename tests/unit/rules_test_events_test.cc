@@ -1,9 +1,8 @@
 // The compact event notation of `outcomesctl test rules` files.
-#include "daemon/rules/test_events.h"
-
 #include <map>
 #include <string>
 
+#include "daemon/rules/test_events.h"
 #include "gtest/gtest.h"
 
 namespace outcomes {
@@ -26,17 +25,19 @@ TEST(TestEventsTest, referral_batch_expands_to_funnel) {
   ASSERT_TRUE(events.ok()) << events.status();
   std::map<std::string, int> by_type_day;
   for (const DatedEvent& e : *events) {
-    by_type_day[v1::EventType_Name(e.event.type()) + "@" + std::to_string(e.day)]++;
+    by_type_day[v1::EventType_Name(e.event.type()) + "@" +
+                std::to_string(e.day)]++;
     EXPECT_EQ(e.event.attributes().at("race_ethnicity"), "black");
   }
-  EXPECT_EQ(by_type_day, (std::map<std::string, int>{
-                             {"EVENT_TYPE_REFERRAL@970", 10},
-                             {"EVENT_TYPE_ENROLLMENT@973", 5},
-                             {"EVENT_TYPE_COMPLETION@980", 3},
-                             {"EVENT_TYPE_DISENROLLMENT@980", 2}}));
+  EXPECT_EQ(by_type_day,
+            (std::map<std::string, int>{{"EVENT_TYPE_REFERRAL@970", 10},
+                                        {"EVENT_TYPE_ENROLLMENT@973", 5},
+                                        {"EVENT_TYPE_COMPLETION@980", 3},
+                                        {"EVENT_TYPE_DISENROLLMENT@980", 2}}));
   EXPECT_EQ((*events)[0].event.client_key(), "b2-c0");
   EXPECT_EQ((*events)[0].event.event_id(), "b2-referral-0");
-  EXPECT_EQ((*events)[0].event.occurred_at().seconds(), 970 * 86400 + 12 * 3600);
+  EXPECT_EQ((*events)[0].event.occurred_at().seconds(),
+            970 * 86400 + 12 * 3600);
 }
 
 TEST(TestEventsTest, errors) {

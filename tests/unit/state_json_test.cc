@@ -76,10 +76,11 @@ TEST_F(FiguresJsonTest, ProviderDetailShowsSuppressedGroupsWithoutNumbers) {
   // "other" (12, ties broken by name).
   EXPECT_NE(json->find(R"("group":"other","suppressed":true})"),
             std::string::npos);
-  EXPECT_NE(json->find(R"("window":"90d","complete":true,"events":{"referral":0,)"
-                       R"("enrollment":0,"completion":24,"disenrollment":1,)"
-                       R"("outcome":0},"enrollment_rate":{"value":null,)"),
-            std::string::npos);
+  EXPECT_NE(
+      json->find(R"("window":"90d","complete":true,"events":{"referral":0,)"
+                 R"("enrollment":0,"completion":24,"disenrollment":1,)"
+                 R"("outcome":0},"enrollment_rate":{"value":null,)"),
+      std::string::npos);
   EXPECT_NE(json->find(R"("days_to_enroll":{"count":0,"p50":null,"p90":null})"),
             std::string::npos);
   EXPECT_EQ(json->find("client-key"), std::string::npos);
@@ -105,10 +106,12 @@ TEST_F(FiguresJsonTest, WindowsBeforeTheRetainedHistoryAreIncomplete) {
   EXPECT_NE(json->find(R"("ready":false)"), std::string::npos);
   EXPECT_NE(json->find(R"("history_complete":false)"), std::string::npos);
   EXPECT_NE(json->find(R"("window":"7d","complete":true)"), std::string::npos);
-  EXPECT_NE(json->find(R"("window":"30d","complete":false)"), std::string::npos);
+  EXPECT_NE(json->find(R"("window":"30d","complete":false)"),
+            std::string::npos);
   // Exactly 44 days of history make the 30d window complete.
   store_.SetStatus(kP0, true, kToday - 44);
-  EXPECT_TRUE(store_.Snapshot(kToday).partitions[0].programs[0].windows[1].complete);
+  EXPECT_TRUE(
+      store_.Snapshot(kToday).partitions[0].programs[0].windows[1].complete);
 }
 
 TEST_F(FiguresJsonTest, UnknownProviderIsNotFound) {

@@ -265,8 +265,7 @@ TEST(PartitionStateStagingTest, ManyProgramsShortAndLongIdsStayApart) {
   EXPECT_EQ(state.num_programs(), keys.size());
   all = count(20036);
   for (size_t k = 0; k < keys.size(); ++k) {
-    EXPECT_EQ(all[keys[k]], k < 80 ? 1 : static_cast<int64_t>(k % 3 + 2))
-        << k;
+    EXPECT_EQ(all[keys[k]], k < 80 ? 1 : static_cast<int64_t>(k % 3 + 2)) << k;
   }
 }
 
@@ -306,8 +305,8 @@ TEST(PartitionWriterTest, AppliesLikeStoreApply) {
   const StateStore::PartitionWriter w = b.Writer(kP0);
   EXPECT_TRUE(w.bound());
   for (int i = 0; i < 50; ++i) {
-    const v1::ServiceEvent e = Referral("p" + std::to_string(i % 3),
-                                        "c" + std::to_string(i % 7));
+    const v1::ServiceEvent e =
+        Referral("p" + std::to_string(i % 3), "c" + std::to_string(i % 7));
     EXPECT_TRUE(a.Apply(kP0, e, kToday - i % 10));
     if (i % 2) {
       EXPECT_TRUE(w.Apply(e, kToday - i % 10));
