@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, kafka_state_topic, "outcomes.state",
           "missing), read when partitions are assigned");
 ABSL_FLAG(int, kafka_embedded_partitions, 4,
           "--kafka.embedded_partitions: partitions per topic when embedded");
+ABSL_FLAG(std::string, log_level, "info",
+          "--log.level: the lowest level logged: debug, info, warning or "
+          "error");
 ABSL_FLAG(std::string, rules, "", "--rules: rule files or directories");
 ABSL_FLAG(std::string, listen, "0.0.0.0:9464",
           "--listen: HOST:PORT for /metrics, /healthz, /readyz, /api/v1/");
@@ -109,6 +112,22 @@ absl::Status ProviderSettingsFromFlags(ProviderGateSettings& providers) {
       "--providers.max must be at least 1, got ", providers.max_providers));
 }
 
+absl::Status ParseLogLevel(const std::string& text, DaemonSettings& s) {
+  static constexpr std::pair<const char*, LogLevel> kLevels[] = {
+      {"debug", LogLevel::kDebug},
+      {"info", LogLevel::kInfo},
+      {"warning", LogLevel::kWarning},
+      {"error", LogLevel::kError}};
+  for (const auto& [name, level] : kLevels) {
+    if (text == name) {
+      s.log_level = level;
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--log.level must be debug, info, warning or error, got '", text, "'"));
+}
+
 }  // namespace
 
 std::vector<char*> NormalizeFlagNames(int argc, char** argv,
@@ -167,6 +186,10 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state_topic = absl::GetFlag(FLAGS_kafka_state_topic);
   s.embedded_partitions = absl::GetFlag(FLAGS_kafka_embedded_partitions);
   s.listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status st = ParseLogLevel(absl::GetFlag(FLAGS_log_level), s);
+      !st.ok()) {
+    return st;
+  }
   s.http_admin_token_file = absl::GetFlag(FLAGS_http_admin_token_file);
   s.http_max_connections = absl::GetFlag(FLAGS_http_max_connections);
   s.http_request_timeout = absl::GetFlag(FLAGS_http_request_timeout);

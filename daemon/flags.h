@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/event_decoder.h"
+#include "daemon/json_log.h"
 #include "daemon/kafka/kafka_config.h"
 #include "daemon/provider_gate.h"
 #include "daemon/state/state_settings.h"
@@ -23,6 +24,7 @@ struct DaemonSettings {
   std::string alerts_topic;
   std::string state_topic;  // --kafka.state_topic: shared alert state
   std::string listen;
+  LogLevel log_level = LogLevel::kInfo;  // --log.level
   std::string http_admin_token_file;  // empty: /-/reload from loopback only
   int http_max_connections = 1000;
   absl::Duration http_request_timeout;

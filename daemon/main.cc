@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
 #include "daemon/evaluation_loop.h"
+#include "daemon/flag_reference.h"
 #include "daemon/flags.h"
 #include "daemon/http/http_server.h"
 #include "daemon/ingest_metrics.h"
@@ -427,10 +429,16 @@ int main(int argc, char** argv) {
       "outcomesd --kafka.brokers=embedded|HOST:PORT --kafka.topics=... "
       "--rules=PATH --listen=HOST:PORT --alertmanager.url=URL ...");
   outcomes::RouteProtobufLogsToJson();
+  if (const std::string info = outcomes::InfoRequested(argc, argv);
+      !info.empty()) {
+    std::fputs(info.c_str(), stdout);
+    return 0;
+  }
   std::vector<std::string> storage;
   std::vector<char*> args = outcomes::NormalizeFlagNames(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   auto settings = outcomes::SettingsFromFlags();
   if (!settings.ok()) outcomes::Fatal(settings.status());
+  outcomes::SetMinLogLevel(settings->log_level);
   return outcomes::Run(*std::move(settings));
 }
