@@ -1,6 +1,7 @@
 #include "daemon/event_decoder.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <utility>
 
@@ -74,20 +75,8 @@ bool CheckLabelValue(absl::string_view name, std::string_view value,
 }  // namespace
 
 const char* EventTypeName(v1::EventType type) {
-  switch (type) {
-    case v1::EVENT_TYPE_REFERRAL:
-      return "referral";
-    case v1::EVENT_TYPE_ENROLLMENT:
-      return "enrollment";
-    case v1::EVENT_TYPE_COMPLETION:
-      return "completion";
-    case v1::EVENT_TYPE_DISENROLLMENT:
-      return "disenrollment";
-    case v1::EVENT_TYPE_OUTCOME:
-      return "outcome";
-    default:
-      return "unspecified";
-  }
+  assert(type >= 0 && type < kEventTypeCount);
+  return kEventTypeNames[type];
 }
 
 bool IsValidIdentifier(std::string_view id) {

@@ -8,6 +8,7 @@
 #define OUTCOMESD_DAEMON_EVENT_DECODER_H_
 
 #include <array>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,8 +47,19 @@ inline const char* RejectReasonName(RejectReason r) {
   return kRejectReasonNames[static_cast<int>(r)];
 }
 
+// The number of EventType values, UNSPECIFIED included: arrays indexed by
+// type have this size, so a value added to event.proto resizes them all.
+inline constexpr int kEventTypeCount = v1::EventType_ARRAYSIZE;
+
+// Label values for outcomes_events_total{type} (contract), by EventType.
+inline constexpr const char* kEventTypeNames[] = {"unspecified",   "referral",
+                                                  "enrollment",    "completion",
+                                                  "disenrollment", "outcome"};
+static_assert(std::size(kEventTypeNames) == kEventTypeCount,
+              "a new EventType needs its label value here");
+
 // Label value for outcomes_events_total{type} (contract), e.g. "referral".
-// REQUIRES: type is a valid, non-UNSPECIFIED EventType.
+// REQUIRES (assert): type is a valid EventType.
 const char* EventTypeName(v1::EventType type);
 
 struct ValidationSettings {

@@ -48,7 +48,9 @@ std::vector<Entry> OurFlags() {
 
 }  // namespace
 
-std::string VersionLine() { return absl::StrCat("outcomesd ", OUTCOMES_VERSION); }
+std::string VersionLine() {
+  return absl::StrCat("outcomesd ", OUTCOMES_VERSION);
+}
 
 std::string FlagReference() {
   std::string out = absl::StrCat(

@@ -25,7 +25,7 @@ struct DaemonSettings {
   std::string state_topic;  // --kafka.state_topic: shared alert state
   std::string listen;
   LogLevel log_level = LogLevel::kInfo;  // --log.level
-  std::string http_admin_token_file;  // empty: /-/reload from loopback only
+  std::string http_admin_token_file;     // empty: /-/reload from loopback only
   int http_max_connections = 1000;
   absl::Duration http_request_timeout;
   std::string state_dir;

@@ -83,7 +83,7 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                                 "on the missing days are not judged.")
                           .Register(registry)) {
   auto& accepted = AcceptedFamily(registry);
-  for (int t = v1::EVENT_TYPE_REFERRAL; t <= v1::EVENT_TYPE_OUTCOME; ++t) {
+  for (int t = v1::EVENT_TYPE_REFERRAL; t < kEventTypeCount; ++t) {
     accepted_[t] =
         &accepted.Add({{"type", EventTypeName(static_cast<v1::EventType>(t))}});
   }

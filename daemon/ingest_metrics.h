@@ -56,7 +56,7 @@ class IngestMetrics {
   void RemovePartition(const PartitionId& id);
 
  private:
-  std::array<prometheus::Counter*, 6> accepted_{};
+  std::array<prometheus::Counter*, kEventTypeCount> accepted_{};
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};
   prometheus::Counter& duplicates_;
   prometheus::Gauge& ready_;

@@ -179,7 +179,7 @@ void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
 }
 
 void IngestPipeline::FlushMetrics() {
-  for (int t = v1::EVENT_TYPE_REFERRAL; t <= v1::EVENT_TYPE_OUTCOME; ++t) {
+  for (int t = v1::EVENT_TYPE_REFERRAL; t < kEventTypeCount; ++t) {
     if (pending_.accepted[t] == 0) continue;
     metrics_.accepted(static_cast<v1::EventType>(t))
         .Increment(static_cast<double>(pending_.accepted[t]));

@@ -157,7 +157,7 @@ class IngestPipeline {
   uint64_t eviction_generation_ = 0;  // the sink's, as last synced
   EventDecoder decoder_;
   struct PendingCounts {
-    std::array<int64_t, 6> accepted{};  // by EventType
+    std::array<int64_t, kEventTypeCount> accepted{};  // by EventType
     std::array<int64_t, kRejectReasonCount> rejected{};
     int64_t duplicates = 0;
     int64_t replayed = 0;

@@ -49,7 +49,7 @@ class Emitter {
   std::string binary_;
   std::string json_;
   int64_t emitted_ = 0;
-  std::array<int64_t, 6> per_type_{};
+  std::array<int64_t, v1::EventType_ARRAYSIZE> per_type_{};
 };
 
 }  // namespace outcomes::tools
