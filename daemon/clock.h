@@ -1,5 +1,11 @@
-// The one source of "now" for outcomesd. Production code takes a Clock&;
-// unit tests pass a FakeClock so nothing sleeps.
+// The source of "now" for everything that decides what outcomesd reports:
+// event days and skew, windows, horizon eviction, goal and alert timers,
+// notification schedules, checkpoint ages. That code takes a Clock&, and
+// unit tests pass a FakeClock so nothing sleeps. Two uses read absl::Now()
+// directly on purpose: measuring how long something took (histograms,
+// log timestamps, I/O deadlines and polling intervals in the Kafka and HTTP
+// edges), and the replay start of a partition (now − horizon, in
+// daemon/kafka/rdkafka_consumer.cc), which only bounds what is re-read.
 //
 // Thread safety: implementations are safe to call from any thread.
 #ifndef OUTCOMESD_DAEMON_CLOCK_H_
