@@ -4,10 +4,11 @@
 //
 // Applying events: Apply(id, event, day) looks the partition up on every
 // call (a store-wide reader lock, a PartitionId hash, the partition's
-// lock). The consumer's fast path is a PartitionWriter, obtained once per
-// assignment with Writer(id) and kept next to the partition's other
-// per-partition data: its Apply takes only the partition's own lock, and
-// its Lock() takes that lock once for a run of events of the partition.
+// lock); that is what the daemon does today (StateSink in main.cc). A
+// cheaper path exists, so far used only by tests and benchmarks: a
+// PartitionWriter, obtained once per assignment with Writer(id), whose
+// Apply takes only the partition's own lock, and whose Lock() takes that
+// lock once for a run of events of the partition.
 //
 // Thread safety: all methods are thread-safe, PartitionWriter included
 // (one writer may be used from any thread; writers of one partition
