@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/rules/duration.h"
 
 ABSL_FLAG(std::string, kafka_brokers, "embedded",
           "--kafka.brokers: 'embedded' (in-process mock cluster) or "
@@ -36,24 +37,24 @@ ABSL_FLAG(std::string, http_admin_token_file, "",
 ABSL_FLAG(int, http_max_connections, 1000,
           "--http.max_connections: concurrent HTTP connections; more wait "
           "in the listen backlog until one closes");
-ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
+ABSL_FLAG(outcomes::FlagDuration, http_request_timeout, {absl::Seconds(10)},
           "--http.request_timeout: how long a connection may take to send a "
           "request and read its answer (idle keep-alive included)");
 ABSL_FLAG(std::string, alertmanager_url, "",
           "--alertmanager.url: comma-separated Alertmanager base URLs");
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
-ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(30),
+ABSL_FLAG(outcomes::FlagDuration, checkpoint_interval, {absl::Seconds(30)},
           "--checkpoint.interval: how often each partition's state is "
           "checkpointed to --state.dir (also at revocation and shutdown)");
 ABSL_FLAG(std::string, privacy_key_file, "",
           "--privacy.key_file: file of 16 to 4096 secret bytes (e.g. head -c "
           "32 /dev/urandom); client keys are kept only as hashes keyed with "
           "it. Without it a public default key is used (a warning is logged)");
-ABSL_FLAG(absl::Duration, eval_interval, absl::Seconds(15),
+ABSL_FLAG(outcomes::FlagDuration, eval_interval, {absl::Seconds(15)},
           "--eval.interval: how often figures and goals are evaluated");
-ABSL_FLAG(absl::Duration, alert_resend_interval, absl::Minutes(1),
+ABSL_FLAG(outcomes::FlagDuration, alert_resend_interval, {absl::Minutes(1)},
           "--alert.resend_interval: how often firing alerts are re-sent");
-ABSL_FLAG(absl::Duration, commit_interval, absl::Seconds(1),
+ABSL_FLAG(outcomes::FlagDuration, commit_interval, {absl::Seconds(1)},
           "--commit.interval: how often processed offsets are committed");
 ABSL_FLAG(std::string, windows, "7d,30d,90d", "--windows: rolling windows");
 ABSL_FLAG(int, horizon, 120, "--horizon: days of history kept");
@@ -68,7 +69,7 @@ ABSL_FLAG(int, max_groups, 32,
           "folded into no group and counted");
 ABSL_FLAG(std::string, timezone, "UTC",
           "--timezone: agency time zone deciding day boundaries");
-ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
+ABSL_FLAG(outcomes::FlagDuration, max_clock_skew, {absl::Minutes(5)},
           "--max_clock_skew: how far ahead of now occurred_at may be");
 ABSL_FLAG(int, providers_max, 10000,
           "--providers.max: providers this instance keeps state for (all its "
@@ -145,17 +146,33 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv,
   return out;
 }
 
+bool AbslParseFlag(absl::string_view text, FlagDuration* d,
+                   std::string* error) {
+  absl::StatusOr<absl::Duration> parsed = ParseDurationSpec(text);
+  if (!parsed.ok()) {
+    *error = std::string(parsed.status().message());
+    return false;
+  }
+  d->value = *parsed;
+  return true;
+}
+
+std::string AbslUnparseFlag(FlagDuration d) {
+  return FormatDurationSpec(d.value);
+}
+
 absl::StatusOr<std::vector<int>> ParseWindows(const std::string& text) {
   std::vector<int> days;
   for (const std::string& item : SplitList(text)) {
-    absl::string_view number = item;
-    int value = 0;
-    if (!absl::ConsumeSuffix(&number, "d") ||
-        !absl::SimpleAtoi(number, &value) || value <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--windows: '", item, "' is not a number of days like 30d"));
+    absl::StatusOr<absl::Duration> d = ParseDurationSpec(item);
+    const absl::Duration day = absl::Hours(24);
+    if (!d.ok() || *d <= absl::ZeroDuration() ||
+        *d % day != absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--windows: '", item,
+                       "' is not a whole number of days like 30d or 1w"));
     }
-    days.push_back(value);
+    days.push_back(static_cast<int>(*d / day));
   }
   if (days.empty()) return absl::InvalidArgumentError("--windows is empty");
   return days;
@@ -192,14 +209,14 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   }
   s.http_admin_token_file = absl::GetFlag(FLAGS_http_admin_token_file);
   s.http_max_connections = absl::GetFlag(FLAGS_http_max_connections);
-  s.http_request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
+  s.http_request_timeout = absl::GetFlag(FLAGS_http_request_timeout).value;
   s.state_dir = absl::GetFlag(FLAGS_state_dir);
   s.rules = SplitList(absl::GetFlag(FLAGS_rules));
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
-  s.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
-  s.eval_interval = absl::GetFlag(FLAGS_eval_interval);
-  s.commit_interval = absl::GetFlag(FLAGS_commit_interval);
-  s.alert_resend_interval = absl::GetFlag(FLAGS_alert_resend_interval);
+  s.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval).value;
+  s.eval_interval = absl::GetFlag(FLAGS_eval_interval).value;
+  s.commit_interval = absl::GetFlag(FLAGS_commit_interval).value;
+  s.alert_resend_interval = absl::GetFlag(FLAGS_alert_resend_interval).value;
   auto windows = ParseWindows(absl::GetFlag(FLAGS_windows));
   if (!windows.ok()) return windows.status();
   s.state.windows_days = *windows;
@@ -208,7 +225,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state.dimensions = SplitList(absl::GetFlag(FLAGS_dimensions));
   s.state.max_groups_per_dimension = absl::GetFlag(FLAGS_max_groups);
   s.validation.horizon_days = absl::GetFlag(FLAGS_horizon);
-  s.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
+  s.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew).value;
   // One extra day: the horizon is counted in agency days, not hours.
   s.kafka.replay_window = absl::Hours(24 * (s.validation.horizon_days + 1));
   if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_timezone),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/event_decoder.h"
 #include "daemon/json_log.h"
@@ -42,6 +43,15 @@ struct DaemonSettings {
   ValidationSettings validation;
   ProviderGateSettings providers;  // --providers.max, --providers.file
 };
+
+// The type of every duration flag: parsed and printed with the rules'
+// grammar (daemon/rules/duration.h: "200ms", "15s", "1h30m", "1d", "1w"),
+// so flags and rule files accept the same durations.
+struct FlagDuration {
+  absl::Duration value;
+};
+bool AbslParseFlag(absl::string_view text, FlagDuration* d, std::string* error);
+std::string AbslUnparseFlag(FlagDuration d);
 
 // Rewrites "--a.b=..." to "--a_b=..." so absl can parse dotted names.
 std::vector<char*> NormalizeFlagNames(int argc, char** argv,

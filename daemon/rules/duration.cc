@@ -11,15 +11,16 @@ namespace {
 struct Unit {
   absl::string_view name;
   absl::Duration size;
+  int rank;  // 0 = largest; units must come in increasing rank
 };
 
 // Longest names first so that "ms" is not read as "m".
 constexpr int kNumUnits = 6;
 const Unit* Units() {
   static const Unit kUnits[kNumUnits] = {
-      {"ms", absl::Milliseconds(1)}, {"w", absl::Hours(24 * 7)},
-      {"d", absl::Hours(24)},        {"h", absl::Hours(1)},
-      {"m", absl::Minutes(1)},       {"s", absl::Seconds(1)}};
+      {"ms", absl::Milliseconds(1), 5}, {"w", absl::Hours(24 * 7), 0},
+      {"d", absl::Hours(24), 1},        {"h", absl::Hours(1), 2},
+      {"m", absl::Minutes(1), 3},       {"s", absl::Seconds(1), 4}};
   return kUnits;
 }
 
@@ -31,9 +32,10 @@ absl::Status Bad(absl::string_view text) {
 
 }  // namespace
 
-absl::StatusOr<absl::Duration> ParseRuleDuration(absl::string_view text) {
+absl::StatusOr<absl::Duration> ParseDurationSpec(absl::string_view text) {
   if (text.empty()) return Bad(text);
   absl::Duration total;
+  int last_rank = -1;
   size_t i = 0;
   while (i < text.size()) {
     const size_t digits_start = i;
@@ -51,14 +53,15 @@ absl::StatusOr<absl::Duration> ParseRuleDuration(absl::string_view text) {
         break;
       }
     }
-    if (unit == nullptr) return Bad(text);
+    if (unit == nullptr || unit->rank <= last_rank) return Bad(text);
+    last_rank = unit->rank;
     i += unit->name.size();
     total += n * unit->size;
   }
   return total;
 }
 
-std::string FormatRuleDuration(absl::Duration d) {
+std::string FormatDurationSpec(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return "0s";
   std::string out;
   for (int u = 1; u < kNumUnits; ++u) {  // w, d, h, m, s

@@ -37,7 +37,7 @@ class GoalChecker {
   }
   absl::Duration Duration(absl::string_view field, const std::string& text) {
     if (text.empty()) return absl::ZeroDuration();
-    auto d = ParseRuleDuration(text);
+    auto d = ParseDurationSpec(text);
     if (!d.ok()) Fail(field, d.status().message());
     return d.ok() ? *d : absl::ZeroDuration();
   }
@@ -159,7 +159,7 @@ void CheckWindow(const v1::Goal& g, const RuleSettings& settings,
     return;
   }
   if (!c.Required("window", g.window())) return;
-  auto d = ParseRuleDuration(g.window());
+  auto d = ParseDurationSpec(g.window());
   if (!d.ok()) return c.Fail("window", d.status().message());
   const int64_t days = absl::ToInt64Hours(*d) / 24;
   const bool whole = *d == absl::Hours(24 * days);

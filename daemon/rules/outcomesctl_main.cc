@@ -35,7 +35,7 @@ bool ParseCheckArgs(const std::vector<std::string>& args, RuleSettings* s,
     if (absl::StartsWith(a, "--windows=")) {
       s->windows_days.clear();
       for (absl::string_view w : absl::StrSplit(a.substr(10), ',')) {
-        auto d = ParseRuleDuration(w);
+        auto d = ParseDurationSpec(w);
         if (!d.ok() || *d < absl::Hours(24)) return false;
         s->windows_days.push_back(static_cast<int>(*d / absl::Hours(24)));
       }

@@ -36,7 +36,7 @@ absl::Status Fail(const TestEnv& env, const std::string& path,
 absl::Status ReadSettings(const v1::RuleTestFile& f, TestEnv& env) {
   if (!f.windows().empty()) env.state.windows_days.clear();
   for (int i = 0; i < f.windows_size(); ++i) {
-    auto d = ParseRuleDuration(f.windows(i));
+    auto d = ParseDurationSpec(f.windows(i));
     if (!d.ok() || *d < absl::Hours(24) ||
         *d % absl::Hours(24) != absl::ZeroDuration()) {
       return Fail(env, absl::StrCat("windows[", i, "]"),
@@ -60,7 +60,7 @@ absl::Status ReadSettings(const v1::RuleTestFile& f, TestEnv& env) {
     return Fail(env, "start", absl::StrCat("invalid RFC 3339 time: ", err));
   }
   if (!f.evaluation_interval().empty()) {
-    auto d = ParseRuleDuration(f.evaluation_interval());
+    auto d = ParseDurationSpec(f.evaluation_interval());
     if (!d.ok() || *d <= absl::ZeroDuration()) {
       return Fail(env, "evaluation_interval", "expected a positive duration");
     }
@@ -180,7 +180,7 @@ absl::StatusOr<std::set<absl::Duration>> EvalTimes(const TestEnv& env,
   std::set<absl::Duration> times = {absl::ZeroDuration()};
   absl::Duration last;
   for (int i = 0; i < t.alert_rule_test_size(); ++i) {
-    auto d = ParseRuleDuration(t.alert_rule_test(i).eval_time());
+    auto d = ParseDurationSpec(t.alert_rule_test(i).eval_time());
     if (!d.ok()) {
       return Fail(env,
                   absl::StrCat(path, ".alert_rule_test[", i, "].eval_time"),
@@ -219,7 +219,7 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
         EvaluateGoals(env.rules, state.ComputeFigures(today), es)));
     for (int i = 0; i < t.alert_rule_test_size(); ++i) {
       const v1::AlertCheck& check = t.alert_rule_test(i);
-      if (*ParseRuleDuration(check.eval_time()) != at) continue;
+      if (*ParseDurationSpec(check.eval_time()) != at) continue;
       ++report.checks;
       const std::string diff = Compare(check, lifecycle.Instances());
       if (diff.empty()) continue;

@@ -312,19 +312,25 @@ TEST(RulesLoaderTest, missing_path) {
 }
 
 TEST(RuleDurationTest, parses_and_formats) {
-  EXPECT_EQ(*ParseRuleDuration("0s"), absl::ZeroDuration());
-  EXPECT_EQ(*ParseRuleDuration("15m"), absl::Minutes(15));
-  EXPECT_EQ(*ParseRuleDuration("1d"), absl::Hours(24));
-  EXPECT_EQ(*ParseRuleDuration("1h30m"), absl::Minutes(90));
-  EXPECT_EQ(*ParseRuleDuration("2w"), absl::Hours(24 * 14));
-  EXPECT_EQ(*ParseRuleDuration("500ms"), absl::Milliseconds(500));
-  EXPECT_FALSE(ParseRuleDuration("").ok());
-  EXPECT_FALSE(ParseRuleDuration("1").ok());
-  EXPECT_FALSE(ParseRuleDuration("d").ok());
-  EXPECT_FALSE(ParseRuleDuration("1.5h").ok());
-  EXPECT_EQ(FormatRuleDuration(absl::ZeroDuration()), "0s");
-  EXPECT_EQ(FormatRuleDuration(absl::Hours(36)), "1d12h");
-  EXPECT_EQ(FormatRuleDuration(absl::Seconds(90)), "1m30s");
+  EXPECT_EQ(*ParseDurationSpec("0s"), absl::ZeroDuration());
+  EXPECT_EQ(*ParseDurationSpec("15m"), absl::Minutes(15));
+  EXPECT_EQ(*ParseDurationSpec("1d"), absl::Hours(24));
+  EXPECT_EQ(*ParseDurationSpec("1h30m"), absl::Minutes(90));
+  EXPECT_EQ(*ParseDurationSpec("2w"), absl::Hours(24 * 14));
+  EXPECT_EQ(*ParseDurationSpec("500ms"), absl::Milliseconds(500));
+  EXPECT_FALSE(ParseDurationSpec("").ok());
+  EXPECT_FALSE(ParseDurationSpec("1").ok());
+  EXPECT_FALSE(ParseDurationSpec("d").ok());
+  EXPECT_FALSE(ParseDurationSpec("1.5h").ok());
+  // Each unit once, largest first (as Prometheus).
+  EXPECT_FALSE(ParseDurationSpec("1h1h30m").ok());
+  EXPECT_FALSE(ParseDurationSpec("30m1h").ok());
+  EXPECT_EQ(*ParseDurationSpec("1w2d3h4m5s6ms"),
+            absl::Hours(24 * 9 + 3) + absl::Minutes(4) + absl::Seconds(5) +
+                absl::Milliseconds(6));
+  EXPECT_EQ(FormatDurationSpec(absl::ZeroDuration()), "0s");
+  EXPECT_EQ(FormatDurationSpec(absl::Hours(36)), "1d12h");
+  EXPECT_EQ(FormatDurationSpec(absl::Seconds(90)), "1m30s");
 }
 
 TEST(RuleTemplateTest, renders_known_variables) {
