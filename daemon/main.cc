@@ -250,9 +250,11 @@ std::string StartEmbedded(DaemonSettings& settings,
 // Issue 9: the embedded mock cluster keeps events in memory only, so it runs
 // only when asked for by name; without --kafka.brokers the daemon refuses to
 // start (a pod that forgot the flag must not become ready on in-memory data).
-// The flag's declared default in flags.cc is not consulted. With the embedded
-// cluster a warning is logged, and outcomes_embedded_kafka (1, else 0) lets an
-// SRE alert catch it (OutcomesdEmbeddedKafka).
+// The flag's declared default in flags.cc is not consulted: whether the flag
+// was given (on the command line or in a --flagfile) is asked of absl's parser
+// (flags_internal: the pinned Abseil 20220623 has no public call for it). With
+// the embedded cluster a warning is logged, and outcomes_embedded_kafka (1,
+// else 0) lets an SRE alert catch it (OutcomesdEmbeddedKafka).
 void CheckKafkaBrokers(const DaemonSettings& settings,
                        prometheus::Registry& registry) {
   if (!absl::flags_internal::WasPresentOnCommandLine("kafka_brokers")) {
