@@ -9,6 +9,12 @@
   and SIGTERM ends it with status 0 within the grace period.
 - promtool checks and unit-tests rules/prometheus/; the PrometheusRule is the
   generated copy of that file.
+- Every object carries the app.kubernetes.io/* labels, selectors only the
+  stable ones; the NetworkPolicy lets Prometheus in and outcomesd out to the
+  Kafka and Alertmanager ports of its config; the pod spec meets the Pod
+  Security Standard "restricted", which the example's namespace enforces.
+- The image's command (Containerfile CMD) without --kafka.brokers exits 1 at
+  once; with --kafka.brokers=embedded it warns and outcomes_embedded_kafka is 1.
 """
 import base64
 import json
@@ -21,6 +27,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from harness import (Process, binary, free_port, kafka_free, make_broker,
@@ -71,6 +78,110 @@ def to_objects(yaml_text):
 
 def matches(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
+
+
+APP_LABELS = ("name", "instance", "version", "component", "part-of", "managed-by")
+# Selectors must not change over an installation's life (a StatefulSet's
+# cannot change at all): version never, instance not either.
+SELECTOR_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/component"}
+
+
+def selectors(obj):
+    """(where, matchLabels) of every label selector in the object."""
+    spec, kind = obj.get("spec", {}), obj["kind"]
+    found = []
+    if kind in ("StatefulSet", "PodDisruptionBudget", "ServiceMonitor"):
+        found.append(("spec.selector", spec["selector"]["matchLabels"]))
+    if kind == "Service":
+        found.append(("spec.selector", spec["selector"]))
+    if kind == "NetworkPolicy":
+        found.append(("spec.podSelector", spec["podSelector"]["matchLabels"]))
+    if kind == "StatefulSet":
+        for t in spec["template"]["spec"].get("topologySpreadConstraints", []):
+            found.append(("topologySpreadConstraints", t["labelSelector"]["matchLabels"]))
+    return found
+
+
+# Pod Security Standard "restricted" (kubernetes.io/docs/concepts/security/
+# pod-security-standards, which includes "baseline"), as a list of violations.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                      "persistentVolumeClaim", "projected", "secret"}
+SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+                "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
+
+
+def restricted_violations(pod, annotations):
+    bad = []
+    for host in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(host):
+            bad.append(host)
+    psc = pod.get("securityContext", {})
+    for v in pod.get("volumes", []):
+        kinds = set(v) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            bad.append(f"volume {v['name']}: {sorted(kinds)}")
+    for sysctl in psc.get("sysctls", []):
+        if sysctl["name"] not in SAFE_SYSCTLS:
+            bad.append(f"sysctl {sysctl['name']}")
+    containers = [c for key in ("initContainers", "containers", "ephemeralContainers")
+                  for c in pod.get(key, [])]
+    for c in containers:
+        sc, name = c.get("securityContext", {}), c["name"]
+        if sc.get("privileged"):
+            bad.append(f"{name}: privileged")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            bad.append(f"{name}: allowPrivilegeEscalation not false")
+        caps = sc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []):
+            bad.append(f"{name}: capabilities not dropping ALL")
+        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            bad.append(f"{name}: capabilities added")
+        if any(p.get("hostPort") for p in c.get("ports", [])):
+            bad.append(f"{name}: hostPort")
+        if sc.get("procMount", "Default") != "Default":
+            bad.append(f"{name}: procMount")
+        if not sc.get("runAsNonRoot", psc.get("runAsNonRoot")):
+            bad.append(f"{name}: runAsNonRoot not true")
+        if sc.get("runAsUser", psc.get("runAsUser")) == 0:
+            bad.append(f"{name}: runAsUser 0")
+        seccomp = sc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            bad.append(f"{name}: seccompProfile {seccomp}")
+        for ctx in (psc, sc):
+            se = ctx.get("seLinuxOptions", {})
+            if se.get("type", "") not in ("", "container_t", "container_init_t",
+                                          "container_kvm_t") or "user" in se or "role" in se:
+                bad.append(f"{name}: seLinuxOptions")
+            if ctx.get("appArmorProfile", {}).get("type") == "Unconfined":
+                bad.append(f"{name}: AppArmor unconfined")
+        if annotations.get(f"container.apparmor.security.beta.kubernetes.io/{name}",
+                           "runtime/default") == "unconfined":
+            bad.append(f"{name}: AppArmor unconfined")
+    return bad
+
+
+# deploy/base/networkpolicy.yaml documents its egress rules by index, for
+# overlays' patches: 0 DNS, 1 Kafka, 2 Alertmanager.
+EGRESS_DNS, EGRESS_KAFKA, EGRESS_ALERTMANAGER = 0, 1, 2
+
+
+def egress_ports(policy, index):
+    """{(protocol, port)} egress rule `index` allows."""
+    return {(p.get("protocol", "TCP"), p["port"])
+            for p in policy["spec"]["egress"][index].get("ports", [])}
+
+
+def url_port(url):
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.port or {"http": 80, "https": 443}[parsed.scheme]
+
+
+def cmake_project_version():
+    with open(os.path.join(REPO, "CMakeLists.txt")) as f:
+        return re.search(r"project\(outcomesd VERSION (\S+)", f.read()).group(1)
 
 
 def http_status(url):
@@ -202,6 +313,8 @@ class DeployTest(unittest.TestCase):
         self.assertNotIn("add", sc["capabilities"])
         for v in pod["volumes"]:
             self.assertTrue({"configMap", "secret", "emptyDir"} & set(v), v["name"])
+        template_annotations = spec["template"]["metadata"].get("annotations", {})
+        self.assertEqual(restricted_violations(pod, template_annotations), [])
 
         for kind in ("requests", "limits"):
             self.assertIn("memory", c["resources"][kind])
@@ -246,10 +359,71 @@ class DeployTest(unittest.TestCase):
             for x in g["rules"]:
                 self.assertIn('job="outcomesd"', x["expr"], x)
 
+    def check_labels(self, r, instance, version):
+        for o in r.objects:
+            labels, what = o["metadata"].get("labels", {}), f"{o['kind']} {o['metadata']['name']}"
+            for key in APP_LABELS:
+                self.assertIn(f"app.kubernetes.io/{key}", labels, what)
+            self.assertEqual(labels["app.kubernetes.io/name"], "outcomesd", what)
+            self.assertEqual(labels["app.kubernetes.io/part-of"], "outcomes", what)
+            self.assertEqual(labels["app.kubernetes.io/managed-by"], "kustomize", what)
+            self.assertEqual(labels["app.kubernetes.io/instance"], instance, what)
+            self.assertEqual(labels["app.kubernetes.io/version"], version, what)
+            for where, selector in selectors(o):
+                self.assertLessEqual(set(selector), SELECTOR_LABELS, f"{what} {where}")
+        sts = r.one("StatefulSet")
+        pod_labels = sts["spec"]["template"]["metadata"]["labels"]
+        for key in APP_LABELS:
+            self.assertEqual(pod_labels[f"app.kubernetes.io/{key}"],
+                             sts["metadata"]["labels"][f"app.kubernetes.io/{key}"], key)
+        # A StatefulSet's claim templates cannot change after creation: no
+        # label there that an upgrade or a new overlay would change.
+        for claim in sts["spec"]["volumeClaimTemplates"]:
+            self.assertEqual(claim["metadata"]["labels"], {"app.kubernetes.io/name": "outcomesd"})
+
+    def check_network_policy(self, r, sts):
+        policy = r.one("NetworkPolicy")
+        spec = policy["spec"]
+        pod_labels = sts["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(matches(spec["podSelector"]["matchLabels"], pod_labels))
+        self.assertEqual(sorted(spec["policyTypes"]), ["Egress", "Ingress"])
+        port = {p["name"]: p for p in sts["spec"]["template"]["spec"]["containers"][0]["ports"]}
+        # Ingress only to the HTTP port: from Prometheus' namespace (a
+        # namespaceSelector overlays can point elsewhere) and from pods of the
+        # same namespace (a podSelector without namespaceSelector).
+        sources = []
+        for rule in spec["ingress"]:
+            for p in rule["ports"]:
+                self.assertIn(p["port"], ("http-metrics", port["http-metrics"]["containerPort"]))
+                self.assertEqual(p.get("protocol", "TCP"), "TCP")
+            sources += rule["from"]
+        self.assertIn({"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "monitoring"}}}, sources)
+        self.assertIn({"podSelector": {}}, sources)
+        # Egress: DNS, and the ports of the configured Kafka brokers and
+        # Alertmanager URL (an example value when the base leaves it empty).
+        self.assertEqual(len(spec["egress"]), 3)
+        self.assertEqual(egress_ports(policy, EGRESS_DNS), {("UDP", 53), ("TCP", 53)})
+        c = sts["spec"]["template"]["spec"]["containers"][0]
+        config = r.one("ConfigMap", c["envFrom"][0]["configMapRef"]["name"])["data"]
+        kafka = egress_ports(policy, EGRESS_KAFKA)
+        for broker in config["OUTCOMESD_KAFKA_BROKERS"].split(","):
+            self.assertIn(("TCP", int(broker.rsplit(":", 1)[1])), kafka, broker)
+        alertmanager = egress_ports(policy, EGRESS_ALERTMANAGER)
+        self.assertIn(("TCP", 9093), alertmanager, "Alertmanager's default port")
+        for url in filter(None, config["OUTCOMESD_ALERTMANAGER_URL"].split(",")):
+            self.assertIn(("TCP", url_port(url)), alertmanager, url)
+        return policy
+
     @kafka_free
     def test_base(self):
         sts = self.check_workload(self.base)
         self.check_service_and_monitoring(self.base, sts)
+        self.check_labels(self.base, "outcomesd", cmake_project_version())
+        policy = self.check_network_policy(self.base, sts)
+        # The base allows its egress ports to any destination; overlays narrow.
+        for rule in policy["spec"]["egress"]:
+            self.assertNotIn("to", rule)
         self.assertEqual(sts["spec"]["replicas"], 1)
         for o in self.base.objects:
             self.assertNotIn("namespace", o["metadata"], "the base leaves namespaces to overlays")
@@ -262,6 +436,13 @@ class DeployTest(unittest.TestCase):
         sts = self.check_workload(r)
         self.check_service_and_monitoring(r, sts)
         self.assertEqual(sts["spec"]["replicas"], 3)
+        tag = sts["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+        self.check_labels(r, "outcomes", tag)
+        policy = self.check_network_policy(r, sts)
+        # Kafka and Alertmanager egress narrowed to their namespaces.
+        for index, namespace in ((EGRESS_KAFKA, "kafka"), (EGRESS_ALERTMANAGER, "monitoring")):
+            self.assertEqual(policy["spec"]["egress"][index]["to"], [{"namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": namespace}}}])
         ns = r.one("Namespace")["metadata"]["name"]
         for o in r.objects:
             if o["kind"] != "Namespace":
@@ -284,7 +465,8 @@ class DeployTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("wb", suffix=".key") as f:
             f.write(base64.b64decode(key["client-hash.key"]))
             f.flush()
-            out = subprocess.run([binary("outcomesd"), f"--privacy.key_file={f.name}"],
+            out = subprocess.run([binary("outcomesd"), "--kafka.brokers=127.0.0.1:1",
+                                  "--listen=127.0.0.1:0", f"--privacy.key_file={f.name}"],
                                  capture_output=True, text=True, timeout=20)
         self.assertEqual(out.returncode, 1, out.stderr)
         self.assertIn("the key is 9 bytes; it must be 16 to 4096 bytes", out.stderr)
@@ -294,10 +476,39 @@ class DeployTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("wb", suffix=".token") as f:
             f.write(base64.b64decode(token["token"]))
             f.flush()
-            out = subprocess.run([binary("outcomesd"), f"--http.admin_token_file={f.name}"],
+            out = subprocess.run([binary("outcomesd"), "--kafka.brokers=127.0.0.1:1",
+                                  "--listen=127.0.0.1:0",
+                                  f"--http.admin_token_file={f.name}"],
                                  capture_output=True, text=True, timeout=20)
         self.assertEqual(out.returncode, 1, out.stderr)
         self.assertIn("holds a token of 9 bytes; at least 16 are required", out.stderr)
+
+    @kafka_free
+    def test_example_namespace_enforces_restricted(self):
+        labels = self.example.one("Namespace")["metadata"]["labels"]
+        for mode in ("enforce", "audit", "warn"):
+            self.assertEqual(labels[f"pod-security.kubernetes.io/{mode}"], "restricted", mode)
+            self.assertEqual(labels[f"pod-security.kubernetes.io/{mode}-version"], "latest")
+
+    @kafka_free
+    def test_restricted_check_catches_violations(self):
+        # The checker of check_workload, shown to fail on what it guards.
+        pod = self.example.one("StatefulSet")["spec"]["template"]["spec"]
+        for mutate, expected in (
+                (lambda p: p["securityContext"].pop("seccompProfile"), "seccompProfile"),
+                (lambda p: p["containers"][0]["securityContext"].update(
+                    allowPrivilegeEscalation=True), "allowPrivilegeEscalation"),
+                (lambda p: p["containers"][0]["securityContext"]["capabilities"].update(
+                    add=["NET_ADMIN"]), "capabilities added"),
+                (lambda p: p["volumes"].append({"name": "h", "hostPath": {"path": "/"}}),
+                 "hostPath"),
+                (lambda p: p.update(hostNetwork=True), "hostNetwork"),
+                (lambda p: [p["securityContext"].pop("runAsNonRoot"),
+                            p["containers"][0]["securityContext"].pop("runAsNonRoot")],
+                 "runAsNonRoot")):
+            bad = json.loads(json.dumps(pod))
+            mutate(bad)
+            self.assertIn(expected, " ".join(restricted_violations(bad, {})))
 
     @kafka_free
     def test_example_documents_its_load_restrictor(self):
@@ -366,6 +577,9 @@ class DeployTest(unittest.TestCase):
         wait_until(lambda: probe("readinessProbe"), 30, "readiness probe", interval=0.2)
         loaded = re.search(r'"msg":"rules loaded".*"goals":(\d+)', daemon.log_text())
         self.assertGreater(int(loaded.group(1)), 0, "the example's contract goals loaded")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
+            self.assertRegex(m.read().decode(), r"(?m)^outcomes_embedded_kafka 0$")
+        self.assertNotIn("--kafka.brokers=embedded", daemon.log_text())
         started = time.monotonic()
         daemon.proc.send_signal(signal.SIGTERM)
         code = daemon.proc.wait(pod["terminationGracePeriodSeconds"])
@@ -373,6 +587,66 @@ class DeployTest(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 5, "DESIGN.md §7: exit within 5 s")
 
     # ---- container image ------------------------------------------------------
+
+    def image_command(self):
+        """The Containerfile's CMD as this machine runs it: the image's rule
+        files (rules/*.yaml) in a temporary directory, the state directory
+        temporary too, --listen on a free loopback port."""
+        with open(os.path.join(REPO, "deploy", "Containerfile")) as f:
+            cmd = json.loads(re.search(r"^CMD (\[.*\])$", f.read(), re.M).group(1))
+        root = tempfile.mkdtemp(prefix="image-root-")
+        self.addCleanup(shutil.rmtree, root, ignore_errors=True)
+        rules = os.path.join(root, "rules")
+        os.makedirs(rules)
+        for name in os.listdir(os.path.join(REPO, "rules")):
+            if name.endswith(".yaml"):
+                shutil.copy(os.path.join(REPO, "rules", name), rules)
+        port = free_port()
+        local = {"--rules=/etc/outcomesd/rules": f"--rules={rules}",
+                 "--state.dir=/var/lib/outcomesd": f"--state.dir={root}/state",
+                 "--listen=0.0.0.0:9464": f"--listen=127.0.0.1:{port}"}
+        self.assertEqual(sorted(cmd), sorted(local), "CMD changed: update this test")
+        return [local[a] for a in cmd], port
+
+    @kafka_free
+    def test_image_command_without_brokers_fails_fast(self):
+        args, port = self.image_command()
+        self.assertFalse([a for a in args if a.startswith("--kafka")])
+        started = time.monotonic()
+        out = subprocess.run([binary("outcomesd"), *args], capture_output=True, text=True,
+                             timeout=20)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("--kafka.brokers is required: give the Kafka bootstrap servers",
+                      out.stderr)
+        self.assertNotIn("embedded kafka started", out.stderr)
+        self.assertIsNone(http_status(f"http://127.0.0.1:{port}/healthz"))
+
+    @kafka_free
+    def test_image_command_with_embedded_broker_warns(self):
+        args, port = self.image_command()
+        daemon = Process([binary("outcomesd"), *args, "--kafka.brokers=embedded"],
+                         "outcomesd-embedded")
+        self.addCleanup(daemon.close)
+
+        def gauge():
+            if daemon.proc.poll() is not None:
+                raise AssertionError("outcomesd exited:\n" + daemon.log_text())
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                            timeout=2) as r:
+                    text = r.read().decode()
+            except OSError:
+                return None
+            found = re.search(r"^outcomes_embedded_kafka (\S+)$", text, re.M)
+            return found and float(found.group(1))
+        wait_until(lambda: gauge() is not None, 20, "/metrics")
+        self.assertEqual(gauge(), 1)
+        warning = [json.loads(line) for line in daemon.log_text().splitlines()
+                   if "--kafka.brokers=embedded" in line]
+        self.assertEqual([w["level"] for w in warning], ["warning"])
+        self.assertIn("lost at exit", warning[0]["msg"])
+        self.assertEqual(daemon.terminate(), 0, daemon.log_text())
 
     @kafka_free
     def test_containerfile(self):
