@@ -22,6 +22,7 @@
 #include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
+#include "daemon/build_info.h"
 #include "daemon/checkpointer.h"
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
@@ -32,6 +33,7 @@
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/pipeline.h"
+#include "daemon/process_metrics.h"
 #include "daemon/protobuf_log.h"
 #include "daemon/provider_gate.h"
 #include "daemon/state/figures_exporter.h"
@@ -117,22 +119,25 @@ HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
   return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
 }
 
+// What /metrics serves: the registry, then the process metrics.
+using MetricSources = std::vector<const prometheus::Collectable*>;
+
 // The /metrics text. A scrape allocates ~10 KiB per provider with state
 // (prometheus-cpp's Collect() copies, the text) and frees it; glibc keeps
 // freed memory in the arena of the HTTP thread that served it, so RSS grew
 // by a scrape's peak per thread (measured: 482 -> 1,661 MiB over 10 scrapes
 // at 20,000 providers). Trimming once rendered gives it back.
-std::string ScrapeMetrics(prometheus::Registry& registry) {
-  std::string text = RenderMetrics(registry);
+std::string ScrapeMetrics(const MetricSources& sources) {
+  std::string text = RenderMetrics(sources);
   malloc_trim(0);
   return text;
 }
 
-void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
+void AddHealthRoutes(HttpServer& http, MetricSources sources,
                      const ConsumerLoop& loop, const Checkpointer* ckpt) {
-  http.Route("GET", "/metrics", [&registry](const HttpRequest&) {
+  http.Route("GET", "/metrics", [sources](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        ScrapeMetrics(registry)};
+                        ScrapeMetrics(sources)};
   });
   // Probes are answered on the server's event thread: never queued behind
   // a /metrics render.
@@ -318,6 +323,8 @@ int Run(DaemonSettings settings) {
   const sigset_t signals = BlockSignals();
   RaiseDescriptorLimit();
   prometheus::Registry registry;
+  RegisterBuildInfo(registry);
+  const ProcessCollector process_metrics;
   std::unique_ptr<HttpServer> http_server = BindHttpServer(settings, registry);
   HttpServer& http = *http_server;
   LogClientHashKey(settings);
@@ -392,7 +399,7 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, registry, loop,
+  AddHealthRoutes(http, {&registry, &process_metrics}, loop,
                   checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);

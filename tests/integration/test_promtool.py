@@ -12,13 +12,18 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import REPO, Daemon, Process, binary, make_broker, wait_until
 
 # Families whose presence shows the scrape is a full one.
 REQUIRED = ("outcomes_time_to_enroll_seconds", "outcomes_enrollment_rate",
-            "outcomes_goal_value", "outcomes_notifier_failures_total")
+            "outcomes_goal_value", "outcomes_notifier_failures_total",
+            "outcomes_build_info", "process_cpu_seconds_total",
+            "process_resident_memory_bytes", "process_virtual_memory_bytes",
+            "process_open_fds", "process_max_fds",
+            "process_start_time_seconds")
 
 
 def families(text):
@@ -40,6 +45,7 @@ class PromtoolCheckMetrics(unittest.TestCase):
              "--rate=0"], capture_output=True, timeout=120)
         assert sim.returncode == 0, sim.stderr.decode()
         # Nothing listens here: the notifier's failure counters get series.
+        cls.started = time.time()
         cls.daemon = Daemon(
             cls.broker.bootstrap, f"--rules={REPO}/rules",
             "--alertmanager.url=http://user:secret@127.0.0.1:9/",
@@ -62,6 +68,24 @@ class PromtoolCheckMetrics(unittest.TestCase):
         out = (check.stdout + check.stderr).decode()
         self.assertEqual(check.returncode, 0, out)
         self.assertEqual(out.strip(), "", out)
+
+    def test_build_info_and_process_metrics(self):
+        text = self.scrape_when_complete()
+        info = [line for line in text.splitlines()
+                if line.startswith("outcomes_build_info{")]
+        self.assertEqual(len(info), 1, info)
+        self.assertRegex(info[0], r'version="\d+\.\d+\.\d+"')
+        self.assertRegex(info[0], r'revision="([0-9a-f]{12}|unknown)"')
+        self.assertTrue(info[0].endswith("} 1"), info[0])
+        values = {line.split()[0]: float(line.split()[1])
+                  for line in text.splitlines()
+                  if line.startswith("process_")}
+        self.assertGreater(values["process_resident_memory_bytes"], 1e6)
+        self.assertGreater(values["process_open_fds"], 3)
+        self.assertLessEqual(values["process_open_fds"],
+                             values["process_max_fds"])
+        self.assertAlmostEqual(values["process_start_time_seconds"],
+                               self.started, delta=30)
 
     def test_days_to_enroll_is_gone_and_seconds_are_whole_days(self):
         text = self.scrape_when_complete()
