@@ -408,7 +408,11 @@ int Run(DaemonSettings settings) {
        {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
        {"group", settings.kafka.group},
-       {"alertmanagers", absl::StrJoin(settings.alertmanager_urls, ",")}});
+       {"alertmanagers",
+        absl::StrJoin(settings.alertmanager_urls, ",",
+                      [](std::string* out, const std::string& url) {
+                        out->append(RedactedUrl(url));
+                      })}});
 
   if (notifier) notifier->Start();
   evaluation.Start();

@@ -119,9 +119,9 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   std::optional<double> boot =
       root_stat ? ParseBootTime(*root_stat) : std::nullopt;
   if (pid_stat && boot) {
-    stat = ParseProcPidStat(*pid_stat,
-                            static_cast<double>(sysconf(_SC_CLK_TCK)),
-                            static_cast<double>(sysconf(_SC_PAGESIZE)), *boot);
+    stat =
+        ParseProcPidStat(*pid_stat, static_cast<double>(sysconf(_SC_CLK_TCK)),
+                         static_cast<double>(sysconf(_SC_PAGESIZE)), *boot);
   }
   const std::optional<std::string> limits = ReadFile(proc_dir_ + "/limits");
   auto of = [&stat](double ProcStat::*member) -> std::optional<double> {

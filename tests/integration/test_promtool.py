@@ -97,6 +97,13 @@ class PromtoolCheckMetrics(unittest.TestCase):
         for v in values:
             self.assertEqual(v % 86400, 0, v)
 
+    def test_alertmanager_label_has_no_credentials(self):
+        text = self.scrape_when_complete()
+        self.assertNotIn("secret", text)
+        self.assertIn('outcomes_notifier_failures_total{'
+                      'alertmanager="http://127.0.0.1:9/",'
+                      'notifier="alertmanager"}', text)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -83,7 +83,8 @@ class ProcessCollectorFixtureTest : public ::testing::Test {
     Write("self/stat", kStat);
     Write("self/limits", kLimits);
     Write("stat", kRootStat);
-    for (const char* fd : {"0", "1", "2"}) Write(std::string("self/fd/") + fd, "");
+    for (const char* fd : {"0", "1", "2"})
+      Write(std::string("self/fd/") + fd, "");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   void Write(const std::string& name, const std::string& text) {
@@ -110,7 +111,8 @@ TEST_F(ProcessCollectorFixtureTest, ExportsEveryMetricFromTheFixture) {
 TEST_F(ProcessCollectorFixtureTest, UnreadableFilesGiveNoSeries) {
   std::filesystem::remove(dir_ / "stat");  // no boot time: no stat figures
   std::filesystem::remove(dir_ / "self" / "limits");
-  const auto v = Values(ProcessCollector((dir_ / "self").string(), dir_.string()));
+  const auto v =
+      Values(ProcessCollector((dir_ / "self").string(), dir_.string()));
   ASSERT_EQ(v.size(), 1u);
   EXPECT_DOUBLE_EQ(v.at("process_open_fds"), 3);
 }
@@ -136,8 +138,8 @@ TEST(BuildInfoTest, ExportsOneSeriesOfValueOne) {
                            "\"} 1";
   EXPECT_NE(out.str().find(want), std::string::npos) << out.str();
   EXPECT_TRUE(std::regex_match(BuildVersion(), std::regex(R"(\d+\.\d+\.\d+)")));
-  EXPECT_TRUE(std::regex_match(BuildRevision(),
-                               std::regex("[0-9a-f]{12}|unknown")));
+  EXPECT_TRUE(
+      std::regex_match(BuildRevision(), std::regex("[0-9a-f]{12}|unknown")));
 }
 
 }  // namespace
