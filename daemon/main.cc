@@ -347,7 +347,8 @@ int Run(DaemonSettings settings) {
   StateStore store(settings.state);
   FiguresExporter exporter(registry);
   EvaluationLoop evaluation(store, exporter, RealClock(),
-                            settings.state.timezone, settings.eval_interval);
+                            settings.state.timezone, settings.eval_interval,
+                            registry);
 
   std::unique_ptr<HttpPoster> poster = NewHttplibPoster(absl::Seconds(10));
   std::optional<AlertmanagerNotifier> notifier;

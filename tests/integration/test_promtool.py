@@ -20,7 +20,9 @@ from harness import REPO, Daemon, Process, binary, make_broker, wait_until
 # Families whose presence shows the scrape is a full one.
 REQUIRED = ("outcomes_time_to_enroll_seconds", "outcomes_enrollment_rate",
             "outcomes_goal_value", "outcomes_notifier_failures_total",
-            "outcomes_build_info", "process_cpu_seconds_total",
+            "outcomes_build_info",
+            "outcomes_last_evaluation_timestamp_seconds",
+            "process_cpu_seconds_total",
             "process_resident_memory_bytes", "process_virtual_memory_bytes",
             "process_open_fds", "process_max_fds",
             "process_start_time_seconds")
@@ -86,6 +88,15 @@ class PromtoolCheckMetrics(unittest.TestCase):
                              values["process_max_fds"])
         self.assertAlmostEqual(values["process_start_time_seconds"],
                                self.started, delta=30)
+
+    def test_last_evaluation_timestamp_is_recent(self):
+        def evaluated_now():
+            for line in self.scrape_when_complete().splitlines():
+                if line.startswith("outcomes_last_evaluation_timestamp_seconds "):
+                    return abs(float(line.split()[1]) - time.time()) < 5
+            return False
+        # --eval.interval=1s (harness): it keeps advancing.
+        wait_until(evaluated_now, 20, "a last evaluation within 5 s")
 
     def test_days_to_enroll_is_gone_and_seconds_are_whole_days(self):
         text = self.scrape_when_complete()
