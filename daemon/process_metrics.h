@@ -4,7 +4,9 @@
 //   process_cpu_seconds_total       (counter) user + system CPU time
 //   process_resident_memory_bytes   resident set size
 //   process_virtual_memory_bytes    virtual memory size
-//   process_open_fds                open file descriptors
+//   process_open_fds                open file descriptors (entries of
+//                                   /proc/self/fd, counting the one used
+//                                   to read it, as the Go client does)
 //   process_max_fds                 soft limit of open files (absent when
 //                                   unlimited)
 //   process_start_time_seconds      start time, unix seconds
