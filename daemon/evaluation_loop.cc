@@ -8,12 +8,19 @@ namespace outcomes {
 
 EvaluationLoop::EvaluationLoop(StateStore& store, FiguresExporter& exporter,
                                const Clock& clock, absl::TimeZone timezone,
-                               absl::Duration interval)
+                               absl::Duration interval,
+                               prometheus::Registry& registry)
     : store_(store),
       exporter_(exporter),
       clock_(clock),
       timezone_(timezone),
       interval_(interval),
+      last_evaluation_family_(
+          prometheus::BuildGauge()
+              .Name("outcomes_last_evaluation_timestamp_seconds")
+              .Help("Unix time at which the last completed evaluation of "
+                    "figures and goals started.")
+              .Register(registry)),
       latest_(std::make_shared<StoreSnapshot>()) {}
 
 EvaluationLoop::~EvaluationLoop() { Stop(); }
@@ -31,12 +38,17 @@ void EvaluationLoop::Stop() {
 }
 
 void EvaluationLoop::RunOnce() {
-  const DayNumber today = DayOf(clock_.Now(), timezone_);
+  const absl::Time started = clock_.Now();
+  const DayNumber today = DayOf(started, timezone_);
   auto snapshot = std::make_shared<const StoreSnapshot>(store_.Snapshot(today));
   exporter_.Update(*snapshot);
   for (const Listener& listener : listeners_) listener(*snapshot);
   absl::MutexLock lock(&mu_);
   latest_ = std::move(snapshot);
+  if (last_evaluation_ == nullptr) {
+    last_evaluation_ = &last_evaluation_family_.Add({});
+  }
+  last_evaluation_->Set(absl::ToDoubleSeconds(started - absl::UnixEpoch()));
 }
 
 std::shared_ptr<const StoreSnapshot> EvaluationLoop::Latest() const {

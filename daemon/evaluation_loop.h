@@ -2,8 +2,14 @@
 // rolls over, takes a StateStore snapshot, exports it to Prometheus, keeps it
 // for the HTTP API, and hands it to the listeners (goal evaluation).
 //
+// Metric (declared here): outcomes_last_evaluation_timestamp_seconds, the
+// Clock time (unix seconds) at which the last completed evaluation started,
+// set once the exporter and every listener are done; absent before the
+// first. An SRE alert fires when it stops advancing.
+//
 // Thread safety: Start/Stop from the owning thread; Latest() from any thread.
-// Ownership: borrows the store, exporter and clock; they must outlive it.
+// Ownership: borrows the store, exporter, clock and registry; they must
+// outlive it.
 #ifndef OUTCOMESD_DAEMON_EVALUATION_LOOP_H_
 #define OUTCOMESD_DAEMON_EVALUATION_LOOP_H_
 
@@ -18,6 +24,9 @@
 #include "daemon/clock.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/state_store.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace outcomes {
 
@@ -27,7 +36,7 @@ class EvaluationLoop {
 
   EvaluationLoop(StateStore& store, FiguresExporter& exporter,
                  const Clock& clock, absl::TimeZone timezone,
-                 absl::Duration interval);
+                 absl::Duration interval, prometheus::Registry& registry);
   ~EvaluationLoop();  // Stops.
 
   // REQUIRES: before Start().
@@ -59,6 +68,9 @@ class EvaluationLoop {
   const Clock& clock_;
   const absl::TimeZone timezone_;
   const absl::Duration interval_;
+  prometheus::Family<prometheus::Gauge>& last_evaluation_family_;
+  // Added at the first evaluation (no series before: not a 1970 timestamp).
+  prometheus::Gauge* last_evaluation_ = nullptr;  // only the evaluating thread
   std::vector<Listener> listeners_;
   std::thread thread_;
 

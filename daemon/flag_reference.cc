@@ -9,10 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-
-#ifndef OUTCOMES_VERSION
-#define OUTCOMES_VERSION "unknown"
-#endif
+#include "daemon/build_info.h"
 
 namespace outcomes {
 namespace {
@@ -76,7 +73,10 @@ std::string InfoRequested(int argc, char** argv) {
         arg == "--helpfull") {
       return FlagReference();
     }
-    if (arg == "--version") return VersionLine() + "\n";
+    if (arg == "--version") {
+      return absl::StrCat(VersionLine(), " (revision ", BuildRevision(), ", ",
+                          BuildCompiler(), ")\n");
+    }
   }
   return "";
 }

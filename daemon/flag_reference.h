@@ -11,15 +11,16 @@
 
 namespace outcomes {
 
-// "outcomesd 0.1.0", the CMake project version.
+// "outcomesd 0.1.0", the CMake project version (daemon/build_info.h).
 std::string VersionLine();
 
 // Usage line, then every flag in dotted form ("--kafka.brokers"), sorted,
 // with its default and help text.
 std::string FlagReference();
 
-// If argv holds --help (-h, -help, --helpfull) or --version, returns the
-// text to print on stdout (the caller exits 0); otherwise "".
+// If argv holds --help (-h, -help, --helpfull) or --version (the version
+// line with the git revision and compiler), returns the text to print on
+// stdout (the caller exits 0); otherwise "".
 std::string InfoRequested(int argc, char** argv);
 
 }  // namespace outcomes

@@ -8,9 +8,10 @@
 #include "absl/strings/strip.h"
 #include "daemon/rules/duration.h"
 
-ABSL_FLAG(std::string, kafka_brokers, "embedded",
-          "--kafka.brokers: 'embedded' (in-process mock cluster) or "
-          "HOST:PORT[,...]");
+ABSL_FLAG(std::string, kafka_brokers, "",
+          "--kafka.brokers: HOST:PORT[,...] of the Kafka cluster (required), "
+          "or 'embedded' for an in-process mock cluster (tests and demos "
+          "only)");
 ABSL_FLAG(std::string, kafka_topics, "outcomes.events",
           "--kafka.topics: comma-separated topics to consume");
 ABSL_FLAG(std::string, kafka_group, "outcomesd", "--kafka.group: group.id");
@@ -185,7 +186,9 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.kafka.brokers = s.embedded_kafka ? "" : brokers;
   if (brokers.empty()) {
     return absl::InvalidArgumentError(
-        "--kafka.brokers is empty: give 'embedded' or HOST:PORT[,...]");
+        "--kafka.brokers is required: give the Kafka bootstrap servers "
+        "(HOST:PORT[,...]), or --kafka.brokers=embedded for an in-process "
+        "mock cluster (tests and demos only: its events are lost at exit)");
   }
   s.kafka.topics = SplitList(absl::GetFlag(FLAGS_kafka_topics));
   if (s.kafka.topics.empty()) {

@@ -14,7 +14,6 @@
 #include <optional>
 #include <thread>
 
-#include "absl/flags/internal/parse.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +23,7 @@
 #include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/http_poster.h"
+#include "daemon/build_info.h"
 #include "daemon/checkpointer.h"
 #include "daemon/clock.h"
 #include "daemon/consumer_loop.h"
@@ -35,6 +35,7 @@
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/pipeline.h"
+#include "daemon/process_metrics.h"
 #include "daemon/protobuf_log.h"
 #include "daemon/provider_gate.h"
 #include "daemon/state/figures_exporter.h"
@@ -121,22 +122,25 @@ HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
   return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
 }
 
+// What /metrics serves: the registry, then the process metrics.
+using MetricSources = std::vector<const prometheus::Collectable*>;
+
 // The /metrics text. A scrape allocates ~10 KiB per provider with state
 // (prometheus-cpp's Collect() copies, the text) and frees it; glibc keeps
 // freed memory in the arena of the HTTP thread that served it, so RSS grew
 // by a scrape's peak per thread (measured: 482 -> 1,661 MiB over 10 scrapes
 // at 20,000 providers). Trimming once rendered gives it back.
-std::string ScrapeMetrics(prometheus::Registry& registry) {
-  std::string text = RenderMetrics(registry);
+std::string ScrapeMetrics(const MetricSources& sources) {
+  std::string text = RenderMetrics(sources);
   malloc_trim(0);
   return text;
 }
 
-void AddHealthRoutes(HttpServer& http, prometheus::Registry& registry,
+void AddHealthRoutes(HttpServer& http, MetricSources sources,
                      const ConsumerLoop& loop, const Checkpointer* ckpt) {
-  http.Route("GET", "/metrics", [&registry](const HttpRequest&) {
+  http.Route("GET", "/metrics", [sources](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        ScrapeMetrics(registry)};
+                        ScrapeMetrics(sources)};
   });
   // Probes are answered on the server's event thread: never queued behind
   // a /metrics render.
@@ -250,21 +254,13 @@ std::string StartEmbedded(DaemonSettings& settings,
 }
 
 // Issue 9: the embedded mock cluster keeps events in memory only, so it runs
-// only when asked for by name; without --kafka.brokers the daemon refuses to
-// start (a pod that forgot the flag must not become ready on in-memory data).
-// The flag's declared default in flags.cc is not consulted: whether the flag
-// was given (on the command line or in a --flagfile) is asked of absl's parser
-// (flags_internal: the pinned Abseil 20220623 has no public call for it). With
-// the embedded cluster a warning is logged, and outcomes_embedded_kafka (1,
-// else 0) lets an SRE alert catch it (OutcomesdEmbeddedKafka).
-void CheckKafkaBrokers(const DaemonSettings& settings,
+// only when asked for by name (--kafka.brokers has no default: flags.cc
+// refuses to start without it, so a pod that forgot the flag never becomes
+// ready on in-memory data). With it a warning is logged, and
+// outcomes_embedded_kafka (1, else 0) lets an SRE alert catch it
+// (OutcomesdEmbeddedKafka).
+void RegisterKafkaMode(const DaemonSettings& settings,
                        prometheus::Registry& registry) {
-  if (!absl::flags_internal::WasPresentOnCommandLine("kafka_brokers")) {
-    Fatal(absl::InvalidArgumentError(
-        "--kafka.brokers is required: give the Kafka bootstrap servers "
-        "(HOST:PORT[,...]), or --kafka.brokers=embedded for an in-process "
-        "mock cluster (tests and demos only: its events are lost at exit)"));
-  }
   prometheus::BuildGauge()
       .Name("outcomes_embedded_kafka")
       .Help(
@@ -354,7 +350,9 @@ int Run(DaemonSettings settings) {
   const sigset_t signals = BlockSignals();
   RaiseDescriptorLimit();
   prometheus::Registry registry;
-  CheckKafkaBrokers(settings, registry);
+  RegisterKafkaMode(settings, registry);
+  RegisterBuildInfo(registry);
+  const ProcessCollector process_metrics;
   std::unique_ptr<HttpServer> http_server = BindHttpServer(settings, registry);
   HttpServer& http = *http_server;
   LogClientHashKey(settings);
@@ -377,7 +375,8 @@ int Run(DaemonSettings settings) {
   StateStore store(settings.state);
   FiguresExporter exporter(registry);
   EvaluationLoop evaluation(store, exporter, RealClock(),
-                            settings.state.timezone, settings.eval_interval);
+                            settings.state.timezone, settings.eval_interval,
+                            registry);
 
   std::unique_ptr<HttpPoster> poster = NewHttplibPoster(absl::Seconds(10));
   std::optional<AlertmanagerNotifier> notifier;
@@ -429,7 +428,7 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, registry, loop,
+  AddHealthRoutes(http, {&registry, &process_metrics}, loop,
                   checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
@@ -438,7 +437,11 @@ int Run(DaemonSettings settings) {
        {"port", http.port()},
        {"topics", absl::StrJoin(settings.kafka.topics, ",")},
        {"group", settings.kafka.group},
-       {"alertmanagers", absl::StrJoin(settings.alertmanager_urls, ",")}});
+       {"alertmanagers",
+        absl::StrJoin(settings.alertmanager_urls, ",",
+                      [](std::string* out, const std::string& url) {
+                        out->append(RedactedUrl(url));
+                      })}});
 
   if (notifier) notifier->Start();
   evaluation.Start();

@@ -15,10 +15,17 @@ prometheus::Family<prometheus::Counter>& CounterFamily(
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
-const std::map<std::string, std::string> kLabels = {
-    {"notifier", "alertmanager"}};
-
 }  // namespace
+
+std::string RedactedUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t end = url.find_first_of("/?#", start);
+  const size_t at =
+      url.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
 
 std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                                 absl::Time now, absl::Duration resend_interval,
@@ -53,26 +60,31 @@ AlertmanagerNotifier::AlertmanagerNotifier(Options options, HttpPoster& poster,
       poster_(poster),
       clock_(clock),
       sends_(CounterFamily(registry, "outcomes_notifier_sends_total",
-                           "Notification batches delivered, per URL")
-                 .Add(kLabels)),
+                           "Notification batches delivered, per Alertmanager")),
       failures_(CounterFamily(registry, "outcomes_notifier_failures_total",
-                              "Failed notification attempts (retried)")
-                    .Add(kLabels)),
+                              "Failed notification attempts (retried), per "
+                              "Alertmanager")),
       dropped_(CounterFamily(registry, "outcomes_notifier_dropped_total",
                              "Notification batches given up (queue full or "
-                             "too many attempts)")
-                   .Add(kLabels)),
+                             "too many attempts), per Alertmanager")),
       superseded_(CounterFamily(registry, "outcomes_notifier_superseded_total",
                                 "Queued notifications replaced by a newer "
-                                "state of the same alert before delivery")
-                      .Add(kLabels)),
+                                "state of the same alert before delivery, "
+                                "per Alertmanager")),
       queue_gauge_(prometheus::BuildGauge()
                        .Name("outcomes_notifier_queue_length")
-                       .Help("Notification batches waiting, all URLs")
-                       .Register(registry)
-                       .Add(kLabels)) {
+                       .Help("Notification batches waiting, per Alertmanager")
+                       .Register(registry)) {
   absl::MutexLock lock(&mu_);
-  for (const std::string& url : options_.urls) targets_.push_back({url, {}});
+  for (const std::string& url : options_.urls) {
+    const std::map<std::string, std::string> labels = {
+        {"notifier", "alertmanager"}, {"alertmanager", RedactedUrl(url)}};
+    targets_.push_back(
+        {url,
+         {},
+         {&sends_.Add(labels), &failures_.Add(labels), &dropped_.Add(labels),
+          &superseded_.Add(labels), &queue_gauge_.Add(labels)}});
+  }
 }
 
 AlertmanagerNotifier::~AlertmanagerNotifier() { Stop(); }
@@ -85,12 +97,12 @@ void AlertmanagerNotifier::Enqueue(
     Supersede(t, batch);
     if (t.queue.size() >= options_.max_queue) {
       t.queue.pop_front();
-      dropped_.Increment();
+      t.metrics.dropped->Increment();
     }
     t.queue.push_back(Item{next_id_++, batch, 0, absl::InfinitePast()});
+    UpdateQueueGauge(t);
   }
   wake_ = true;
-  UpdateQueueGauge();
 }
 
 void AlertmanagerNotifier::Supersede(
@@ -102,7 +114,8 @@ void AlertmanagerNotifier::Supersede(
     std::erase_if(item->alerts, [&newer](const AlertNotification& n) {
       return newer.contains(LabelKey(n.labels));
     });
-    superseded_.Increment(static_cast<double>(before - item->alerts.size()));
+    t.metrics.superseded->Increment(
+        static_cast<double>(before - item->alerts.size()));
     item = item->alerts.empty() ? t.queue.erase(item) : item + 1;
   }
 }
@@ -115,22 +128,23 @@ absl::Duration AlertmanagerNotifier::Backoff(int attempts) const {
 
 void AlertmanagerNotifier::Finish(size_t t, uint64_t id, bool ok,
                                   absl::Time now) {
-  std::deque<Item>& q = targets_[t].queue;
+  Target& target = targets_[t];
+  std::deque<Item>& q = target.queue;
   if (q.empty() || q.front().id != id) return;  // dropped meanwhile
   Item& item = q.front();
   if (ok) {
-    sends_.Increment();
+    target.metrics.sends->Increment();
     q.pop_front();
   } else {
-    failures_.Increment();
+    target.metrics.failures->Increment();
     if (++item.attempts >= options_.max_attempts) {
-      dropped_.Increment();
+      target.metrics.dropped->Increment();
       q.pop_front();
     } else {
       item.next_attempt = now + Backoff(item.attempts);
     }
   }
-  UpdateQueueGauge();
+  UpdateQueueGauge(target);
 }
 
 absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
@@ -153,7 +167,8 @@ absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
     const absl::Status status = poster_.Post(url, "/api/v2/alerts", body);
     if (!status.ok()) {
       Log(LogLevel::kWarning, "alertmanager notification failed",
-          {{"error", std::string(status.message())}});
+          {{"alertmanager", RedactedUrl(url)},
+           {"error", std::string(status.message())}});
     }
     absl::MutexLock lock(&mu_);
     Finish(t, id, status.ok(), now);
@@ -203,10 +218,8 @@ size_t AlertmanagerNotifier::queue_length() const {
   return n;
 }
 
-void AlertmanagerNotifier::UpdateQueueGauge() {
-  size_t n = 0;
-  for (const Target& t : targets_) n += t.queue.size();
-  queue_gauge_.Set(static_cast<double>(n));
+void AlertmanagerNotifier::UpdateQueueGauge(const Target& t) {
+  t.metrics.queue_length->Set(static_cast<double>(t.queue.size()));
 }
 
 }  // namespace outcomes

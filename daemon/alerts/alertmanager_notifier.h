@@ -19,11 +19,14 @@
 // order of the remaining notifications is kept. A POST already in flight
 // when a newer notification arrives still completes; the newer one follows.
 //
-// Metrics (declared here, label notifier="alertmanager"):
+// Metrics (declared here), one series per Alertmanager, labels
+// notifier="alertmanager" and alertmanager=<its URL, RedactedUrl>:
 //   outcomes_notifier_sends_total, outcomes_notifier_failures_total,
 //   outcomes_notifier_dropped_total (batches), outcomes_notifier_queue_length,
 //   outcomes_notifier_superseded_total (queued notifications replaced by a
 //   newer state of the same alert before delivery).
+// So one failing Alertmanager of two is visible; sum without(alertmanager)
+// for the daemon's totals.
 //
 // Thread safety: Enqueue, queue_length and Stop are safe from any thread.
 // Pump is called by the notifier's own thread (Start) or, in tests without
@@ -44,6 +47,7 @@
 #include "daemon/alerts/http_poster.h"
 #include "daemon/clock.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
@@ -53,6 +57,10 @@ namespace outcomes {
 std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                                 absl::Time now, absl::Duration resend_interval,
                                 const std::string& generator_url);
+
+// `url` without its userinfo (credentials): "http://u:p@am:9093/x" ->
+// "http://am:9093/x". Used as the alertmanager label and in logs.
+std::string RedactedUrl(const std::string& url);
 
 class AlertmanagerNotifier {
  public:
@@ -94,9 +102,18 @@ class AlertmanagerNotifier {
     int attempts = 0;
     absl::Time next_attempt = absl::InfinitePast();
   };
+  // The series of one Alertmanager (owned by the registry's families).
+  struct TargetMetrics {
+    prometheus::Counter* sends = nullptr;
+    prometheus::Counter* failures = nullptr;
+    prometheus::Counter* dropped = nullptr;
+    prometheus::Counter* superseded = nullptr;
+    prometheus::Gauge* queue_length = nullptr;
+  };
   struct Target {
     std::string url;
     std::deque<Item> queue;
+    TargetMetrics metrics;
   };
 
   // Sends the due head items of target `t`; returns its next due time.
@@ -109,16 +126,16 @@ class AlertmanagerNotifier {
   absl::Duration Backoff(int attempts) const;
   void Run();
   bool Woken() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return wake_ || stop_; }
-  void UpdateQueueGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateQueueGauge(const Target& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   HttpPoster& poster_;
   const Clock& clock_;
-  prometheus::Counter& sends_;
-  prometheus::Counter& failures_;
-  prometheus::Counter& dropped_;
-  prometheus::Counter& superseded_;
-  prometheus::Gauge& queue_gauge_;
+  prometheus::Family<prometheus::Counter>& sends_;
+  prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& superseded_;
+  prometheus::Family<prometheus::Gauge>& queue_gauge_;
 
   mutable absl::Mutex mu_;
   std::vector<Target> targets_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include <cassert>
 #include <cstdarg>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -338,8 +339,19 @@ void HttpServer::Stop() {
 }
 
 std::string RenderMetrics(prometheus::Registry& registry) {
+  return RenderMetrics({&registry});
+}
+
+std::string RenderMetrics(
+    const std::vector<const prometheus::Collectable*>& sources) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const prometheus::Collectable* source : sources) {
+    std::vector<prometheus::MetricFamily> f = source->Collect();
+    families.insert(families.end(), std::make_move_iterator(f.begin()),
+                    std::make_move_iterator(f.end()));
+  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

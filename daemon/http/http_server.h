@@ -19,12 +19,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "daemon/http/admin_guard.h"
 #include "daemon/http/http_router.h"
 #include "daemon/http/http_types.h"
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
 namespace outcomes {
@@ -79,6 +81,9 @@ class HttpServer {
 
 // The registry in Prometheus text format 0.0.4.
 std::string RenderMetrics(prometheus::Registry& registry);
+// Every family of `sources`, in order, in Prometheus text format 0.0.4.
+std::string RenderMetrics(
+    const std::vector<const prometheus::Collectable*>& sources);
 
 }  // namespace outcomes
 

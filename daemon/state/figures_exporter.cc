@@ -69,10 +69,10 @@ FiguresExporter::FiguresExporter(prometheus::Registry& registry)
       stalled_priority_(std::make_unique<SeriesSet>(
           registry, "outcomes_stalled_priority_referrals",
           "Stalled referrals of priority-population clients.")),
-      days_to_enroll_(std::make_unique<SeriesSet>(
-          registry, "outcomes_days_to_enroll",
-          "Nearest-rank quantile of days from referral to enrollment, "
-          "enrollments in the window.")),
+      time_to_enroll_(std::make_unique<SeriesSet>(
+          registry, "outcomes_time_to_enroll_seconds",
+          "Nearest-rank percentile of the time from referral to enrollment "
+          "in seconds (whole days x 86400), enrollments in the window.")),
       priority_share_(std::make_unique<SeriesSet>(
           registry, "outcomes_priority_share",
           "Share of the stage's events in the window whose client has a "
@@ -109,7 +109,7 @@ void FiguresExporter::Update(const StoreSnapshot& snapshot) {
   }
   for (SeriesSet* s :
        {window_events_.get(), enrollment_rate_.get(), completion_rate_.get(),
-        stalled_.get(), stalled_priority_.get(), days_to_enroll_.get(),
+        stalled_.get(), stalled_priority_.get(), time_to_enroll_.get(),
         priority_share_.get(), group_rate_.get(), funnels_.get()}) {
     s->Sweep();
   }
@@ -136,13 +136,14 @@ void FiguresExporter::ExportWindow(const ProgramFigures& p,
     l["type"] = std::string(kEventKindNames[k]);
     window_events_->Set(l, static_cast<double>(w.events[k]));
   }
-  const std::pair<const char*, const std::optional<int>*> quantiles[] = {
-      {"0.5", &w.days_to_enroll_p50}, {"0.9", &w.days_to_enroll_p90}};
-  for (const auto& [q, v] : quantiles) {
-    if (!v->has_value()) continue;
+  constexpr double kSecondsPerDay = 86400;
+  const std::pair<const char*, const std::optional<int>*> percentiles[] = {
+      {"50", &w.days_to_enroll_p50}, {"90", &w.days_to_enroll_p90}};
+  for (const auto& [pct, days] : percentiles) {
+    if (!days->has_value()) continue;
     Labels l = labels;
-    l["quantile"] = q;
-    days_to_enroll_->Set(l, **v);
+    l["percentile"] = pct;
+    time_to_enroll_->Set(l, **days * kSecondsPerDay);
   }
   const std::pair<const char*, const Rate*> stages[] = {
       {"referral", &w.priority_share_referral},

@@ -6,7 +6,8 @@
 //   outcomes_enrollment_rate{provider,program,window}
 //   outcomes_completion_rate{provider,program,window}
 //   outcomes_stalled_referrals{provider,program}
-//   outcomes_days_to_enroll{provider,program,window,quantile="0.5"|"0.9"}
+//   outcomes_time_to_enroll_seconds{provider,program,window,percentile="50"|"90"}
+//       (whole days x 86400)
 //   outcomes_priority_share{provider,program,stage,window}
 //   outcomes_group_rate{provider,program,window,metric,dimension,group}
 //
@@ -76,7 +77,7 @@ class FiguresExporter {
   std::unique_ptr<SeriesSet> completion_rate_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SeriesSet> stalled_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SeriesSet> stalled_priority_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> days_to_enroll_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SeriesSet> time_to_enroll_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SeriesSet> priority_share_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SeriesSet> group_rate_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SeriesSet> funnels_ ABSL_GUARDED_BY(mu_);

@@ -147,6 +147,10 @@ class AlertsEndToEnd(unittest.TestCase):
         # Down long enough for three failed attempts (backoff 1 s, 2 s, ...).
         wait_until(lambda: metric(d, "outcomes_notifier_failures_total") >= 3,
                    30, "three failed sends while Alertmanager is down")
+        # Counted against that Alertmanager (label alertmanager = its URL).
+        self.assertGreaterEqual(
+            metric(d, "outcomes_notifier_failures_total", alertmanager=am.url),
+            3)
         [still] = alerts_api(d)
         self.assertEqual((still["state"], still["firingSince"]),
                          ("firing", a["firingSince"]))

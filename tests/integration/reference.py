@@ -341,8 +341,10 @@ def metric_samples(figures):
                 put("outcomes_window_events", w.events[t], type=t, **lw)
             put("outcomes_enrollment_rate", w.enrollment_rate.value(), **lw)
             put("outcomes_completion_rate", w.completion_rate.value(), **lw)
-            put("outcomes_days_to_enroll", w.p50, quantile="0.5", **lw)
-            put("outcomes_days_to_enroll", w.p90, quantile="0.9", **lw)
+            for pct, days in (("50", w.p50), ("90", w.p90)):
+                put("outcomes_time_to_enroll_seconds",
+                    None if days is None else days * 86400,
+                    percentile=pct, **lw)
             for stage, rate in w.priority_share.items():
                 put("outcomes_priority_share", rate.value(), stage=stage, **lw)
             for g in w.groups:
@@ -355,7 +357,8 @@ def metric_samples(figures):
 
 FAMILIES = ("outcomes_window_events", "outcomes_enrollment_rate",
             "outcomes_completion_rate", "outcomes_stalled_referrals",
-            "outcomes_stalled_priority_referrals", "outcomes_days_to_enroll",
+            "outcomes_stalled_priority_referrals",
+            "outcomes_time_to_enroll_seconds",
             "outcomes_priority_share", "outcomes_group_rate")
 
 

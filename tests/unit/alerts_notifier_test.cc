@@ -1,6 +1,8 @@
 // AlertmanagerNotifier with a fake HTTP client and a FakeClock: payload,
 // endsAt, retry with exponential backoff, bounded queue, metrics.
 #include <deque>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ class FakePoster : public HttpPoster {
     posts.push_back(absl::StrCat(base_url, path, " @",
                                  absl::FormatDuration(clock->Now() - kStart)));
     bodies.push_back(body);
+    if (down.contains(base_url)) {
+      return absl::UnavailableError("connection refused");
+    }
     if (failures > 0) {
       --failures;
       return absl::UnavailableError("connection refused");
@@ -31,6 +36,7 @@ class FakePoster : public HttpPoster {
   }
   const Clock* clock = nullptr;
   int failures = 0;
+  std::set<std::string> down;  // base URLs that always fail
   std::vector<std::string> posts;
   std::vector<std::string> bodies;
 };
@@ -58,13 +64,24 @@ class NotifierTest : public ::testing::Test {
                                                        registry_);
     return *notifier_;
   }
-  std::string Metric(const std::string& name) {
+  // The sum of `name` over every Alertmanager, or (`alertmanager` given)
+  // the value of that Alertmanager's series; "absent" when none matches.
+  std::string Metric(const std::string& name,
+                     const std::string& alertmanager = "") {
     const std::string text =
         prometheus::TextSerializer().Serialize(registry_.Collect());
-    const std::string key = absl::StrCat(name, "{notifier=\"alertmanager\"} ");
-    const size_t at = text.find(key);
-    if (at == std::string::npos) return "absent";
-    return text.substr(at + key.size(), text.find('\n', at) - at - key.size());
+    const std::regex series(
+        name +
+        R"re(\{alertmanager="([^"]*)",notifier="alertmanager"\} (\S+))re");
+    double sum = 0;
+    bool found = false;
+    for (std::sregex_iterator it(text.begin(), text.end(), series), end;
+         it != end; ++it) {
+      if (!alertmanager.empty() && (*it)[1] != alertmanager) continue;
+      sum += std::stod((*it)[2]);
+      found = true;
+    }
+    return found ? absl::StrCat(sum) : "absent";
   }
 
   FakeClock clock_{kStart};
@@ -102,6 +119,45 @@ TEST_F(NotifierTest, sends_to_every_url) {
                                       "http://am2:9093/api/v2/alerts @0"}));
   EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "2");
   EXPECT_EQ(Metric("outcomes_notifier_queue_length"), "0");
+}
+
+TEST_F(NotifierTest, metrics_per_alertmanager_show_the_one_that_fails) {
+  AlertmanagerNotifier& n =
+      Make(Opts({"http://am-0:9093", "http://am-1:9093"}));
+  poster_.down.insert("http://am-1:9093");
+  n.Enqueue({Firing("p1")});
+  n.Pump();
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total", "http://am-0:9093"), "1");
+  EXPECT_EQ(Metric("outcomes_notifier_failures_total", "http://am-0:9093"),
+            "0");
+  EXPECT_EQ(Metric("outcomes_notifier_queue_length", "http://am-0:9093"), "0");
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total", "http://am-1:9093"), "0");
+  EXPECT_EQ(Metric("outcomes_notifier_failures_total", "http://am-1:9093"),
+            "1");
+  EXPECT_EQ(Metric("outcomes_notifier_queue_length", "http://am-1:9093"), "1");
+  EXPECT_EQ(Metric("outcomes_notifier_dropped_total", "http://am-1:9093"), "0");
+  EXPECT_EQ(Metric("outcomes_notifier_superseded_total", "http://am-1:9093"),
+            "0");
+}
+
+TEST_F(NotifierTest, alertmanager_label_has_no_credentials) {
+  Make(Opts({"https://user:p%40ss@am.example:9093/prefix"}));
+  const std::string text =
+      prometheus::TextSerializer().Serialize(registry_.Collect());
+  EXPECT_EQ(text.find("p%40ss"), std::string::npos);
+  EXPECT_EQ(text.find("user"), std::string::npos);
+  EXPECT_EQ(
+      Metric("outcomes_notifier_sends_total", "https://am.example:9093/prefix"),
+      "0");
+}
+
+TEST(RedactedUrlTest, strips_userinfo_only) {
+  EXPECT_EQ(RedactedUrl("http://u:p@am:9093/x"), "http://am:9093/x");
+  EXPECT_EQ(RedactedUrl("http://u@am:9093"), "http://am:9093");
+  EXPECT_EQ(RedactedUrl("http://am:9093/a@b"), "http://am:9093/a@b");
+  EXPECT_EQ(RedactedUrl("http://am:9093?x=a@b"), "http://am:9093?x=a@b");
+  EXPECT_EQ(RedactedUrl("http://a:b@c@am:9093"), "http://am:9093");
+  EXPECT_EQ(RedactedUrl("am:9093"), "am:9093");
 }
 
 TEST_F(NotifierTest, retries_with_exponential_backoff_and_fresh_ends_at) {

@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 
 namespace outcomes {
 namespace {
@@ -13,8 +14,19 @@ class EvaluationLoopTest : public ::testing::Test {
                                absl::UTCTimeZone())),
         store_(StateSettings{}),
         exporter_(registry_),
-        loop_(store_, exporter_, clock_, absl::UTCTimeZone(),
-              absl::Seconds(15)) {}
+        loop_(store_, exporter_, clock_, absl::UTCTimeZone(), absl::Seconds(15),
+              registry_) {}
+
+  // The text of outcomes_last_evaluation_timestamp_seconds, or "absent".
+  std::string LastEvaluation() {
+    const std::string text =
+        prometheus::TextSerializer().Serialize(registry_.Collect());
+    const std::string key = "\noutcomes_last_evaluation_timestamp_seconds ";
+    const size_t at = text.find(key);
+    if (at == std::string::npos) return "absent";
+    const size_t from = at + key.size();
+    return text.substr(from, text.find('\n', from) - from);
+  }
 
   FakeClock clock_;
   prometheus::Registry registry_;
@@ -28,6 +40,22 @@ TEST_F(EvaluationLoopTest, WaitsTheIntervalOrUntilJustPastMidnight) {
             absl::Seconds(10) + absl::Milliseconds(1));
   clock_.Advance(absl::Minutes(1));  // 00:00:50 the next day
   EXPECT_EQ(loop_.NextWait(clock_.Now()), absl::Seconds(15));
+}
+
+TEST_F(EvaluationLoopTest, LastEvaluationTimestampIsTheClocksStartTime) {
+  EXPECT_EQ(LastEvaluation(), "absent");  // no evaluation yet
+  std::string seen_by_listener;
+  loop_.AddListener([&](const StoreSnapshot&) {
+    seen_by_listener = LastEvaluation();
+    clock_.Advance(absl::Seconds(3));  // a slow goal evaluation
+  });
+  loop_.RunOnce();
+  EXPECT_EQ(seen_by_listener, "absent");  // set only once it is done
+  // 2026-11-18T23:59:50Z, when the evaluation started.
+  EXPECT_EQ(LastEvaluation(), "1795046390");
+  clock_.Advance(absl::Seconds(12));
+  loop_.RunOnce();
+  EXPECT_EQ(LastEvaluation(), "1795046405");
 }
 
 TEST_F(EvaluationLoopTest, RunOnceComputesTodayAndTellsListeners) {

@@ -66,8 +66,8 @@ TEST_F(ExporterTest, ExportsContractSeries) {
   EXPECT_TRUE(
       Has(t, "outcomes_completion_rate{" + base + R"(,window="7d"} 1)"));
   EXPECT_TRUE(Has(t, "outcomes_stalled_referrals{" + base + "} 1"));
-  EXPECT_TRUE(Has(t, "outcomes_days_to_enroll{" + base +
-                         R"(,quantile="0.5",window="30d"} 3)"));
+  EXPECT_TRUE(Has(t, R"(outcomes_time_to_enroll_seconds{percentile="50",)" +
+                         base + R"(,window="30d"} 259200)"));  // 3 days
   EXPECT_TRUE(Has(t, "outcomes_priority_share{" + base +
                          R"(,stage="referral",window="30d"} 0)"));
   EXPECT_TRUE(Has(
@@ -83,7 +83,7 @@ TEST_F(ExporterTest, AbsentRatesHaveNoSeries) {
   EXPECT_TRUE(Has(t, "outcomes_window_events{"));
   EXPECT_FALSE(Has(t, "outcomes_enrollment_rate{"));
   EXPECT_FALSE(Has(t, "outcomes_completion_rate{"));
-  EXPECT_FALSE(Has(t, "outcomes_days_to_enroll{"));
+  EXPECT_FALSE(Has(t, "outcomes_time_to_enroll_seconds{"));
   EXPECT_FALSE(Has(t, R"(stage="enrollment")"));
   EXPECT_FALSE(Has(t, "NaN"));
 }
