@@ -45,9 +45,7 @@ std::vector<Entry> OurFlags() {
 
 }  // namespace
 
-std::string VersionLine() {
-  return absl::StrCat("outcomesd ", OUTCOMES_VERSION);
-}
+std::string VersionLine() { return absl::StrCat("outcomesd ", BuildVersion()); }
 
 std::string FlagReference() {
   std::string out = absl::StrCat(
