@@ -55,7 +55,7 @@ class CliTest(unittest.TestCase):
 
     @kafka_free
     def test_bad_log_level_is_fatal(self):
-        out = run("--log.level=loud")
+        out = run("--kafka.brokers=127.0.0.1:1", "--log.level=loud")
         self.assertEqual(out.returncode, 1)
         self.assertIn("--log.level must be debug, info, warning or error, "
                       "got 'loud'", out.stderr)

@@ -237,7 +237,7 @@ class DeployTest(unittest.TestCase):
         known = subprocess.run([binary("outcomesd"), "--helpfull"],
                                capture_output=True, text=True).stdout
         for flag in args:
-            self.assertIn(f"--{flag.replace('.', '_')} ", known, f"unknown flag --{flag}")
+            self.assertIn(f"  --{flag}  (default", known, f"unknown flag --{flag}")
 
         # The port: --listen, containerPort, probes.
         port = {p["name"]: p for p in c["ports"]}["http-metrics"]
