@@ -2,6 +2,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -41,6 +42,14 @@ ABSL_FLAG(int, http_max_connections, 1000,
 ABSL_FLAG(outcomes::FlagDuration, http_request_timeout, {absl::Seconds(10)},
           "--http.request_timeout: how long a connection may take to send a "
           "request and read its answer (idle keep-alive included)");
+ABSL_FLAG(std::string, web_external_url, "",
+          "--web.external_url: the URL users reach this daemon at (e.g. "
+          "https://outcomesd.agency.example); alerts' generatorURL points "
+          "at the provider under it. Default http://HOSTNAME:PORT");
+ABSL_FLAG(std::string, alert_external_labels, "",
+          "--alert.external_labels: k=v,... labels added to every alert "
+          "sent to Alertmanager (e.g. cluster=prod,namespace=outcomes); an "
+          "alert's own label of the same name wins");
 ABSL_FLAG(std::string, alertmanager_url, "",
           "--alertmanager.url: comma-separated Alertmanager base URLs");
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
@@ -112,6 +121,28 @@ absl::Status ProviderSettingsFromFlags(ProviderGateSettings& providers) {
   if (providers.max_providers >= 1) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "--providers.max must be at least 1, got ", providers.max_providers));
+}
+
+// "k=v,k2=v2" -> map; names as Prometheus label names.
+absl::Status ParseExternalLabels(const std::string& text, DaemonSettings& s) {
+  for (const std::string& item : SplitList(text)) {
+    const size_t eq = item.find('=');
+    const std::string name = item.substr(0, eq);
+    bool valid = eq != std::string::npos && !name.empty() &&
+                 !absl::ascii_isdigit(static_cast<unsigned char>(name[0]));
+    for (char c : name) {
+      valid = valid &&
+              (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_');
+    }
+    if (!valid || s.alert_external_labels.count(name) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--alert.external_labels: '", item,
+                       "' is not NAME=VALUE with a new label name "
+                       "[a-zA-Z_][a-zA-Z0-9_]*"));
+    }
+    s.alert_external_labels[name] = item.substr(eq + 1);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseLogLevel(const std::string& text, DaemonSettings& s) {
@@ -216,6 +247,12 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state_dir = absl::GetFlag(FLAGS_state_dir);
   s.rules = SplitList(absl::GetFlag(FLAGS_rules));
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
+  s.web_external_url = absl::GetFlag(FLAGS_web_external_url);
+  if (absl::Status st =
+          ParseExternalLabels(absl::GetFlag(FLAGS_alert_external_labels), s);
+      !st.ok()) {
+    return st;
+  }
   s.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval).value;
   s.eval_interval = absl::GetFlag(FLAGS_eval_interval).value;
   s.commit_interval = absl::GetFlag(FLAGS_commit_interval).value;

@@ -4,6 +4,7 @@
 #ifndef OUTCOMESD_DAEMON_FLAGS_H_
 #define OUTCOMESD_DAEMON_FLAGS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct DaemonSettings {
   std::string state_dir;
   std::vector<std::string> rules;
   std::vector<std::string> alertmanager_urls;
+  std::string web_external_url;  // empty: http://HOSTNAME:PORT
+  std::map<std::string, std::string> alert_external_labels;
   absl::Duration eval_interval;
   absl::Duration alert_resend_interval;
   absl::Duration commit_interval;

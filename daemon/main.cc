@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -17,6 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/alerting.h"
 #include "daemon/alerts/alert_sink.h"
@@ -186,6 +188,16 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
         return Json("{\"status\":\"reloaded\"}");
       },
       RouteOptions{.admin = true});
+}
+
+// --web.external_url, or http://HOSTNAME:PORT (as Prometheus defaults it).
+std::string ExternalUrl(const DaemonSettings& s, int port) {
+  if (!s.web_external_url.empty()) return s.web_external_url;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    return absl::StrCat("http://localhost:", port);
+  }
+  return absl::StrCat("http://", host, ":", port);
 }
 
 // Binds --listen before anything else is started, so a port in use is a
@@ -384,6 +396,8 @@ int Run(DaemonSettings settings) {
     AlertmanagerNotifier::Options options;
     options.urls = settings.alertmanager_urls;
     options.resend_interval = settings.alert_resend_interval;
+    options.decoration = {ExternalUrl(settings, http.port()),
+                          settings.alert_external_labels};
     notifier.emplace(options, *poster, RealClock(), registry);
   }
   KafkaProperties alert_props = {{"bootstrap.servers", settings.kafka.brokers}};

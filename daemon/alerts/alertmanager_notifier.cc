@@ -27,15 +27,33 @@ std::string RedactedUrl(const std::string& url) {
   return url.substr(0, start) + url.substr(at + 1);
 }
 
+namespace {
+
+std::string GeneratorUrl(const AlertDecoration& d,
+                         const std::map<std::string, std::string>& labels) {
+  std::string base = d.external_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const auto provider = labels.find("provider");
+  // Provider ids are [A-Za-z0-9._:-] (event_decoder.cc): safe in a path.
+  return provider == labels.end()
+             ? base + "/api/v1/alerts"
+             : base + "/api/v1/providers/" + provider->second;
+}
+
+}  // namespace
+
 std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                                 absl::Time now, absl::Duration resend_interval,
-                                const std::string& generator_url) {
+                                const AlertDecoration& decoration) {
   std::string out = "[";
   for (size_t i = 0; i < alerts.size(); ++i) {
     const AlertNotification& a = alerts[i];
     if (i > 0) out += ',';
+    std::map<std::string, std::string> labels = a.labels;
+    labels.insert(decoration.external_labels.begin(),
+                  decoration.external_labels.end());  // own labels win
     out += "{\"labels\":";
-    AppendJsonStringMap(out, a.labels);
+    AppendJsonStringMap(out, labels);
     out += ",\"annotations\":";
     AppendJsonStringMap(out, a.annotations);
     out += ",\"startsAt\":";
@@ -43,9 +61,9 @@ std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
     out += ",\"endsAt\":";
     AppendJsonString(
         out, FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
-    if (!generator_url.empty()) {
+    if (!decoration.external_url.empty()) {
       out += ",\"generatorURL\":";
-      AppendJsonString(out, generator_url);
+      AppendJsonString(out, GeneratorUrl(decoration, a.labels));
     }
     out += '}';
   }
@@ -160,9 +178,8 @@ absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
       if (q.front().next_attempt > now) return q.front().next_attempt;
       url = targets_[t].url;
       id = q.front().id;
-      body =
-          AlertmanagerPayload(q.front().alerts, now, options_.resend_interval,
-                              options_.generator_url);
+      body = AlertmanagerPayload(q.front().alerts, now,
+                                 options_.resend_interval, options_.decoration);
     }
     const absl::Status status = poster_.Post(url, "/api/v2/alerts", body);
     if (!status.ok()) {

@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,10 +54,22 @@
 
 namespace outcomes {
 
+// What every alert sent to Alertmanager carries besides its own labels.
+struct AlertDecoration {
+  // --web.external_url (e.g. "https://outcomesd.agency.example"): each
+  // alert's generatorURL is EXTERNAL/api/v1/providers/PROVIDER (the
+  // provider's figures), or EXTERNAL/api/v1/alerts without a provider
+  // label. Empty: no generatorURL.
+  std::string external_url;
+  // --alert.external_labels: added to every alert; an alert's own label of
+  // the same name wins (as Prometheus does).
+  std::map<std::string, std::string> external_labels;
+};
+
 // The Alertmanager v2 JSON body for `alerts` sent at `now`.
 std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                                 absl::Time now, absl::Duration resend_interval,
-                                const std::string& generator_url);
+                                const AlertDecoration& decoration);
 
 // `url` without its userinfo (credentials): "http://u:p@am:9093/x" ->
 // "http://am:9093/x". Used as the alertmanager label and in logs.
@@ -72,7 +85,7 @@ class AlertmanagerNotifier {
     absl::Duration initial_backoff = absl::Seconds(1);
     absl::Duration max_backoff = absl::Minutes(1);
     int max_attempts = 10;
-    std::string generator_url;  // optional, e.g. http://host:9464/api/v1/alerts
+    AlertDecoration decoration;  // generatorURL, external labels
   };
 
   // `poster`, `clock` and `registry` must outlive the notifier.

@@ -71,6 +71,8 @@ class AlertsEndToEnd(unittest.TestCase):
         self.addCleanup(am.close)
         d = start_daemon(self, self.broker.bootstrap, rules,
                          f"--alert.resend_interval={RESEND}s",
+                         "--web.external_url=http://outcomes.test:9464",
+                         "--alert.external_labels=cluster=ci,namespace=e2e",
                          group="e2e-alerts", state_dir=self.work + "/state",
                          alertmanagers=[am.url])
 
@@ -84,6 +86,9 @@ class AlertsEndToEnd(unittest.TestCase):
         stalled, stalled_prio = funnels[SHORT].stalled(on)
         labels = {"alertname": ALERT, "contract": CONTRACT, "provider": SHORT,
                   "program": PROGRAM, "goal": GOAL, "severity": "warning"}
+        # What Alertmanager gets: the external labels too (the API shows the
+        # alert's own labels).
+        am_labels = {**labels, "cluster": "ci", "namespace": "e2e"}
         value = enrolled / sample
         annotations = {
             "summary": f"{SHORT} enrollment rate {format_number(value)} "
@@ -101,7 +106,9 @@ class AlertsEndToEnd(unittest.TestCase):
                            60, "firing notification at the webhook")
         _, body = first[0]
         self.assertEqual(len(body["alerts"]), 1, body)
-        self.assertEqual(body["alerts"][0]["labels"], labels)
+        self.assertEqual(body["alerts"][0]["labels"], am_labels)
+        self.assertEqual(body["alerts"][0]["generatorURL"],
+                         f"http://outcomes.test:9464/api/v1/providers/{SHORT}")
         self.assertEqual(body["alerts"][0]["annotations"], annotations)
         self.assertEqual(body["alerts"][0]["status"], "firing")
         print("firing notification:", annotations["description"], flush=True)
@@ -139,7 +146,7 @@ class AlertsEndToEnd(unittest.TestCase):
         self.assertEqual(len(self.webhook.posts()), 1, self.webhook.posts())
         self.assertEqual(metric(d, "outcomes_notifier_failures_total"), 0)
         [am_alert] = am.alerts()
-        self.assertEqual(am_alert["labels"], labels)
+        self.assertEqual(am_alert["labels"], am_labels)
         self.assertEqual(am_alert["status"]["state"], "active")
 
         # 2. Alertmanager SIGKILLed while firing: sends fail and are retried.
@@ -162,7 +169,7 @@ class AlertsEndToEnd(unittest.TestCase):
         back = wait_until(lambda: am2.alerts(), 30,
                           "the alert back in the restarted Alertmanager")
         restored_after = time.time() - restart_at
-        self.assertEqual([x["labels"] for x in back], [labels])
+        self.assertEqual([x["labels"] for x in back], [am_labels])
         self.assertEqual(back[0]["annotations"], annotations)
         self.assertEqual(back[0]["status"]["state"], "active")
         self.assertEqual(parse_time(back[0]["startsAt"]),
@@ -198,7 +205,7 @@ class AlertsEndToEnd(unittest.TestCase):
             "resolved notification at the webhook")
         self.assertEqual(len(resolved), 1)
         self.assertEqual(resolved[0][1]["alerts"][0]["status"], "resolved")
-        self.assertEqual(resolved[0][1]["alerts"][0]["labels"], labels)
+        self.assertEqual(resolved[0][1]["alerts"][0]["labels"], am_labels)
         self.assertAlmostEqual(metric(d, "outcomes_goal_value", provider=SHORT),
                                (enrolled + needed) / sample, places=12)
         self.assertGreaterEqual((enrolled + needed) / sample, TARGET)

@@ -94,19 +94,39 @@ TEST(AlertmanagerPayloadTest, firing_and_resolved) {
   AlertNotification resolved = Firing("p2");
   resolved.resolved = true;
   resolved.ends_at = kStart + absl::Minutes(7);
+  const AlertDecoration decoration{"https://outcomes.example/", {}};
   EXPECT_EQ(
       AlertmanagerPayload({Firing("p1"), resolved}, kStart + absl::Minutes(5),
-                          absl::Minutes(1), "http://x/api/v1/alerts"),
+                          absl::Minutes(1), decoration),
       "[{\"labels\":{\"alertname\":\"A\",\"provider\":\"p1\"},"
       "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
       "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
       "\"endsAt\":\"2026-01-05T00:09:00.000Z\","
-      "\"generatorURL\":\"http://x/api/v1/alerts\"},"
+      "\"generatorURL\":\"https://outcomes.example/api/v1/providers/p1\"},"
       "{\"labels\":{\"alertname\":\"A\",\"provider\":\"p2\"},"
       "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
       "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
       "\"endsAt\":\"2026-01-05T00:07:00.000Z\","
-      "\"generatorURL\":\"http://x/api/v1/alerts\"}]");
+      "\"generatorURL\":\"https://outcomes.example/api/v1/providers/p2\"}]");
+}
+
+TEST(AlertmanagerPayloadTest, external_labels_are_added_and_own_labels_win) {
+  AlertNotification a = Firing("p1");
+  a.labels.erase("provider");
+  const AlertDecoration decoration{
+      "http://h:9464",
+      {{"cluster", "prod"}, {"namespace", "outcomes"}, {"alertname", "X"}}};
+  EXPECT_EQ(AlertmanagerPayload({a}, kStart, absl::Minutes(1), decoration),
+            "[{\"labels\":{\"alertname\":\"A\",\"cluster\":\"prod\","
+            "\"namespace\":\"outcomes\"},"
+            "\"annotations\":{\"summary\":\"short \\\"quoted\\\"\"},"
+            "\"startsAt\":\"2026-01-05T00:00:00.000Z\","
+            "\"endsAt\":\"2026-01-05T00:04:00.000Z\","
+            "\"generatorURL\":\"http://h:9464/api/v1/alerts\"}]");
+  // No external URL: no generatorURL.
+  EXPECT_EQ(AlertmanagerPayload({a}, kStart, absl::Minutes(1), {})
+                .find("generatorURL"),
+            std::string::npos);
 }
 
 TEST_F(NotifierTest, sends_to_every_url) {
