@@ -28,6 +28,50 @@ REQUIRED = ("outcomes_time_to_enroll_seconds", "outcomes_enrollment_rate",
             "process_start_time_seconds")
 
 
+DOC = os.path.join(REPO, "docs", "metrics.md")
+BEGIN, END = "<!-- BEGIN metrics -->", "<!-- END metrics -->"
+
+
+def reference_table(text):
+    """The metrics reference rows (markdown) of a scrape: every family with
+    its type, label names and help text, sorted by name."""
+    types, helps, labels = {}, {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+            labels.setdefault(name, set())
+        elif line.startswith("# HELP "):
+            _, _, name, help_text = (line.split(" ", 3) + [""])[:4]
+            helps[name] = help_text
+        elif line and not line.startswith("#") and "{" in line:
+            name = line.split("{", 1)[0]
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name not in types and name.endswith(suffix):
+                    name = name[: -len(suffix)]
+            body = line.split("{", 1)[1].rsplit("}", 1)[0]
+            keys = {kv.split("=", 1)[0] for kv in body.split('",') if "=" in kv}
+            labels.setdefault(name, set()).update(keys - {"le"})
+    rows = ["| metric | type | labels | meaning |", "| --- | --- | --- | --- |"]
+    for name in sorted(types):
+        names = ", ".join(f"`{k}`" for k in sorted(labels.get(name, ())))
+        meaning = helps.get(name, "").replace("|", "\\|")
+        rows.append(f"| `{name}` | {types[name]} | {names} | {meaning} |")
+    return "\n".join(rows)
+
+
+def rows(table):
+    """{name: (type, {label names})} of reference_table() rows."""
+    out = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.split(" | ")]
+        if len(cells) < 3 or not cells[0].startswith("| `"):
+            continue
+        labels = {l.strip("` ") for l in cells[2].split(",") if l.strip("` ")}
+        out[cells[0][3:-1]] = (cells[1], labels)
+    return out
+
+
 def families(text):
     return {line.split()[2] for line in text.splitlines()
             if line.startswith("# TYPE ")}
@@ -88,6 +132,27 @@ class PromtoolCheckMetrics(unittest.TestCase):
                              values["process_max_fds"])
         self.assertAlmostEqual(values["process_start_time_seconds"],
                                self.started, delta=30)
+
+    def test_metrics_reference_matches_the_scrape(self):
+        """docs/metrics.md lists exactly the families of this scrape.
+        OUTCOMES_UPDATE_DOCS=1 rewrites it (scripts/gen-metrics-reference)."""
+        table = reference_table(self.scrape_when_complete())
+        with open(DOC) as f:
+            doc = f.read()
+        start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+        if os.environ.get("OUTCOMES_UPDATE_DOCS") == "1":
+            with open(DOC, "w") as f:
+                f.write(doc[:start] + "\n" + table + "\n" + doc[end:])
+            return
+        # Names and types must match; a family's labels in this scrape must
+        # be among the documented ones (a family without series yet, e.g.
+        # no alert pending at this instant, shows no labels).
+        documented, scraped = rows(doc[start:end]), rows(table)
+        stale = "docs/metrics.md is stale: run scripts/gen-metrics-reference"
+        self.assertEqual(sorted(documented), sorted(scraped), stale)
+        for name, (kind, labels) in scraped.items():
+            self.assertEqual(documented[name][0], kind, f"{name}: {stale}")
+            self.assertLessEqual(labels, documented[name][1], f"{name}: {stale}")
 
     def test_last_evaluation_timestamp_is_recent(self):
         def evaluated_now():
