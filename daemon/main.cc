@@ -1,7 +1,6 @@
 // outcomesd: consumes service events from Kafka and serves per-provider
 // contract performance. Objects are constructed here, in order, and wired by
 // reference; see README.md "Architecture".
-#include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -33,6 +32,7 @@
 #include "daemon/flag_reference.h"
 #include "daemon/flags.h"
 #include "daemon/http/http_server.h"
+#include "daemon/http/routes.h"
 #include "daemon/ingest_metrics.h"
 #include "daemon/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
@@ -41,7 +41,6 @@
 #include "daemon/protobuf_log.h"
 #include "daemon/provider_gate.h"
 #include "daemon/state/figures_exporter.h"
-#include "daemon/state/figures_json.h"
 #include "daemon/state/state_store.h"
 #include "prometheus/gauge.h"
 
@@ -105,90 +104,6 @@ class AlertingRebalance : public RebalanceListener {
   RebalanceListener& loop_;
   Alerting& alerting_;
 };
-
-HttpResponse Json(std::string body) {
-  return HttpResponse{200, "application/json", std::move(body)};
-}
-
-// /readyz: 200 "ready" when outcomes_ready is 1, else 503 with the reason.
-// Conditions that do not make figures wrong (a state dir that cannot be
-// written) are listed in the body without failing readiness.
-HttpResponse Readiness(const ConsumerLoop& loop, const Checkpointer* ckpt) {
-  std::string reason = loop.NotReadyReason();
-  std::string body = reason.empty() ? "ready\n" : "not ready: " + reason + "\n";
-  if (ckpt != nullptr) {
-    if (std::string problem = ckpt->StateDirProblem(); !problem.empty()) {
-      body += "warning: state dir not writable: " + problem + "\n";
-    }
-  }
-  return HttpResponse{reason.empty() ? 200 : 503, "text/plain", body};
-}
-
-// What /metrics serves: the registry, then the process metrics.
-using MetricSources = std::vector<const prometheus::Collectable*>;
-
-// The /metrics text. A scrape allocates ~10 KiB per provider with state
-// (prometheus-cpp's Collect() copies, the text) and frees it; glibc keeps
-// freed memory in the arena of the HTTP thread that served it, so RSS grew
-// by a scrape's peak per thread (measured: 482 -> 1,661 MiB over 10 scrapes
-// at 20,000 providers). Trimming once rendered gives it back.
-std::string ScrapeMetrics(const MetricSources& sources) {
-  std::string text = RenderMetrics(sources);
-  malloc_trim(0);
-  return text;
-}
-
-void AddHealthRoutes(HttpServer& http, MetricSources sources,
-                     const ConsumerLoop& loop, const Checkpointer* ckpt) {
-  http.Route("GET", "/metrics", [sources](const HttpRequest&) {
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        ScrapeMetrics(sources)};
-  });
-  // Probes are answered on the server's event thread: never queued behind
-  // a /metrics render.
-  const RouteOptions probe{.inline_handler = true};
-  http.Route(
-      "GET", "/healthz",
-      [](const HttpRequest&) {
-        return HttpResponse{200, "text/plain", "ok\n"};
-      },
-      probe);
-  http.Route(
-      "GET", "/readyz",
-      [&loop, ckpt](const HttpRequest&) { return Readiness(loop, ckpt); },
-      probe);
-}
-
-void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
-                  Alerting& alerting) {
-  http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
-    return Json(RenderProvidersJson(*evaluation.Latest()));
-  });
-  http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
-    const std::string id = r.path.substr(sizeof("/api/v1/providers/") - 1);
-    std::optional<std::string> body =
-        RenderProviderJson(*evaluation.Latest(), id);
-    if (!body)
-      return HttpResponse{404, "application/json",
-                          "{\"error\":\"unknown provider\"}"};
-    return Json(*std::move(body));
-  });
-  http.Route("GET", "/api/v1/alerts", [&alerting](const HttpRequest&) {
-    return Json(alerting.AlertsJson());
-  });
-  http.Route("GET", "/api/v1/rules", [&alerting](const HttpRequest&) {
-    return Json(alerting.RulesJson());
-  });
-  // Guarded (DESIGN.md §11): a bearer token, or loopback only.
-  http.Route(
-      "POST", "/-/reload",
-      [&alerting](const HttpRequest&) {
-        absl::Status s = alerting.Reload();
-        if (!s.ok()) return JsonError(500, std::string(s.message()));
-        return Json("{\"status\":\"reloaded\"}");
-      },
-      RouteOptions{.admin = true});
-}
 
 // --web.external_url, or http://HOSTNAME:PORT (as Prometheus defaults it).
 std::string ExternalUrl(const DaemonSettings& s, int port) {

@@ -1,0 +1,37 @@
+// The daemon's HTTP routes (DESIGN.md §7, §11): /metrics, the /healthz and
+// /readyz probes (answered on the server's event thread), the JSON API
+// (/api/v1/providers[/ID], /api/v1/alerts, /api/v1/rules) and the guarded
+// POST /-/reload. The top layer: it reads the service's objects and hands
+// the server plain handlers; main.cc only calls these two functions.
+//
+// Ownership: the routes borrow every object passed; all must outlive the
+// server. Thread safety: the handlers run on the server's threads; the
+// objects they call are thread-safe (see their headers).
+#ifndef OUTCOMESD_DAEMON_HTTP_ROUTES_H_
+#define OUTCOMESD_DAEMON_HTTP_ROUTES_H_
+
+#include <vector>
+
+#include "daemon/alerting.h"
+#include "daemon/checkpointer.h"
+#include "daemon/consumer_loop.h"
+#include "daemon/evaluation_loop.h"
+#include "daemon/http/http_server.h"
+#include "prometheus/collectable.h"
+
+namespace outcomes {
+
+// What /metrics serves, in order (the registry, then the process metrics).
+using MetricSources = std::vector<const prometheus::Collectable*>;
+
+// /metrics, /healthz, /readyz. `ckpt` may be null (no --state.dir).
+void AddHealthRoutes(HttpServer& http, MetricSources sources,
+                     const ConsumerLoop& loop, const Checkpointer* ckpt);
+
+// The JSON API and POST /-/reload.
+void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
+                  Alerting& alerting);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_HTTP_ROUTES_H_
