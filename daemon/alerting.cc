@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "daemon/alerts/alert_text.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 
 namespace outcomes {
 namespace {

@@ -62,7 +62,7 @@
 #include "daemon/alerts/alert_state_store.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/goal_evaluator.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "daemon/rules/rules_loader.h"
 #include "daemon/state/state_store.h"
 #include "prometheus/counter.h"

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "daemon/checked_file.h"
-#include "daemon/json_log.h"
+#include "daemon/base/checked_file.h"
+#include "daemon/base/json_log.h"
 #include "daemon/state/byte_codec.h"
 
 namespace outcomes {

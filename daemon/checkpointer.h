@@ -2,7 +2,7 @@
 //
 // A checkpoint is one partition's funnel state and dedupe index together
 // with the committed offset it covers and how complete its Kafka history
-// was, in a checked file (daemon/checked_file.h: atomic, checksummed,
+// was, in a checked file (daemon/base/checked_file.h: atomic, checksummed,
 // versioned) at DIR/partitions/TOPIC-PARTITION.ckpt. It is written after a
 // commit, at most every `interval` per partition, and at revocation and
 // shutdown, only for a partition whose state is rebuilt and whose processed
@@ -32,8 +32,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "daemon/clock.h"
-#include "daemon/consumer_loop.h"
+#include "daemon/base/clock.h"
+#include "daemon/ingest/consumer_loop.h"
 #include "daemon/state/state_store.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"

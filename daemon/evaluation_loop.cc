@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 
 namespace outcomes {
 

@@ -21,7 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/state_store.h"
 #include "prometheus/family.h"

@@ -11,10 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "daemon/event_decoder.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
+#include "daemon/ingest/event_decoder.h"
+#include "daemon/ingest/provider_gate.h"
 #include "daemon/kafka/kafka_config.h"
-#include "daemon/provider_gate.h"
 #include "daemon/state/state_settings.h"
 
 namespace outcomes {

@@ -38,7 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/alerts/alert_types.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "outcomes/v1/alert.pb.h"
 
 namespace outcomes {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_lifecycle.h"
-#include "daemon/checked_file.h"
+#include "daemon/base/checked_file.h"
 
 namespace outcomes {
 namespace {
@@ -122,7 +122,7 @@ absl::Status AlertLifecycle::Restore(const v1::AlertStateSnapshot& snapshot) {
 
 namespace {
 
-// The AlertStateSnapshot proto in a checked file (daemon/checked_file.h).
+// The AlertStateSnapshot proto in a checked file (daemon/base/checked_file.h).
 // Files without the magic are the format of earlier releases: the bare
 // proto.
 constexpr std::string_view kMagic = "OALS";

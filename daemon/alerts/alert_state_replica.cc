@@ -4,7 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "outcomes/v1/alert.pb.h"
 
 namespace outcomes {

@@ -4,7 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "daemon/alerts/alert_lifecycle.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "prometheus/family.h"
 
 namespace outcomes {

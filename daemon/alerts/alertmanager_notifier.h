@@ -46,7 +46,7 @@
 #include "absl/time/time.h"
 #include "daemon/alerts/alert_types.h"
 #include "daemon/alerts/http_poster.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 
 namespace outcomes {
 

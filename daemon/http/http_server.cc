@@ -15,10 +15,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/base/json_log.h"
 #include "daemon/http/connection_reaper.h"
 #include "daemon/http/listen_socket.h"
 #include "daemon/http/worker_pool.h"
-#include "daemon/json_log.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/text_serializer.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "daemon/state/figures_json.h"
 
 namespace outcomes {
@@ -94,6 +94,5 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
       },
       RouteOptions{.admin = true});
 }
-
 
 }  // namespace outcomes

@@ -14,9 +14,9 @@
 
 #include "daemon/alerting.h"
 #include "daemon/checkpointer.h"
-#include "daemon/consumer_loop.h"
 #include "daemon/evaluation_loop.h"
 #include "daemon/http/http_server.h"
+#include "daemon/ingest/consumer_loop.h"
 #include "prometheus/collectable.h"
 
 namespace outcomes {

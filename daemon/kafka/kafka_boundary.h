@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "daemon/partition_id.h"
+#include "daemon/base/partition_id.h"
 
 namespace outcomes {
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/kafka/rdkafka_util.h"
 

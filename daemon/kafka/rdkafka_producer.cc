@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/kafka/rdkafka_util.h"
 

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "daemon/alerts/alert_state_store.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 #include "daemon/kafka/rdkafka_util.h"
 
 namespace outcomes {

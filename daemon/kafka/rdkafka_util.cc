@@ -2,7 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/json_log.h"
+#include "daemon/base/json_log.h"
 
 namespace outcomes::rdkafka {
 namespace {

@@ -16,7 +16,7 @@
 #include <memory>
 #include <vector>
 
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 #include "daemon/state/event_kind.h"
 #include "daemon/state/prefetch.h"
 

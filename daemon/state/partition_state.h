@@ -8,7 +8,7 @@
 //
 // Thread safety: none. One thread at a time, const methods included (they
 // may finish queued funnel updates, see Apply); StateStore adds the locking.
-// Units: DayNumber (days in the agency time zone, daemon/day.h).
+// Units: DayNumber (days in the agency time zone, daemon/base/day.h).
 #ifndef OUTCOMESD_DAEMON_STATE_PARTITION_STATE_H_
 #define OUTCOMESD_DAEMON_STATE_PARTITION_STATE_H_
 
@@ -24,7 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 #include "daemon/state/byte_codec.h"
 #include "daemon/state/day_rings.h"
 #include "daemon/state/event_kind.h"

@@ -3,7 +3,7 @@
 #ifndef OUTCOMESD_DAEMON_STATE_PROGRAM_FIGURES_H_
 #define OUTCOMESD_DAEMON_STATE_PROGRAM_FIGURES_H_
 
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 #include "daemon/state/figures.h"
 #include "daemon/state/group_interner.h"
 #include "daemon/state/partition_state.h"

@@ -15,7 +15,7 @@
 #include "daemon/alerts/alert_metrics.h"
 #include "daemon/alerts/alert_text.h"
 #include "daemon/alerts/goal_evaluator.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "daemon/rules/rules_loader.h"
 #include "daemon/state/figures.h"
 #include "prometheus/registry.h"

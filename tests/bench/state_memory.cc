@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 #include "daemon/state/partition_state.h"
 #include "daemon/state/state_settings.h"
 #include "outcomes/v1/event.pb.h"

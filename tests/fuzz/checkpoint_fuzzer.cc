@@ -19,9 +19,9 @@
 #include <utility>
 
 #include "daemon/alerts/alert_lifecycle.h"
-#include "daemon/checked_file.h"
-#include "daemon/clock.h"
-#include "daemon/dedupe.h"
+#include "daemon/base/checked_file.h"
+#include "daemon/base/clock.h"
+#include "daemon/ingest/dedupe.h"
 #include "daemon/state/partition_state.h"
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/message_differencer.h"

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
-#include "daemon/day.h"
+#include "daemon/base/day.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_support.h"

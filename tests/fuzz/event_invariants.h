@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "daemon/event_decoder.h"
+#include "daemon/ingest/event_decoder.h"
 
 namespace outcomes::fuzz {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
-#include "daemon/event_decoder.h"
+#include "daemon/ingest/event_decoder.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/fuzz/event_invariants.h"
 #include "tests/fuzz/fuzz_support.h"

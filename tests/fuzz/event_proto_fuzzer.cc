@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "daemon/event_decoder.h"
+#include "daemon/ingest/event_decoder.h"
 #include "tests/fuzz/event_invariants.h"
 #include "tests/fuzz/fuzz_support.h"
 

@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_lifecycle.h"
-#include "daemon/checked_file.h"
-#include "daemon/clock.h"
-#include "daemon/dedupe.h"
+#include "daemon/base/checked_file.h"
+#include "daemon/base/clock.h"
+#include "daemon/ingest/dedupe.h"
 #include "daemon/state/partition_state.h"
 #include "tests/fuzz/checkpoint_inputs.h"
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "daemon/checked_file.h"
+#include "daemon/base/checked_file.h"
 #include "daemon/http/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "daemon/consumer_loop.h"
+#include "daemon/ingest/consumer_loop.h"
 
 #include <deque>
 #include <string>

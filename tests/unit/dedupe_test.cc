@@ -1,4 +1,4 @@
-#include "daemon/dedupe.h"
+#include "daemon/ingest/dedupe.h"
 
 #include "gtest/gtest.h"
 

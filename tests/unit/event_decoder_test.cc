@@ -1,4 +1,4 @@
-#include "daemon/event_decoder.h"
+#include "daemon/ingest/event_decoder.h"
 
 #include <string>
 

@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "absl/synchronization/notification.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "daemon/http/connection_reaper.h"
 #include "daemon/http/worker_pool.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "daemon/pipeline.h"
+#include "daemon/ingest/pipeline.h"
 
 #include <fstream>
 #include <map>

@@ -1,14 +1,14 @@
 // ProviderGate, PartitionProviders and the --providers.file format
 // (DESIGN.md §11): which providers take a slot, when slots free, what the
 // allowlist rejects, reloads.
-#include "daemon/provider_gate.h"
+#include "daemon/ingest/provider_gate.h"
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 
-#include "daemon/partition_providers.h"
-#include "daemon/provider_list.h"
+#include "daemon/ingest/partition_providers.h"
+#include "daemon/ingest/provider_list.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -2,7 +2,7 @@
 #include <map>
 #include <string>
 
-#include "daemon/rules/test_events.h"
+#include "daemon/ctl/test_events.h"
 #include "gtest/gtest.h"
 
 namespace outcomes {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "daemon/clock.h"
+#include "daemon/base/clock.h"
 #include "daemon/state/partition_state.h"
 #include "gtest/gtest.h"
 

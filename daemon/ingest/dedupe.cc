@@ -1,0 +1,131 @@
+#include "daemon/ingest/dedupe.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace outcomes {
+namespace {
+
+constexpr char kMagic[4] = {'O', 'D', 'D', '1'};
+constexpr size_t kEntrySize = sizeof(uint64_t) + sizeof(DayNumber);
+
+// A stable (process-independent) 64-bit FNV-1a hash with a final mix, so a
+// checkpoint written by one process is valid in the next.
+uint64_t StableHash(std::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+constexpr size_t kInitialCapacity = 1024;
+
+uint64_t NonZeroHash(std::string_view s) {
+  const uint64_t h = StableHash(s);
+  return h == 0 ? 1 : h;
+}
+
+}  // namespace
+
+void DedupeIndex::Rehash(size_t capacity) {
+  std::vector<uint64_t> old_hashes = std::move(hashes_);
+  std::vector<DayNumber> old_days = std::move(days_);
+  hashes_.assign(capacity, 0);
+  days_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  size_ = 0;
+  for (size_t i = 0; i < old_hashes.size(); ++i) {
+    if (old_hashes[i] != 0) InsertNew(old_hashes[i], old_days[i]);
+  }
+}
+
+void DedupeIndex::InsertNew(uint64_t hash, DayNumber day) {
+  size_t i = hash & mask_;
+  while (hashes_[i] != 0) i = (i + 1) & mask_;
+  hashes_[i] = hash;
+  days_[i] = day;
+  ++size_;
+}
+
+bool DedupeIndex::Insert(std::string_view event_id, DayNumber day) {
+  if ((size_ + 1) * 4 > hashes_.size() * 3) {
+    Rehash(std::max(kInitialCapacity, hashes_.size() * 2));
+  }
+  const uint64_t hash = NonZeroHash(event_id);
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    if (hashes_[i] == hash) {
+      if (days_[i] < day) days_[i] = day;
+      return false;
+    }
+    if (hashes_[i] == 0) {
+      hashes_[i] = hash;
+      days_[i] = day;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+void DedupeIndex::EvictBefore(DayNumber oldest_kept_day) {
+  std::vector<uint64_t> old_hashes = std::move(hashes_);
+  std::vector<DayNumber> old_days = std::move(days_);
+  size_t kept = 0;
+  for (size_t i = 0; i < old_hashes.size(); ++i) {
+    if (old_hashes[i] != 0 && old_days[i] >= oldest_kept_day) ++kept;
+  }
+  size_t capacity = kInitialCapacity;
+  while (kept * 4 > capacity * 3 / 2) capacity *= 2;  // room to grow again
+  hashes_.assign(capacity, 0);
+  days_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  size_ = 0;
+  for (size_t i = 0; i < old_hashes.size(); ++i) {
+    if (old_hashes[i] != 0 && old_days[i] >= oldest_kept_day) {
+      InsertNew(old_hashes[i], old_days[i]);
+    }
+  }
+}
+
+std::string DedupeIndex::Serialize() const {
+  std::string out(kMagic, sizeof(kMagic));
+  out.reserve(sizeof(kMagic) + size_ * kEntrySize);
+  for (size_t i = 0; i < hashes_.size(); ++i) {
+    if (hashes_[i] == 0) continue;
+    out.append(reinterpret_cast<const char*>(&hashes_[i]), sizeof(uint64_t));
+    out.append(reinterpret_cast<const char*>(&days_[i]), sizeof(DayNumber));
+  }
+  return out;
+}
+
+absl::StatusOr<DedupeIndex> DedupeIndex::Deserialize(std::string_view data) {
+  if (data.size() < sizeof(kMagic) ||
+      std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0 ||
+      (data.size() - sizeof(kMagic)) % kEntrySize != 0) {
+    return absl::DataLossError("dedupe checkpoint is corrupt");
+  }
+  DedupeIndex index;
+  const size_t count = (data.size() - sizeof(kMagic)) / kEntrySize;
+  size_t capacity = kInitialCapacity;
+  while ((count + 1) * 4 > capacity * 3) capacity *= 2;
+  index.Rehash(capacity);
+  const char* p = data.data() + sizeof(kMagic);
+  for (size_t i = 0; i < count; ++i, p += kEntrySize) {
+    uint64_t hash;
+    DayNumber day;
+    std::memcpy(&hash, p, sizeof(hash));
+    std::memcpy(&day, p + sizeof(hash), sizeof(day));
+    if (hash == 0) return absl::DataLossError("dedupe checkpoint is corrupt");
+    index.InsertNew(hash, day);
+  }
+  return index;
+}
+
+}  // namespace outcomes

@@ -1,0 +1,114 @@
+// Decoding and validation of Kafka message values into ServiceEvents
+// (DESIGN.md §3). A value is binary protobuf, or proto3 canonical JSON when
+// its first non-space byte is '{'.
+//
+// Thread safety: EventDecoder is not thread-safe (it reuses one message for
+// speed); use one per consumer thread.
+#ifndef OUTCOMESD_DAEMON_INGEST_EVENT_DECODER_H_
+#define OUTCOMESD_DAEMON_INGEST_EVENT_DECODER_H_
+
+#include <array>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "daemon/base/day.h"
+#include "outcomes/v1/event.pb.h"
+
+namespace outcomes {
+
+// Why an event was rejected. Values index kRejectReasonNames.
+enum class RejectReason {
+  kMalformed = 0,    // neither valid protobuf nor valid JSON of the schema
+  kMissingField,     // a required field is empty or unset
+  kInvalidField,     // a field breaks its rule (length, charset, range)
+  kFutureTimestamp,  // occurred_at more than max_clock_skew ahead of now
+  kTooOld,           // occurred_at's day is at or past the horizon
+  // The Kafka message key is absent or differs from provider_id (DESIGN.md
+  // §10): the provider's events would be split across partitions. Judged
+  // by the pipeline after decoding, so every other reason comes first.
+  kKeyMismatch,
+  // DESIGN.md §11, judged by the pipeline (daemon/ingest/provider_gate.h) after
+  // every reason above: the provider is not listed in --providers.file, or
+  // it is new and --providers.max providers already have state here.
+  kUnknownProvider,
+  kProviderLimit,
+};
+inline constexpr int kRejectReasonCount = 8;
+// Label values for outcomes_events_rejected_total{reason} (contract).
+inline constexpr std::array<const char*, kRejectReasonCount>
+    kRejectReasonNames = {"malformed",        "missing_field", "invalid_field",
+                          "future_timestamp", "too_old",       "key_mismatch",
+                          "unknown_provider", "provider_limit"};
+
+inline const char* RejectReasonName(RejectReason r) {
+  return kRejectReasonNames[static_cast<int>(r)];
+}
+
+// The number of EventType values, UNSPECIFIED included: arrays indexed by
+// type have this size, so a value added to event.proto resizes them all.
+inline constexpr int kEventTypeCount = v1::EventType_ARRAYSIZE;
+
+// Label values for outcomes_events_total{type} (contract), by EventType.
+inline constexpr const char* kEventTypeNames[] = {"unspecified",   "referral",
+                                                  "enrollment",    "completion",
+                                                  "disenrollment", "outcome"};
+static_assert(std::size(kEventTypeNames) == kEventTypeCount,
+              "a new EventType needs its label value here");
+
+// Label value for outcomes_events_total{type} (contract), e.g. "referral".
+// REQUIRES (assert): type is a valid EventType.
+const char* EventTypeName(v1::EventType type);
+
+struct ValidationSettings {
+  absl::TimeZone timezone = absl::UTCTimeZone();
+  int horizon_days = 120;
+  absl::Duration max_clock_skew = absl::Minutes(5);
+};
+
+// Outcome of decoding one value. When ok, event() holds the decoded event
+// and day its calendar day; otherwise reason/detail say why. detail never
+// contains field values (client keys must not leak into logs).
+struct DecodeResult {
+  bool ok = false;
+  RejectReason reason = RejectReason::kMalformed;
+  std::string detail;
+  DayNumber day = 0;
+};
+
+class EventDecoder {
+ public:
+  explicit EventDecoder(ValidationSettings settings);
+
+  // Decodes and validates `value` at wall time `now`. On success the event
+  // is available from event() until the next call. Cheapest when successive
+  // calls share the same agency day of `now` (day boundaries are cached).
+  DecodeResult Decode(std::string_view value, absl::Time now);
+
+  const v1::ServiceEvent& event() const { return event_; }
+
+ private:
+  bool Parse(std::string_view value, DecodeResult& result);
+  bool CheckFields(DecodeResult& result) const;
+  bool CheckTime(absl::Time now, DecodeResult& result);
+  // Rebuilds day_starts_ for the day of `now`.
+  void CacheDays(absl::Time now);
+
+  ValidationSettings settings_;
+  v1::ServiceEvent event_;
+  // Start of each day from today-horizon+1 to tomorrow (ascending), so an
+  // event's day is found by binary search instead of a time-zone lookup.
+  std::vector<absl::Time> day_starts_;
+  DayNumber first_cached_day_ = 0;
+  absl::Time today_start_ = absl::InfiniteFuture();
+  absl::Time tomorrow_start_ = absl::InfinitePast();
+};
+
+// True when `id` is 1-64 chars of [A-Za-z0-9._:-] (provider_id, program_id).
+bool IsValidIdentifier(std::string_view id);
+
+}  // namespace outcomes
+
+#endif  // OUTCOMESD_DAEMON_INGEST_EVENT_DECODER_H_
