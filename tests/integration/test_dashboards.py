@@ -271,7 +271,7 @@ class DashboardsTest(unittest.TestCase):
                         m = re.match(r"/d/([\w-]+)", link["url"])
                         self.assertIsNotNone(m, f"{uid} {p['title']!r}: {link}")
                         self.assertIn(m.group(1), DASHBOARDS, f"{uid} {p['title']!r}")
-                        if "${__data.fields.provider}" in link["url"]:
+                        if re.search(r"__(data\.fields|field\.labels)\.provider", link["url"]):
                             self.assertIn("var-program=${program}", link["url"])
         # The overview reaches each provider's detail from its panels.
         overview = self.load("outcomes-contract-overview")
