@@ -214,6 +214,14 @@ class DashboardsTest(unittest.TestCase):
                 self.assertEqual(len(ids), len(set(ids)), "panel ids are unique")
                 panels = panels_of(d)
                 self.assertGreater(len(panels), 5)
+                cells = {}
+                for p in d["panels"]:  # top level: rows are not collapsed
+                    g = p["gridPos"]
+                    for x in range(g["x"], g["x"] + g["w"]):
+                        for y in range(g["y"], g["y"] + g["h"]):
+                            self.assertNotIn((x, y), cells,
+                                             f"{path}: {p['title']!r} overlaps")
+                            cells[(x, y)] = p["title"]
                 for p in panels:
                     where = f"{path}: panel {p.get('title')!r}"
                     self.assertTrue(p.get("title"), where)
