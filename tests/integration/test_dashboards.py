@@ -8,6 +8,7 @@ panels listed in MAY_BE_EMPTY (with the reason). The same Prometheus loads
 rules/prometheus/outcomesd.rules.yaml: every rule must load and evaluate, every
 metric the rules name must exist, and a healthy daemon raises no SRE alert.
 """
+import glob
 import json
 import os
 import re
@@ -23,9 +24,22 @@ import urllib.request
 from harness import make_broker, Daemon, Process, binary, free_port, wait_until
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DASHBOARDS = {
-    "outcomesd-overview": os.path.join(REPO, "grafana", "outcomesd-overview.json"),
-    "outcomes-contract-performance": os.path.join(REPO, "grafana", "contract-performance.json"),
+
+# Every dashboard in grafana/, by uid; the four this project ships.
+DASHBOARDS = {json.load(open(path))["uid"]: path
+              for path in sorted(glob.glob(os.path.join(REPO, "grafana", "*.json")))}
+EXPECTED_UIDS = {"outcomes-contract-overview", "outcomes-contract-performance",
+                 "outcomes-equity", "outcomesd-overview"}
+# Dashboards with a program (a contract's providers) to pick.
+CONTRACT_DASHBOARDS = ("outcomes-contract-overview", "outcomes-contract-performance",
+                       "outcomes-equity")
+# (dashboard uid, panel title) -> why a fixed threshold of 0.8 is right there:
+# only where no contract goal's target exists for what the panel compares.
+FIXED_THRESHOLD_OK = {
+    ("outcomes-equity", "Completion rate ÷ best group's"):
+        "no goal judges completion equity; 0.8 is the four-fifths rule itself",
+    ("outcomes-equity", "Lowest completion ratio per provider"):
+        "no goal judges completion equity; 0.8 is the four-fifths rule itself",
 }
 SRE_RULES = os.path.join(REPO, "rules", "prometheus", "outcomesd.rules.yaml")
 
@@ -200,6 +214,14 @@ class DashboardsTest(unittest.TestCase):
                 self.assertEqual(len(ids), len(set(ids)), "panel ids are unique")
                 panels = panels_of(d)
                 self.assertGreater(len(panels), 5)
+                cells = {}
+                for p in d["panels"]:  # top level: rows are not collapsed
+                    g = p["gridPos"]
+                    for x in range(g["x"], g["x"] + g["w"]):
+                        for y in range(g["y"], g["y"] + g["h"]):
+                            self.assertNotIn((x, y), cells,
+                                             f"{path}: {p['title']!r} overlaps")
+                            cells[(x, y)] = p["title"]
                 for p in panels:
                     where = f"{path}: panel {p.get('title')!r}"
                     self.assertTrue(p.get("title"), where)
@@ -217,13 +239,80 @@ class DashboardsTest(unittest.TestCase):
                             self.assertTrue(name in variables or name in BUILTINS,
                                             f"{where}: undefined ${name}")
                         self.assertNotIn("client_key", t["expr"], where)
-        contract = {v["name"]: v for v in
-                    self.load("outcomes-contract-performance")["templating"]["list"]}
-        for name in ("provider", "program"):
-            self.assertEqual(contract[name]["type"], "query")
-            self.assertTrue(contract[name]["definition"].startswith("label_values("))
-        self.assertTrue(contract["provider"]["multi"])
-        self.assertTrue(contract["provider"]["includeAll"])
+        self.assertEqual(set(DASHBOARDS), EXPECTED_UIDS)
+        for uid in DASHBOARDS:
+            variables = self.load(uid)["templating"]["list"]
+            for v in variables:
+                with self.subTest(dashboard=uid, variable=v["name"]):
+                    # Nothing typed in: every variable is read from the data.
+                    self.assertIn(v["type"], ("datasource", "query"))
+                    if v["type"] == "query":
+                        self.assertTrue(v["definition"].startswith("label_values("))
+                        self.assertEqual(v["definition"], v["query"])
+        for uid in CONTRACT_DASHBOARDS:
+            contract = {v["name"]: v for v in self.load(uid)["templating"]["list"]}
+            for name in ("provider", "program", "window"):
+                self.assertIn(name, contract, uid)
+            self.assertTrue(contract["provider"]["multi"], uid)
+            self.assertTrue(contract["provider"]["includeAll"], uid)
+
+    def test_dashboards_link_to_each_other(self):
+        """Each dashboard's links reach every other one, carrying the
+        variables and time range; every /d/ link (dashboard or panel data
+        link) names a dashboard that exists, and provider data links pass
+        the provider and program."""
+        for uid in DASHBOARDS:
+            with self.subTest(dashboard=uid):
+                d = self.load(uid)
+                targets = set()
+                for link in d.get("links", []):
+                    m = re.match(r"/d/([\w-]+)", link.get("url", ""))
+                    self.assertIsNotNone(m, f"{uid}: link {link}")
+                    self.assertTrue(link.get("includeVars"), f"{uid}: {link}")
+                    self.assertTrue(link.get("keepTime"), f"{uid}: {link}")
+                    targets.add(m.group(1))
+                self.assertEqual(targets, EXPECTED_UIDS - {uid})
+                for p in panels_of(d):
+                    data_links = p.get("links", []) + \
+                        p.get("fieldConfig", {}).get("defaults", {}).get("links", [])
+                    for link in data_links:
+                        m = re.match(r"/d/([\w-]+)", link["url"])
+                        self.assertIsNotNone(m, f"{uid} {p['title']!r}: {link}")
+                        self.assertIn(m.group(1), DASHBOARDS, f"{uid} {p['title']!r}")
+                        if re.search(r"__(data\.fields|field\.labels)\.provider", link["url"]):
+                            self.assertIn("var-program=${program}", link["url"])
+        # The overview reaches each provider's detail from its panels.
+        overview = self.load("outcomes-contract-overview")
+        detail_links = [l["url"] for p in panels_of(overview)
+                        for l in p["fieldConfig"]["defaults"].get("links", [])
+                        if l["url"].startswith("/d/outcomes-contract-performance?")]
+        self.assertTrue(detail_links)
+
+    def test_thresholds_come_from_goal_targets(self):
+        """No panel has a fixed 0.8 threshold where a goal target exists (the
+        one exception says why); panels comparing with a goal read
+        outcomes_goal_target."""
+        for uid in DASHBOARDS:
+            for p in panels_of(self.load(uid)):
+                where = (uid, p["title"])
+                defaults = p.get("fieldConfig", {}).get("defaults", {})
+                steps = [s.get("value") for s in
+                         defaults.get("thresholds", {}).get("steps", [])]
+                for o in p.get("fieldConfig", {}).get("overrides", []):
+                    for prop in o.get("properties", []):
+                        if prop["id"] == "thresholds":
+                            steps += [s.get("value") for s in prop["value"]["steps"]]
+                fixed = [v for v in steps if v == 0.8]
+                if where in FIXED_THRESHOLD_OK:
+                    self.assertTrue(fixed, f"{where} no longer needs its exception")
+                    exprs = " ".join(t["expr"] for t in p["targets"])
+                    self.assertNotIn("outcomes_goal_target", exprs)
+                else:
+                    self.assertEqual(fixed, [], f"{where}: fixed 0.8 threshold")
+                if re.search(r"vs target|÷|ranked", p["title"], re.I) \
+                        and where not in FIXED_THRESHOLD_OK:
+                    exprs = " ".join(t["expr"] for t in p["targets"])
+                    self.assertIn("outcomes_goal_target", exprs, f"{where}")
 
     # ---- every panel returns data -------------------------------------------
 
@@ -283,23 +372,28 @@ class DashboardsTest(unittest.TestCase):
 
     def test_every_panel_returns_data(self):
         program, provider = self.firing()[0]
+        # The equity goal (group_rate_ratio) is in one program's rules only.
+        equity = self.prometheus.query('outcomes_goal_target{goal="enrollment-equity"}')
+        self.assertTrue(equity)
+        programs = {"outcomes-equity": equity[0]["metric"]["program"]}
         ran = 0
         # The default view: a program, all its providers.
         for uid in DASHBOARDS:
+            chosen = programs.get(uid, program)
             values = self.variable_values(
-                self.load(uid), lambda name, options: program if name == "program" else None)
+                self.load(uid), lambda name, options: chosen if name == "program" else None)
             if "program" in values:
-                self.assertIn(program, self.label_values(
+                self.assertIn(chosen, self.label_values(
                     "label_values(outcomes_window_events, program)", {}))
             ran += self.run_panels(uid, values, MAY_BE_EMPTY)
         # One provider with a firing shortfall alert.
-        uid = "outcomes-contract-performance"
-        choices = {"program": program, "provider": provider}
-        values = self.variable_values(self.load(uid),
-                                      lambda name, options: choices.get(name))
-        self.assertIn(provider, self.label_values(
-            'label_values(outcomes_window_events{program="$program"}, provider)', values))
-        ran += self.run_panels(uid, values, {**MAY_BE_EMPTY, **MAY_BE_EMPTY_ONE_PROVIDER})
+        for uid in ("outcomes-contract-performance", "outcomes-contract-overview"):
+            choices = {"program": program, "provider": provider}
+            values = self.variable_values(self.load(uid),
+                                          lambda name, options: choices.get(name))
+            self.assertIn(provider, self.label_values(
+                'label_values(outcomes_window_events{program="$program"}, provider)', values))
+            ran += self.run_panels(uid, values, {**MAY_BE_EMPTY, **MAY_BE_EMPTY_ONE_PROVIDER})
         print(f"{ran} panel queries returned data", flush=True)
 
     # ---- SRE rules in the same Prometheus -----------------------------------
