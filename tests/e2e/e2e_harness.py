@@ -265,7 +265,7 @@ def write_rules(directory, text, name="rules.yaml"):
 
 def binary_ctl():
     from harness import BUILD_DIR
-    return os.path.join(BUILD_DIR, "daemon", "rules", "outcomesctl")
+    return os.path.join(BUILD_DIR, "daemon", "ctl", "outcomesctl")
 
 
 # ---- simulator and the figures it implies ----------------------------------
