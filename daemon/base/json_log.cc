@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -108,6 +110,18 @@ std::string FormatLogLine(LogLevel level, std::string_view msg,
   }
   line += '}';
   return line;
+}
+
+bool LogDue(std::string_view key, absl::Duration interval) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* last = new absl::flat_hash_map<std::string, absl::Time>();
+  absl::MutexLock lock(&mu);
+  if (last->size() > 1000) last->clear();
+  absl::Time& at = (*last)[std::string(key)];
+  const absl::Time now = absl::Now();
+  if (now - at < interval) return false;
+  at = now;
+  return true;
 }
 
 void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }

@@ -50,6 +50,12 @@ void SetMinLogLevel(LogLevel level);
 void Log(LogLevel level, std::string_view msg,
          const std::vector<LogField>& fields = {});
 
+// True when no line with `key` was let through in the last `interval`
+// (and records it), so repetitive messages from outside input cannot flood
+// the log. Keys are a message's fixed text; at most 1000 are remembered
+// (then all are forgotten). Thread-safe.
+bool LogDue(std::string_view key, absl::Duration interval);
+
 // Appends `s` to `out` as a JSON string literal (with quotes).
 void AppendJsonString(std::string& out, std::string_view s);
 

@@ -26,23 +26,9 @@ LogLevel LevelOf(google::protobuf::LogLevel level) {
   }
 }
 
-// False when the same text was logged less than a minute ago. The map is
-// bounded: messages are protobuf's fixed texts with field names filled in.
-bool Due(const std::string& message) {
-  static absl::Mutex mu(absl::kConstInit);
-  static auto* last = new absl::flat_hash_map<std::string, absl::Time>();
-  absl::MutexLock lock(&mu);
-  if (last->size() > 1000) last->clear();
-  absl::Time& at = (*last)[message];
-  const absl::Time now = absl::Now();
-  if (now - at < absl::Minutes(1)) return false;
-  at = now;
-  return true;
-}
-
 void Handle(google::protobuf::LogLevel level, const char* file, int line,
             const std::string& message) {
-  if (!Due(message)) return;
+  if (!LogDue(message, absl::Minutes(1))) return;
   std::string detail = message;
   while (!detail.empty() && detail.back() == ' ') detail.pop_back();
   Log(LevelOf(level), "libprotobuf",

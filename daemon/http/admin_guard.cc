@@ -3,13 +3,12 @@
 #include <arpa/inet.h>
 
 #include <cassert>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "daemon/base/checked_file.h"
 
 namespace outcomes {
 namespace {
@@ -65,13 +64,12 @@ bool IsLoopbackHost(const std::string& host_header) {
 }
 
 absl::StatusOr<AdminGuard> AdminGuard::FromTokenFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  if (!in || !(content << in.rdbuf())) {
+  absl::StatusOr<std::string> content = ReadWholeFile(path);
+  if (!content.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--http.admin_token_file: cannot read '", path, "'"));
   }
-  std::string token(absl::StripAsciiWhitespace(content.str()));
+  std::string token(absl::StripAsciiWhitespace(*content));
   if (token.size() < kMinTokenBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--http.admin_token_file: '", path, "' holds a token of ", token.size(),

@@ -62,15 +62,7 @@ bool PeerIsLoopback(MHD_Connection* c) {
 // libmicrohttpd's messages, as JSON log lines; one per format per 10 s so
 // a flood of refused connections cannot flood the log.
 void LogLibraryMessage(void*, const char* format, va_list args) {
-  static absl::Mutex mu(absl::kConstInit);
-  static auto* last = new absl::flat_hash_map<const char*, absl::Time>();
-  {
-    absl::MutexLock lock(&mu);
-    absl::Time& at = (*last)[format];
-    const absl::Time now = absl::Now();
-    if (now - at < absl::Seconds(10)) return;
-    at = now;
-  }
+  if (!LogDue(format, absl::Seconds(10))) return;
   char text[512];
   std::vsnprintf(text, sizeof(text), format, args);
   std::string msg(text);
