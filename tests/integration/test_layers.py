@@ -34,6 +34,7 @@ EDGES = {  # third-party header -> the only files that may include it
     r"<httplib\.h>": ("daemon/alerts/httplib_poster.cc",),
     r"<sodium": ("daemon/state/client_hash.cc",),
     r"<yaml-cpp": ("daemon/rules/yaml_proto.cc",),
+    r"<nlohmann/": ("daemon/base/json.h",),
 }
 
 
