@@ -1,46 +1,17 @@
 #include "daemon/alerts/alert_text.h"
 
 #include "absl/strings/str_cat.h"
-#include "daemon/alerts/goal_measure.h"
+#include "daemon/rules/goal_metrics.h"
 
 namespace outcomes {
 namespace {
 
 std::string MetricPhrase(const GoalResult& r) {
-  const GoalSpec& g = *r.goal;
-  switch (g.metric) {
-    case GoalMetric::kWindowEvents:
-      return absl::StrCat(
-          "number of ", std::string(kEventKindNames[g.event_kind]), " events");
-    case GoalMetric::kEnrollmentRate:
-      return "enrollment rate";
-    case GoalMetric::kCompletionRate:
-      return "completion rate";
-    case GoalMetric::kStalledReferrals:
-      return "number of stalled referrals";
-    case GoalMetric::kDaysToEnrollP50:
-      return "median days from referral to enrollment";
-    case GoalMetric::kDaysToEnrollP90:
-      return "90th-percentile days from referral to enrollment";
-    case GoalMetric::kPriorityShare:
-      return absl::StrCat(
-          "priority-population share of ",
-          g.stage == GoalStage::kReferral ? "referrals" : "enrollments");
-    case GoalMetric::kCreamingRatio:
-      return "creaming ratio (priority share of enrollments / of referrals)";
-    case GoalMetric::kGroupRateRatio:
-      return absl::StrCat(
-          g.rate == GoalRate::kEnrollment ? "enrollment" : "completion",
-          " rate of ", r.dimension, " group ", r.group,
-          " relative to the best group");
-  }
-  return g.metric_name;
+  return outcomes::MetricPhrase(*r.goal, r.dimension, r.group);
 }
 
 // Human form of a value of this goal's metric.
-std::string Show(const GoalSpec& g, double v) {
-  return IsProportionMetric(g.metric) ? Percent(v) : FormatNumber(v);
-}
+std::string Show(const GoalSpec& g, double v) { return ShowValue(g, v); }
 
 }  // namespace
 
@@ -49,7 +20,7 @@ AlertLabels LabelsOf(const GoalResult& r) {
   AlertLabels labels = {{"alertname", g.alert},   {"contract", g.contract},
                         {"provider", r.provider}, {"program", r.program},
                         {"goal", g.name},         {"severity", g.severity}};
-  if (g.metric == GoalMetric::kGroupRateRatio) {
+  if (MetricInfo(g.metric).per_group) {
     labels["dimension"] = r.dimension;
     labels["group"] = r.group;
   }

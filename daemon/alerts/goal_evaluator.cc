@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/alerts/goal_measure.h"
+#include "daemon/rules/goal_metrics.h"
 
 namespace outcomes {
 namespace {
@@ -85,7 +85,7 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
 
 // False when the history the goal's figure reads is not all retained.
 bool HistoryComplete(const GoalSpec& goal, const ProgramFigures& f) {
-  if (goal.metric == GoalMetric::kStalledReferrals) return f.history_complete;
+  if (!MetricInfo(goal.metric).windowed) return f.history_complete;
   const WindowFigures* w = FindWindow(f, goal.window_days);
   return w == nullptr || w->complete;
 }
@@ -100,7 +100,7 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                                      const ProgramFigures& figures,
                                      const EvaluatorSettings& settings) {
   const bool complete = HistoryComplete(goal, figures);
-  if (goal.metric == GoalMetric::kGroupRateRatio) {
+  if (MetricInfo(goal.metric).per_group) {
     if (complete) return GroupRatios(goal, figures);
     GoalResult r = Base(goal, figures);
     r.incomplete = true;

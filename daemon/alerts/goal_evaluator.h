@@ -31,16 +31,11 @@
 #include <vector>
 
 #include "daemon/alerts/wilson.h"
+#include "daemon/rules/goal_metrics.h"
 #include "daemon/rules/goal_spec.h"
 #include "daemon/state/figures.h"
 
 namespace outcomes {
-
-// What the figures were computed with (the daemon's StateSettings).
-struct EvaluatorSettings {
-  int enroll_within_days = 14;
-  int horizon_days = 120;
-};
 
 struct GoalResult {
   // Points into the RuleSet passed to EvaluateGoals: valid while it lives.

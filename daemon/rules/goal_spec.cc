@@ -4,12 +4,6 @@
 
 namespace outcomes {
 
-bool IsProportionMetric(GoalMetric metric) {
-  return metric == GoalMetric::kEnrollmentRate ||
-         metric == GoalMetric::kCompletionRate ||
-         metric == GoalMetric::kPriorityShare;
-}
-
 bool ContractSpec::AppliesTo(const std::string& provider,
                              const std::string& program_id) const {
   if (program_id != program) return false;

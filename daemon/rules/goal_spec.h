@@ -14,27 +14,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "outcomes/v1/rules.pb.h"
 
 namespace outcomes {
 
-enum class GoalMetric {
-  kWindowEvents,      // window_events:<type>; sample = the count
-  kEnrollmentRate,    // sample = matured referrals
-  kCompletionRate,    // sample = completions + disenrollments
-  kStalledReferrals,  // no window; sample = the count
-  kDaysToEnrollP50,   // sample = enrollments with a referral
-  kDaysToEnrollP90,
-  kPriorityShare,   // of `stage`; sample = the stage's events
-  kCreamingRatio,   // share(enrollment) / share(referral); sample = enrollments
-  kGroupRateRatio,  // per subgroup: rate / best group's rate
-};
+// The goal's metric; what each one means is in the goal-metric table
+// (daemon/rules/goal_metrics.h).
+using GoalMetric = v1::GoalMetric;
 
 enum class GoalRate { kEnrollment, kCompletion };
 enum class GoalStage { kReferral, kEnrollment };
-
-// True for metrics whose value is a proportion (0..1) with a sample:
-// the ones that may use `confidence`.
-bool IsProportionMetric(GoalMetric metric);
 
 struct GoalSpec {
   std::string contract;     // owning contract's id
@@ -42,7 +31,7 @@ struct GoalSpec {
   std::string name;         // label `goal`
   std::string alert;        // label `alertname`
   std::string metric_name;  // as written, e.g. "window_events:referral"
-  GoalMetric metric = GoalMetric::kEnrollmentRate;
+  GoalMetric metric = v1::GOAL_METRIC_UNSPECIFIED;
   int event_kind = -1;                       // kWindowEvents: EventKind index
   GoalRate rate = GoalRate::kEnrollment;     // kGroupRateRatio
   std::string dimension;                     // kGroupRateRatio

@@ -7,16 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/rules/duration.h"
+#include "daemon/rules/goal_metrics.h"
 #include "daemon/rules/template.h"
 #include "daemon/state/event_kind.h"
 
 namespace outcomes {
 namespace {
-
-constexpr absl::string_view kMetrics =
-    "window_events:<type>, enrollment_rate, completion_rate, "
-    "stalled_referrals, days_to_enroll_p50, days_to_enroll_p90, "
-    "priority_share, creaming_ratio, group_rate_ratio";
 
 // Collects errors of one goal, each located by field.
 class GoalChecker {
@@ -53,45 +49,32 @@ class GoalChecker {
 };
 
 bool ParseMetric(const std::string& name, GoalSpec& spec, GoalChecker& c) {
-  static const std::pair<absl::string_view, GoalMetric> kNames[] = {
-      {"enrollment_rate", GoalMetric::kEnrollmentRate},
-      {"completion_rate", GoalMetric::kCompletionRate},
-      {"stalled_referrals", GoalMetric::kStalledReferrals},
-      {"days_to_enroll_p50", GoalMetric::kDaysToEnrollP50},
-      {"days_to_enroll_p90", GoalMetric::kDaysToEnrollP90},
-      {"priority_share", GoalMetric::kPriorityShare},
-      {"creaming_ratio", GoalMetric::kCreamingRatio},
-      {"group_rate_ratio", GoalMetric::kGroupRateRatio}};
-  for (const auto& [n, m] : kNames) {
-    if (name == n) {
-      spec.metric = m;
+  const GoalMetricInfo* info = FindMetric(name);
+  if (info == nullptr) {
+    c.Fail("metric", absl::StrCat("unknown metric \"", name, "\" (expected ",
+                                  MetricNames(), ")"));
+    return false;
+  }
+  spec.metric = info->metric;
+  if (info->metric != v1::GOAL_METRIC_WINDOW_EVENTS) return true;
+  const std::string type = name.substr(name.find(':') + 1);
+  std::vector<std::string> known;
+  for (int k = 0; k < kNumEventKinds; ++k) {
+    known.emplace_back(kEventKindNames[k]);
+    if (type == kEventKindNames[k]) {
+      spec.event_kind = k;
       return true;
     }
   }
-  if (absl::StartsWith(name, "window_events:")) {
-    const std::string type = name.substr(14);
-    std::vector<std::string> known;
-    for (int k = 0; k < kNumEventKinds; ++k) {
-      known.emplace_back(kEventKindNames[k]);
-      if (type == kEventKindNames[k]) {
-        spec.metric = GoalMetric::kWindowEvents;
-        spec.event_kind = k;
-        return true;
-      }
-    }
-    c.Fail("metric", absl::StrCat("unknown event type \"", type,
-                                  "\" in window_events:<type> (expected ",
-                                  absl::StrJoin(known, ", "), ")"));
-    return false;
-  }
-  c.Fail("metric", absl::StrCat("unknown metric \"", name, "\" (expected ",
-                                kMetrics, ")"));
+  c.Fail("metric", absl::StrCat("unknown event type \"", type,
+                                "\" in window_events:<type> (expected ",
+                                absl::StrJoin(known, ", "), ")"));
   return false;
 }
 
 void CheckRateAndDimension(const v1::Goal& g, const RuleSettings& settings,
                            GoalSpec& spec, GoalChecker& c) {
-  const bool ratio = spec.metric == GoalMetric::kGroupRateRatio;
+  const bool ratio = MetricInfo(spec.metric).per_group;
   if (!ratio) {
     if (!g.rate().empty())
       c.Fail("rate", "only used by metric group_rate_ratio");
@@ -127,7 +110,7 @@ void CheckRateAndDimension(const v1::Goal& g, const RuleSettings& settings,
 }
 
 void CheckStage(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
-  if (spec.metric != GoalMetric::kPriorityShare) {
+  if (!MetricInfo(spec.metric).staged) {
     if (!g.stage().empty())
       c.Fail("stage", "only used by metric priority_share");
     return;
@@ -150,11 +133,10 @@ std::string WindowList(const RuleSettings& settings) {
 
 void CheckWindow(const v1::Goal& g, const RuleSettings& settings,
                  GoalSpec& spec, GoalChecker& c) {
-  if (spec.metric == GoalMetric::kStalledReferrals) {
+  if (!MetricInfo(spec.metric).windowed) {
     if (!g.window().empty()) {
-      c.Fail("window",
-             "not used by metric stalled_referrals (it covers the "
-             "horizon)");
+      c.Fail("window", absl::StrCat("not used by metric ", g.metric(),
+                                    " (it covers the horizon)"));
     }
     return;
   }
@@ -178,7 +160,7 @@ void CheckWindow(const v1::Goal& g, const RuleSettings& settings,
 // Range of a target value of `metric`; appends an error when outside.
 void CheckTarget(GoalMetric metric, double v, absl::string_view field,
                  GoalChecker& c) {
-  if (IsProportionMetric(metric) && (v < 0 || v > 1)) {
+  if (MetricInfo(metric).proportion && (v < 0 || v > 1)) {
     c.Fail(field, "a proportion target must be between 0 and 1");
   } else if (v < 0) {
     c.Fail(field, "must be >= 0");
@@ -186,9 +168,8 @@ void CheckTarget(GoalMetric metric, double v, absl::string_view field,
 }
 
 void CheckBounds(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
-  if (g.has_min() == g.has_max()) {
-    c.Fail("", g.has_min() ? "min and max are mutually exclusive"
-                           : "exactly one of min and max is required");
+  if (g.bound_case() == v1::Goal::BOUND_NOT_SET) {
+    c.Fail("", "exactly one of min and max is required");
     return;
   }
   spec.is_min = g.has_min();
@@ -200,11 +181,10 @@ void CheckConfidence(const v1::Goal& g, GoalSpec& spec, GoalChecker& c) {
   if (!g.has_confidence()) return;
   if (!(g.confidence() > 0 && g.confidence() < 1)) {
     c.Fail("confidence", "must be between 0 and 1 (exclusive)");
-  } else if (!IsProportionMetric(spec.metric)) {
-    c.Fail("confidence",
-           "only proportion metrics (enrollment_rate, "
-           "completion_rate, priority_share) can be judged "
-           "statistically");
+  } else if (!MetricInfo(spec.metric).proportion) {
+    c.Fail("confidence", absl::StrCat("only proportion metrics (",
+                                      MetricNames(/*proportions_only=*/true),
+                                      ") can be judged statistically"));
   }
   spec.confidence = g.confidence();
 }

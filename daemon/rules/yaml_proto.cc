@@ -71,6 +71,36 @@ const FieldDescriptor* FieldForKey(const Descriptor* d,
   return nullptr;
 }
 
+// "min, max": the YAML keys of the oneof `f` belongs to.
+std::string OneofFields(const FieldDescriptor* f) {
+  std::string out;
+  const google::protobuf::OneofDescriptor* o = f->real_containing_oneof();
+  for (int i = 0; o != nullptr && i < o->field_count(); ++i) {
+    const FieldDescriptor* g = o->field(i);
+    absl::StrAppend(&out, i == 0 ? "" : ", ",
+                    g->has_json_name() ? g->json_name() : g->name());
+  }
+  return out;
+}
+
+// The key of another set field of `f`'s oneof that comes before `f` in
+// `node`, or "" (also when `f` is in no oneof).
+std::string OneofSibling(const FieldDescriptor* f, const YAML::Node& node) {
+  const google::protobuf::OneofDescriptor* o = f->real_containing_oneof();
+  if (o == nullptr) return "";
+  const Descriptor* d = f->containing_type();
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const FieldDescriptor* g = FieldForKey(d, key);
+    if (g == f) return "";
+    if (g != nullptr && g->real_containing_oneof() == o &&
+        !kv.second.IsNull()) {
+      return key;
+    }
+  }
+  return "";
+}
+
 // Walks YAML and writes JSON, collecting errors.
 class Walker {
  public:
@@ -122,6 +152,12 @@ void Walker::Message(const YAML::Node& node, const Descriptor* d,
     }
     if (!seen.insert(key).second) {
       Fail(field_path, LineOf(kv.first), "duplicate key");
+      continue;
+    }
+    if (const std::string other = OneofSibling(f, node); !other.empty()) {
+      Fail(field_path, LineOf(kv.first),
+           absl::StrCat("only one of ", OneofFields(f), " may be set (", other,
+                        " is set too)"));
       continue;
     }
     lines_->Set(field_path, LineOf(kv.first));

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "daemon/rules/goal_metrics.h"
 #include "daemon/rules/rules_loader.h"
 #include "daemon/rules/template.h"
 #include "outcomes/v1/rules.pb.h"
@@ -34,13 +35,13 @@ void CheckGoal(const GoalSpec& g, const ContractSpec& c,
                const RuleSettings& settings) {
   FUZZ_CHECK(!g.name.empty() && !g.alert.empty() && !g.severity.empty());
   FUZZ_CHECK(g.contract == c.id && g.program == c.program);
-  if (g.metric == GoalMetric::kStalledReferrals) {
+  if (g.metric == v1::GOAL_METRIC_STALLED_REFERRALS) {
     FUZZ_CHECK(g.window.empty() && g.window_days == 0);
   } else {
     const auto& w = settings.windows_days;
     FUZZ_CHECK(std::find(w.begin(), w.end(), g.window_days) != w.end());
   }
-  const bool proportion = IsProportionMetric(g.metric);
+  const bool proportion = MetricInfo(g.metric).proportion;
   auto in_range = [&](double v) {
     return std::isfinite(v) && v >= 0 && (!proportion || v <= 1);
   };

@@ -51,7 +51,7 @@ GoalResult One(const GoalSpec& g, const ProgramFigures& f) {
 
 TEST(GoalEvaluatorTest, rate_below_min_is_a_shortfall) {
   const GoalResult r =
-      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(9, 20));
+      One(Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6), Figures(9, 20));
   EXPECT_EQ(r.value, 0.45);
   EXPECT_EQ(r.target, 0.6);
   EXPECT_EQ(r.sample_size, 20);
@@ -64,12 +64,12 @@ TEST(GoalEvaluatorTest, rate_below_min_is_a_shortfall) {
 }
 
 TEST(GoalEvaluatorTest, equal_to_min_is_not_a_shortfall) {
-  EXPECT_FALSE(
-      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(12, 20)).shortfall);
+  EXPECT_FALSE(One(Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6), Figures(12, 20))
+                   .shortfall);
 }
 
 TEST(GoalEvaluatorTest, max_goal_strictly_above) {
-  GoalSpec g = Goal(GoalMetric::kStalledReferrals, 0);
+  GoalSpec g = Goal(v1::GOAL_METRIC_STALLED_REFERRALS, 0);
   g.is_min = false;
   g.target = 17;
   EXPECT_FALSE(One(g, Figures(1, 2)).shortfall);
@@ -80,7 +80,7 @@ TEST(GoalEvaluatorTest, max_goal_strictly_above) {
 }
 
 TEST(GoalEvaluatorTest, below_min_sample_is_not_judged) {
-  GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   g.min_sample = 21;
   const GoalResult r = One(g, Figures(0, 20));
   EXPECT_FALSE(r.judged);
@@ -89,13 +89,13 @@ TEST(GoalEvaluatorTest, below_min_sample_is_not_judged) {
 
 TEST(GoalEvaluatorTest, empty_denominator_has_no_value) {
   const GoalResult r =
-      One(Goal(GoalMetric::kEnrollmentRate, 0.6), Figures(0, 0));
+      One(Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6), Figures(0, 0));
   EXPECT_FALSE(r.value.has_value());
   EXPECT_FALSE(r.judged);
 }
 
 TEST(GoalEvaluatorTest, override_replaces_target) {
-  GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   g.provider_targets["prov-001"] = 0.4;
   const GoalResult r = One(g, Figures(9, 20));
   EXPECT_EQ(r.target, 0.4);
@@ -103,7 +103,7 @@ TEST(GoalEvaluatorTest, override_replaces_target) {
 }
 
 TEST(GoalEvaluatorTest, wilson_mode_needs_the_whole_interval_below) {
-  GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   g.confidence = 0.95;
   // 1 of 5: point value 0.2, but the 95% interval reaches 0.6245.
   GoalResult r = One(g, Figures(1, 5));
@@ -119,7 +119,7 @@ TEST(GoalEvaluatorTest, wilson_mode_needs_the_whole_interval_below) {
 }
 
 TEST(GoalEvaluatorTest, creaming_ratio) {
-  GoalSpec g = Goal(GoalMetric::kCreamingRatio, 0.8);
+  GoalSpec g = Goal(v1::GOAL_METRIC_CREAMING_RATIO, 0.8);
   const GoalResult r = One(g, Figures(1, 2));
   EXPECT_EQ(r.value, 0.5);  // 20% of enrollments / 40% of referrals
   EXPECT_TRUE(r.shortfall);
@@ -129,7 +129,7 @@ TEST(GoalEvaluatorTest, creaming_ratio) {
 }
 
 TEST(GoalEvaluatorTest, window_events) {
-  GoalSpec g = Goal(GoalMetric::kWindowEvents, 40);
+  GoalSpec g = Goal(v1::GOAL_METRIC_WINDOW_EVENTS, 40);
   g.event_kind = kReferral;
   ProgramFigures f = Figures(1, 2);
   f.windows[0].events[kReferral] = 38;
@@ -140,7 +140,7 @@ TEST(GoalEvaluatorTest, window_events) {
 }
 
 TEST(GoalEvaluatorTest, group_ratio_excludes_suppressed_and_small_groups) {
-  GoalSpec g = Goal(GoalMetric::kGroupRateRatio, 0.8);
+  GoalSpec g = Goal(v1::GOAL_METRIC_GROUP_RATE_RATIO, 0.8);
   g.dimension = "race_ethnicity";
   g.min_sample = 11;
   ProgramFigures f = Figures(1, 2);
@@ -173,7 +173,7 @@ TEST(GoalEvaluatorTest, group_ratio_excludes_suppressed_and_small_groups) {
 TEST(GoalEvaluatorTest, window_with_incomplete_history_is_not_judged) {
   ProgramFigures f = Figures(9, 20);
   f.windows[0].complete = false;
-  const GoalResult r = One(Goal(GoalMetric::kEnrollmentRate, 0.6), f);
+  const GoalResult r = One(Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6), f);
   EXPECT_EQ(r.value, 0.45);
   EXPECT_FALSE(r.judged);
   EXPECT_FALSE(r.shortfall);
@@ -183,7 +183,7 @@ TEST(GoalEvaluatorTest, window_with_incomplete_history_is_not_judged) {
 }
 
 TEST(GoalEvaluatorTest, stalled_referrals_need_the_whole_horizon) {
-  GoalSpec g = Goal(GoalMetric::kStalledReferrals, 0);
+  GoalSpec g = Goal(v1::GOAL_METRIC_STALLED_REFERRALS, 0);
   g.is_min = false;
   g.target = 16;
   ProgramFigures f = Figures(1, 2);
@@ -198,7 +198,7 @@ TEST(GoalEvaluatorTest, stalled_referrals_need_the_whole_horizon) {
 
 TEST(GoalEvaluatorTest,
      group_ratio_with_incomplete_history_is_one_unjudged_result) {
-  GoalSpec g = Goal(GoalMetric::kGroupRateRatio, 0.8);
+  GoalSpec g = Goal(v1::GOAL_METRIC_GROUP_RATE_RATIO, 0.8);
   g.dimension = "race_ethnicity";
   ProgramFigures f = Figures(1, 2);
   f.windows[0].enrollment_groups = {
@@ -218,7 +218,7 @@ TEST(GoalEvaluatorTest, contract_scoping) {
   ContractSpec c;
   c.id = "wd-2026";
   c.program = "workforce";
-  c.goals.push_back(Goal(GoalMetric::kEnrollmentRate, 0.6));
+  c.goals.push_back(Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6));
   rules.contracts.push_back(c);
   ProgramFigures other = Figures(9, 20);
   other.program = "housing";
@@ -234,7 +234,7 @@ TEST(GoalEvaluatorTest, contract_scoping) {
 }
 
 TEST(AlertTextTest, default_annotations) {
-  const GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   const GoalResult r = One(g, Figures(9, 20));
   const AlertAnnotations a = AnnotationsOf(r);
   EXPECT_EQ(a.at("summary"),
@@ -252,7 +252,7 @@ TEST(AlertTextTest, default_annotations) {
 }
 
 TEST(AlertTextTest, templates) {
-  GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   g.summary = "{{provider}} enrollment rate {{value}} below target {{target}}";
   g.description =
       "{{alertname}} {{contract}}/{{goal}} {{window}} n={{sample_size}}";
@@ -263,7 +263,7 @@ TEST(AlertTextTest, templates) {
 }
 
 TEST(AlertTextTest, labels_and_inputs) {
-  const GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   const std::vector<GoalResult> results = {One(g, Figures(9, 20)),
                                            One(g, Figures(19, 20))};
   const auto inputs = ShortfallInputs(results);
@@ -283,7 +283,7 @@ TEST(AlertMetricsTest, exports_and_removes_series) {
   AlertMetrics metrics(registry);
   FakeClock clock(absl::FromUnixSeconds(1767571200));
   AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
-  const GoalSpec g = Goal(GoalMetric::kEnrollmentRate, 0.6);
+  const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   std::vector<GoalResult> results = {One(g, Figures(9, 20))};
   lifecycle.Update(ShortfallInputs(results));
   metrics.Update(results, lifecycle.Instances());

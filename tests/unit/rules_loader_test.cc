@@ -137,7 +137,8 @@ TEST(RulesLoaderTest, bound_errors) {
   EXPECT_EQ(
       Check(Goal("        metric: stalled_referrals\n"
                  "        min: 1\n        max: 5\n")),
-      "t.yaml:6: contracts[0].goals[0]: min and max are mutually exclusive");
+      "t.yaml:11: contracts[0].goals[0].max: only one of min, max may be set "
+      "(min is set too)");
   EXPECT_EQ(Check(Goal("        metric: completion_rate\n        window: 7d\n"
                        "        min: 60\n")),
             "t.yaml:11: contracts[0].goals[0].min: a proportion target must be "
@@ -287,7 +288,7 @@ TEST(RulesLoaderTest, converts_to_goal_spec) {
   std::vector<ContractSpec> specs;
   ASSERT_TRUE(ValidateRuleFile(file, *lines, RuleSettings{}, &specs).empty());
   const GoalSpec& g = specs.at(0).goals.at(0);
-  EXPECT_EQ(g.metric, GoalMetric::kEnrollmentRate);
+  EXPECT_EQ(g.metric, v1::GOAL_METRIC_ENROLLMENT_RATE);
   EXPECT_EQ(g.window_days, 30);
   EXPECT_EQ(g.window, "30d");
   EXPECT_TRUE(g.is_min);
