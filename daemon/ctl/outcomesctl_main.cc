@@ -3,6 +3,7 @@
 //   outcomesctl check rules [--windows=7d,30d,90d]
 //   [--dimensions=race_ethnicity] PATH... outcomesctl test rules
 //   TEST.yaml|DIR...
+//   outcomesctl backtest --rules=PATH --events=FILE ... (backtest_cli.h)
 //
 // Exit status: 0 all good, 1 invalid rules or failed tests, 2 usage error.
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "daemon/ctl/backtest_cli.h"
 #include "daemon/ctl/rule_tester.h"
 #include "daemon/rules/duration.h"
 #include "daemon/rules/rules_loader.h"
@@ -25,6 +27,7 @@ constexpr char kUsage[] =
 
 int Usage() {
   std::fputs(kUsage, stderr);
+  std::fputs(kBacktestUsage, stderr);
   return 2;
 }
 
@@ -120,6 +123,9 @@ int TestRules(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "backtest") {
+    return outcomes::RunBacktestCommand({args.begin() + 1, args.end()});
+  }
   if (args.size() < 2 || args[1] != "rules") return outcomes::Usage();
   const std::string command = args[0];
   args.erase(args.begin(), args.begin() + 2);

@@ -8,13 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/alerts/alert_lifecycle.h"
-#include "daemon/alerts/alert_text.h"
-#include "daemon/alerts/goal_evaluator.h"
-#include "daemon/base/clock.h"
+#include "daemon/ctl/goal_replay.h"
 #include "daemon/ctl/test_events.h"
 #include "daemon/rules/duration.h"
 #include "daemon/rules/rules_loader.h"
-#include "daemon/state/partition_state.h"
 
 namespace outcomes {
 namespace {
@@ -201,27 +198,20 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
   if (!events.ok()) return events.status();
   auto times = EvalTimes(env, t, path);
   if (!times.ok()) return times.status();
-  PartitionState state(env.state);
-  FakeClock clock(env.start);
-  AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
-  const EvaluatorSettings es{env.state.enroll_within_days,
-                             env.state.horizon_days};
+  GoalReplay replay(env.state, env.rules, env.start);
   size_t next = 0;
   for (absl::Duration at : *times) {
-    clock.Set(env.start + at);
-    const DayNumber today = DayOf(clock.Now(), env.state.timezone);
+    const absl::Time now = env.start + at;
+    const DayNumber today = DayOf(now, env.state.timezone);
     for (; next < events->size() && (*events)[next].day <= today; ++next) {
-      if (today - (*events)[next].day < env.state.horizon_days) {
-        state.Apply((*events)[next].event, (*events)[next].day);
-      }
+      replay.Apply((*events)[next].event, (*events)[next].day, today);
     }
-    lifecycle.Update(ShortfallInputs(
-        EvaluateGoals(env.rules, state.ComputeFigures(today), es)));
+    replay.Evaluate(now, today);
     for (int i = 0; i < t.alert_rule_test_size(); ++i) {
       const v1::AlertCheck& check = t.alert_rule_test(i);
       if (*ParseDurationSpec(check.eval_time()) != at) continue;
       ++report.checks;
-      const std::string diff = Compare(check, lifecycle.Instances());
+      const std::string diff = Compare(check, replay.Instances());
       if (diff.empty()) continue;
       report.failures.push_back(absl::StrCat(
           env.lines.Error(absl::StrCat(path, ".alert_rule_test[", i, "]"), ""),

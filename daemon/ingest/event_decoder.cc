@@ -98,6 +98,16 @@ DecodeResult EventDecoder::Decode(std::string_view value, absl::Time now) {
   return result;
 }
 
+DecodeResult EventDecoder::DecodeAtOccurrence(std::string_view value) {
+  DecodeResult result;
+  if (Parse(value, result) && CheckFields(result)) {
+    result.ok = true;
+    result.day = DayOf(absl::FromUnixSeconds(event_.occurred_at().seconds()),
+                       settings_.timezone);
+  }
+  return result;
+}
+
 bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
   if (LooksLikeJson(value)) {
     event_.Clear();

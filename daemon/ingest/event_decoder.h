@@ -87,6 +87,11 @@ class EventDecoder {
   // calls share the same agency day of `now` (day boundaries are cached).
   DecodeResult Decode(std::string_view value, absl::Time now);
 
+  // Decodes and validates `value` as if it arrived at its own occurred_at
+  // (backtests: each event of a history is known from when it happened), so
+  // no time check can fail; day = occurred_at's day in the time zone.
+  DecodeResult DecodeAtOccurrence(std::string_view value);
+
   const v1::ServiceEvent& event() const { return event_; }
 
  private:

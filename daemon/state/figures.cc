@@ -46,4 +46,20 @@ std::ostream& operator<<(std::ostream& os, const ProgramFigures& p) {
   return os << "\n";
 }
 
+void MarkHistoryFrom(int horizon_days, int enroll_within_days, int32_t today,
+                     int32_t history_from,
+                     std::vector<ProgramFigures>& programs) {
+  if (history_from == INT32_MIN) return;
+  const int32_t horizon_start = today - horizon_days + 1;
+  for (ProgramFigures& p : programs) {
+    p.history_complete = horizon_start >= history_from;
+    for (WindowFigures& w : p.windows) {
+      // The oldest day a window's figures read is its enrollment cohort's:
+      // referrals of age M+1 .. M+N.
+      const int32_t first = today - enroll_within_days - w.days;
+      w.complete = first >= history_from;
+    }
+  }
+}
+
 }  // namespace outcomes

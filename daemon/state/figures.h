@@ -83,6 +83,16 @@ struct ProgramFigures {
 std::optional<int> NearestRankQuantile(const int64_t* counts, int size,
                                        int64_t total, int num, int den);
 
+// Marks the figures of `today` that read days before `history_from` (the
+// first day whose events are all known; DESIGN.md §10) incomplete: a window
+// whose enrollment cohort (referrals of age M+1 .. M+N, M =
+// `enroll_within_days`) starts earlier, and the horizon-wide figures
+// (history_complete) when the horizon starts earlier. history_from ==
+// INT32_MIN marks nothing.
+void MarkHistoryFrom(int horizon_days, int enroll_within_days, int32_t today,
+                     int32_t history_from,
+                     std::vector<ProgramFigures>& programs);
+
 // Human-readable dumps, for test failure messages and debugging. They print
 // suppressed rates too: never send them to an API, log or metric.
 std::ostream& operator<<(std::ostream& os, const Rate& r);

@@ -205,17 +205,8 @@ void StateStore::SetStatus(const PartitionId& id, bool ready,
 
 void StateStore::MarkCompleteness(const Slot& slot, DayNumber today,
                                   std::vector<ProgramFigures>& programs) const {
-  if (slot.history_from == INT32_MIN) return;
-  const DayNumber horizon_start = today - settings_.horizon_days + 1;
-  for (ProgramFigures& p : programs) {
-    p.history_complete = horizon_start >= slot.history_from;
-    for (WindowFigures& w : p.windows) {
-      // The oldest day a window's figures read is its enrollment cohort's:
-      // referrals of age M+1 .. M+N.
-      const DayNumber first = today - settings_.enroll_within_days - w.days;
-      w.complete = first >= slot.history_from;
-    }
-  }
+  MarkHistoryFrom(settings_.horizon_days, settings_.enroll_within_days, today,
+                  slot.history_from, programs);
 }
 
 std::vector<GroupOverflow> StateStore::Overflow() const {
