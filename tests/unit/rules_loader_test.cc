@@ -85,7 +85,7 @@ TEST(RulesLoaderTest, contract_errors) {
       Check("contracts:\n  - providers: [a, a]\n"),
       "t.yaml:2: contracts[0].id: required | "
       "t.yaml:2: contracts[0].program: required | "
-      "t.yaml:2: contracts[0].goals: a contract needs at least one goal | "
+      "t.yaml:2: contracts[0].goals: a contract needs at least one goal or a payments block | "
       "t.yaml:2: contracts[0].providers[1]: duplicate provider \"a\"");
 }
 
