@@ -39,6 +39,7 @@
 #include "daemon/ingest/pipeline.h"
 #include "daemon/ingest/provider_gate.h"
 #include "daemon/kafka/rdkafka_clients.h"
+#include "daemon/payment_report.h"
 #include "daemon/process_metrics.h"
 #include "daemon/state/figures_exporter.h"
 #include "daemon/state/state_store.h"
@@ -266,6 +267,7 @@ AlertingSettings AlertingSettingsOf(const DaemonSettings& s) {
   a.rule_paths = s.rules;
   a.rules.windows_days = s.state.windows_days;
   a.rules.dimensions = s.state.dimensions;
+  a.rules.horizon_days = s.state.horizon_days;
   a.evaluator.enroll_within_days = s.state.enroll_within_days;
   a.evaluator.horizon_days = s.state.horizon_days;
   a.resend_interval = s.alert_resend_interval;
@@ -344,6 +346,10 @@ int Run(DaemonSettings settings) {
   alerting.AddReloadHook([&providers] { return providers->Reload(); });
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
+  PaymentReport payments(
+      store, [&alerting] { return alerting.rules(); }, registry);
+  evaluation.AddListener(
+      [&payments](const StoreSnapshot& s) { payments.OnSnapshot(s); });
 
   loop.SetFiguresHooks(
       [&evaluation] { evaluation.Wake(); },
@@ -360,6 +366,7 @@ int Run(DaemonSettings settings) {
   AddHealthRoutes(http, {&registry, &process_metrics}, loop,
                   checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
+  AddPaymentRoutes(http, payments);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",
       {{"listen", settings.listen},

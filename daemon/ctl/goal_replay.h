@@ -50,6 +50,8 @@ class GoalReplay {
     return lifecycle_.Instances();
   }
   const std::vector<GoalResult>& results() const { return results_; }
+  // The replayed state (payment checks ask it for units).
+  const PartitionState& state() const { return state_; }
 
  private:
   const RuleSet& rules_;

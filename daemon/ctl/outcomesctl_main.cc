@@ -1,8 +1,8 @@
 // outcomesctl: tooling for contract goal files, like promtool.
 //
 //   outcomesctl check rules [--windows=7d,30d,90d]
-//   [--dimensions=race_ethnicity] PATH... outcomesctl test rules
-//   TEST.yaml|DIR...
+//   [--dimensions=race_ethnicity] [--horizon=120] PATH...
+//   outcomesctl test rules TEST.yaml|DIR...
 //   outcomesctl backtest --rules=PATH --events=FILE ... (backtest_cli.h)
 //
 // Exit status: 0 all good, 1 invalid rules or failed tests, 2 usage error.
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "daemon/ctl/backtest_cli.h"
 #include "daemon/ctl/rule_tester.h"
@@ -22,7 +23,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: outcomesctl check rules [--windows=7d,30d,90d] "
-    "[--dimensions=race_ethnicity] PATH...\n"
+    "[--dimensions=race_ethnicity] [--horizon=120] PATH...\n"
     "       outcomesctl test rules TEST.yaml|DIR...\n";
 
 int Usage() {
@@ -31,7 +32,8 @@ int Usage() {
   return 2;
 }
 
-// Parses --windows / --dimensions; the rest go to *paths. False on error.
+// Parses --windows / --dimensions / --horizon; the rest go to *paths. False on
+// error.
 bool ParseCheckArgs(const std::vector<std::string>& args, RuleSettings* s,
                     std::vector<std::string>* paths) {
   for (const std::string& a : args) {
@@ -44,6 +46,11 @@ bool ParseCheckArgs(const std::vector<std::string>& args, RuleSettings* s,
       }
     } else if (absl::StartsWith(a, "--dimensions=")) {
       s->dimensions = absl::StrSplit(a.substr(13), ',', absl::SkipEmpty());
+    } else if (absl::StartsWith(a, "--horizon=")) {
+      if (!absl::SimpleAtoi(a.substr(10), &s->horizon_days) ||
+          s->horizon_days < 1) {
+        return false;
+      }
     } else if (absl::StartsWith(a, "--")) {
       return false;
     } else {

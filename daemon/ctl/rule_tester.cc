@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/ctl/goal_replay.h"
+#include "daemon/ctl/payment_checks.h"
 #include "daemon/ctl/test_events.h"
 #include "daemon/rules/duration.h"
 #include "daemon/rules/rules_loader.h"
@@ -44,6 +46,10 @@ absl::Status ReadSettings(const v1::RuleTestFile& f, TestEnv& env) {
   if (f.enroll_within_days() > 0)
     env.state.enroll_within_days = f.enroll_within_days();
   if (f.min_cell() > 0) env.state.min_cell = f.min_cell();
+  if (f.horizon_days() > 0) {
+    env.state.horizon_days = static_cast<int>(
+        std::min<int64_t>(f.horizon_days(), std::numeric_limits<int>::max()));
+  }
   if (!f.dimensions().empty())
     env.state.dimensions.assign(f.dimensions().begin(), f.dimensions().end());
   if (absl::Status s = ValidateStateSettings(env.state); !s.ok()) {
@@ -76,6 +82,7 @@ absl::Status LoadRuleFiles(const v1::RuleTestFile& f, TestEnv& env) {
   RuleSettings rs;
   rs.windows_days = env.state.windows_days;
   rs.dimensions = env.state.dimensions;
+  rs.horizon_days = env.state.horizon_days;
   auto rules = LoadRules(paths, rs);
   if (!rules.ok()) return rules.status();
   env.rules = *std::move(rules);
@@ -186,9 +193,40 @@ absl::StatusOr<std::set<absl::Duration>> EvalTimes(const TestEnv& env,
     times.insert(*d);
     last = std::max(last, *d);
   }
+  for (int i = 0; i < t.payment_test_size(); ++i) {
+    auto d = ParseDurationSpec(t.payment_test(i).eval_time());
+    if (!d.ok()) {
+      return Fail(env, absl::StrCat(path, ".payment_test[", i, "].eval_time"),
+                  d.status().message());
+    }
+    times.insert(*d);
+  }
   for (absl::Duration d = env.interval; d < last; d += env.interval)
     times.insert(d);
   return times;
+}
+
+// The payment checks of `t` due at `at`.
+absl::Status CheckPayments(const TestEnv& env, const v1::RuleTest& t,
+                           const std::string& path, absl::Duration at,
+                           const PartitionState& state, DayNumber today,
+                           RuleTestReport& report) {
+  for (int i = 0; i < t.payment_test_size(); ++i) {
+    const v1::PaymentCheck& check = t.payment_test(i);
+    if (*ParseDurationSpec(check.eval_time()) != at) continue;
+    const std::string at_path = absl::StrCat(path, ".payment_test[", i, "]");
+    auto diff =
+        RunPaymentCheck(check, at_path, env.lines, env.rules, state, today);
+    if (!diff.ok()) return diff.status();
+    ++report.checks;
+    if (diff->empty()) continue;
+    report.failures.push_back(
+        absl::StrCat(env.lines.Error(at_path, ""), "test \"", t.name(),
+                     "\", eval_time ", check.eval_time(), ", payment ",
+                     check.contract(), "/", check.provider(), "/",
+                     check.component(), " (", check.period(), "):\n", *diff));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
@@ -220,6 +258,11 @@ absl::Status RunTest(const TestEnv& env, const v1::RuleTest& t, int index,
               ? ""
               : absl::StrCat(", alertname ", check.alertname()),
           ":\n", diff));
+    }
+    if (absl::Status st =
+            CheckPayments(env, t, path, at, replay.state(), today, report);
+        !st.ok()) {
+      return st;
     }
   }
   ++report.tests;

@@ -46,17 +46,24 @@ absl::Status CheckBatch(const v1::EventBatch& b) {
     return absl::InvalidArgumentError(
         "fractions are only used by referral batches");
   }
+  if (b.type() != "outcome" &&
+      (!b.outcome_code().empty() || b.outcome_value() != 0)) {
+    return absl::InvalidArgumentError(
+        "outcome_code and outcome_value are only used by outcome batches");
+  }
   return absl::OkStatus();
 }
 
 // Appends one event of `type` for client `client` on `day`.
-void Add(const v1::EventBatch& b, const std::string& prefix, v1::EventType type,
-         const char* tag, int64_t client, DayNumber day,
-         const absl::TimeZone& tz, std::vector<DatedEvent>* out) {
+// Event ids start with `id_prefix`, client keys with `prefix`.
+void Add(const v1::EventBatch& b, const std::string& id_prefix,
+         const std::string& prefix, v1::EventType type, const char* tag,
+         int64_t client, DayNumber day, const absl::TimeZone& tz,
+         std::vector<DatedEvent>* out) {
   DatedEvent d;
   d.day = day;
   v1::ServiceEvent& e = d.event;
-  e.set_event_id(absl::StrCat(prefix, "-", tag, "-", client));
+  e.set_event_id(absl::StrCat(id_prefix, "-", tag, "-", client));
   e.set_type(type);
   const absl::Time at = absl::FromCivil(CivilDayOf(day), tz) + absl::Hours(12);
   *e.mutable_occurred_at() =
@@ -67,6 +74,10 @@ void Add(const v1::EventBatch& b, const std::string& prefix, v1::EventType type,
   e.set_client_key(absl::StrCat(prefix, "-c", client));
   *e.mutable_priority_groups() = b.priority_groups();
   *e.mutable_attributes() = b.attributes();
+  if (type == v1::EVENT_TYPE_OUTCOME) {
+    e.set_outcome_code(b.outcome_code());
+    e.set_outcome_value(b.outcome_value());
+  }
   out->push_back(std::move(d));
 }
 
@@ -84,6 +95,9 @@ absl::StatusOr<std::vector<DatedEvent>> ExpandEventBatch(
   if (absl::Status s = CheckBatch(b); !s.ok()) return s;
   const std::string prefix =
       b.client_prefix().empty() ? absl::StrCat("b", index) : b.client_prefix();
+  // Batches sharing a client_prefix give the same clients distinct events.
+  const std::string id_prefix =
+      b.client_prefix().empty() ? prefix : absl::StrCat(prefix, "-b", index);
   const DayNumber day = start_day + static_cast<DayNumber>(b.day());
   const DayNumber enroll_day =
       day + static_cast<DayNumber>(b.enrolled_after_days());
@@ -94,16 +108,16 @@ absl::StatusOr<std::vector<DatedEvent>> ExpandEventBatch(
   const int64_t disenrolled = Part(enrolled, b.fraction_disenrolled());
   std::vector<DatedEvent> out;
   for (int64_t c = 0; c < b.count(); ++c) {
-    Add(b, prefix, *type, b.type().c_str(), c, day, tz, &out);
+    Add(b, id_prefix, prefix, *type, b.type().c_str(), c, day, tz, &out);
     if (c >= enrolled) continue;
-    Add(b, prefix, v1::EVENT_TYPE_ENROLLMENT, "enrollment", c, enroll_day, tz,
-        &out);
+    Add(b, id_prefix, prefix, v1::EVENT_TYPE_ENROLLMENT, "enrollment", c,
+        enroll_day, tz, &out);
     if (c < completed) {
-      Add(b, prefix, v1::EVENT_TYPE_COMPLETION, "completion", c, exit_day, tz,
-          &out);
+      Add(b, id_prefix, prefix, v1::EVENT_TYPE_COMPLETION, "completion", c,
+          exit_day, tz, &out);
     } else if (c < completed + disenrolled) {
-      Add(b, prefix, v1::EVENT_TYPE_DISENROLLMENT, "disenrollment", c, exit_day,
-          tz, &out);
+      Add(b, id_prefix, prefix, v1::EVENT_TYPE_DISENROLLMENT, "disenrollment",
+          c, exit_day, tz, &out);
     }
   }
   return out;

@@ -95,4 +95,14 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
       RouteOptions{.admin = true});
 }
 
+void AddPaymentRoutes(HttpServer& http, const PaymentReport& payments) {
+  http.Route("GET", "/api/v1/payments", [&payments](const HttpRequest& r) {
+    const auto it = r.query.find("contract");
+    absl::StatusOr<std::string> body =
+        payments.Json(it == r.query.end() ? "" : it->second);
+    if (!body.ok()) return JsonError(404, std::string(body.status().message()));
+    return Json(*std::move(body));
+  });
+}
+
 }  // namespace outcomes

@@ -17,6 +17,7 @@
 #include "daemon/evaluation_loop.h"
 #include "daemon/http/http_server.h"
 #include "daemon/ingest/consumer_loop.h"
+#include "daemon/payment_report.h"
 #include "prometheus/collectable.h"
 
 namespace outcomes {
@@ -31,6 +32,10 @@ void AddHealthRoutes(HttpServer& http, MetricSources sources,
 // The JSON API and POST /-/reload.
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
                   Alerting& alerting);
+
+// GET /api/v1/payments[?contract=ID] (DESIGN.md §12): 404 with the reason
+// for an unknown contract or one without payments.
+void AddPaymentRoutes(HttpServer& http, const PaymentReport& payments);
 
 }  // namespace outcomes
 

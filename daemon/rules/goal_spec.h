@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "daemon/rules/payment_spec.h"
 #include "outcomes/v1/rules.pb.h"
 
 namespace outcomes {
@@ -61,7 +62,8 @@ struct ContractSpec {
   std::string program;
   std::vector<std::string> providers;  // empty = every provider
   std::vector<GoalSpec> goals;
-  std::string source;  // "file:line"
+  std::optional<PaymentSpec> payments;  // the payments block, if any
+  std::string source;                   // "file:line"
 
   bool AppliesTo(const std::string& provider,
                  const std::string& program_id) const;

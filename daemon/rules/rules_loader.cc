@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/rules/goal_validator.h"
+#include "daemon/rules/payment_validator.h"
 
 namespace outcomes {
 namespace {
@@ -50,8 +51,14 @@ void ValidateContract(const v1::Contract& contract, const std::string& path,
   spec->source = absl::StrCat(lines.file(), ":", lines.Line(path));
   if (contract.id().empty()) fail("id", "required");
   if (contract.program().empty()) fail("program", "required");
-  if (contract.goals().empty())
-    fail("goals", "a contract needs at least one goal");
+  if (contract.goals().empty() && !contract.has_payments()) {
+    fail("goals", "a contract needs at least one goal or a payments block");
+  }
+  if (contract.has_payments()) {
+    spec->payments =
+        ValidatePayments(contract.payments(), absl::StrCat(path, ".payments"),
+                         lines, settings, errors);
+  }
   absl::flat_hash_set<std::string> providers;
   for (int i = 0; i < contract.providers_size(); ++i) {
     const std::string& p = contract.providers(i);

@@ -28,6 +28,9 @@ struct RuleSettings {
   // --dimensions; a group_rate_ratio goal must use one of them. Empty =
   // any dimension is accepted.
   std::vector<std::string> dimensions = {"race_ethnicity"};
+  // --horizon: a payments block's current and previous period must lie
+  // within it (PaymentHorizonDays).
+  int horizon_days = 120;
 };
 
 // Expands `paths`: a file is taken as is; a directory contributes its

@@ -4,50 +4,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/state/gauge_series.h"
 
 namespace outcomes {
 
 using prometheus::Gauge;
 using prometheus::Labels;
 
-// The series of one gauge family that the exporter owns. Set() marks a
-// series as present; Sweep() removes those not Set since the last Sweep.
-class FiguresExporter::SeriesSet {
+// The series of one gauge family that the exporter owns.
+class FiguresExporter::SeriesSet : public GaugeSeries {
  public:
-  SeriesSet(prometheus::Registry& registry, const char* name, const char* help)
-      : family_(
-            prometheus::BuildGauge().Name(name).Help(help).Register(registry)) {
-  }
-
-  void Set(const Labels& labels, double value) {
-    std::string key;
-    for (const auto& [k, v] : labels)
-      absl::StrAppend(&key, k, "\x1f", v, "\x1e");
-    auto [it, inserted] = series_.try_emplace(std::move(key));
-    if (inserted) it->second.gauge = &family_.Add(labels);
-    it->second.gauge->Set(value);
-    it->second.seen = true;
-  }
-
-  void Sweep() {
-    for (auto it = series_.begin(); it != series_.end();) {
-      if (!it->second.seen) {
-        family_.Remove(it->second.gauge);
-        series_.erase(it++);
-        continue;
-      }
-      it->second.seen = false;
-      ++it;
-    }
-  }
-
- private:
-  struct Entry {
-    Gauge* gauge = nullptr;
-    bool seen = false;
-  };
-  prometheus::Family<Gauge>& family_;
-  absl::flat_hash_map<std::string, Entry> series_;
+  using GaugeSeries::GaugeSeries;
 };
 
 FiguresExporter::FiguresExporter(prometheus::Registry& registry)

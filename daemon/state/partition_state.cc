@@ -141,30 +141,45 @@ void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
   e.program = &Program(event.provider_id(), event.program_id());
   e.day = day;
   e.kind = static_cast<uint8_t>(kind);
+  Read(event, e);
+  Enqueue(e);
+}
+
+void PartitionState::Read(const v1::ServiceEvent& event, Pending& e) {
   e.priority = event.priority_groups_size() > 0;
-  switch (kind) {
-    case kReferral: {
+  e.client = settings_.client_hasher.Hash(event.client_key());
+  e.code = 0;
+  e.value = 0;
+  switch (e.kind) {
+    case kReferral:
       groups_.GroupsOf(event, e.groups.data());
-      e.client = settings_.client_hasher.Hash(event.client_key());
-      e.funnel_day = Encode(day);
+      e.funnel_day = Encode(e.day);
       e.profile_bits = FunnelReferral::Make(
                            e.funnel_day,
                            groups_.ProfileOfGroups(e.groups.data()), e.priority)
                            .profile_bits;
       break;
-    }
     case kEnrollment:
-      e.client = settings_.client_hasher.Hash(event.client_key());
-      e.funnel_day = Encode(day);
+      e.funnel_day = Encode(e.day);
       break;
     case kCompletion:
     case kDisenrollment:
       groups_.GroupsOf(event, e.groups.data());
       break;
     default:
+      e.code = InternCode(event.outcome_code());
+      e.value = event.outcome_value();
       break;
   }
-  Enqueue(e);
+}
+
+OutcomeCodeId PartitionState::InternCode(const std::string& code) {
+  if (auto it = code_ids_.find(code); it != code_ids_.end()) return it->second;
+  if (outcome_codes_.size() >= kMaxOutcomeCodes) return kOtherCode;
+  const auto id = static_cast<OutcomeCodeId>(outcome_codes_.size());
+  outcome_codes_.push_back(code);
+  code_ids_.emplace(code, id);
+  return id;
 }
 
 void PartitionState::Enqueue(const Pending& e) {
@@ -207,6 +222,11 @@ void PartitionState::Count(const Pending& e) const {
     return;
   }
   p.rings.AddAt(slot, e.kind);
+  if (e.kind == kOutcome) {
+    p.payments.AddOutcome({e.client, e.value, e.day, e.code, e.priority});
+  } else {
+    p.payments.Add({e.client, e.day, e.kind, e.priority});
+  }
   switch (e.kind) {
     case kReferral:
       if (e.priority) p.rings.AddAt(slot, kPriorityReferral);
@@ -250,28 +270,7 @@ void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
   e.program = &p;
   e.day = day;
   e.kind = static_cast<uint8_t>(kind);
-  e.priority = event.priority_groups_size() > 0;
-  switch (kind) {
-    case kReferral:
-      groups_.GroupsOf(event, e.groups.data());
-      e.client = settings_.client_hasher.Hash(event.client_key());
-      e.funnel_day = Encode(day);
-      e.profile_bits = FunnelReferral::Make(
-                           e.funnel_day,
-                           groups_.ProfileOfGroups(e.groups.data()), e.priority)
-                           .profile_bits;
-      break;
-    case kEnrollment:
-      e.client = settings_.client_hasher.Hash(event.client_key());
-      e.funnel_day = Encode(day);
-      break;
-    case kCompletion:
-    case kDisenrollment:
-      groups_.GroupsOf(event, e.groups.data());
-      break;
-    default:
-      break;
-  }
+  Read(event, e);
   Count(e);  // claims the slot again: a no-op
 }
 
@@ -284,6 +283,7 @@ void PartitionState::Evict(DayNumber today) {
   for (auto it = programs_.begin(); it != programs_.end();) {
     ProgramState& p = *it->second;
     p.rings.EvictBefore(min_day);
+    p.payments.EvictBefore(min_day);
     if (min_offset > kMaxFunnelDay) {
       p.funnels = FunnelTable();
     } else if (min_offset > 0) {
@@ -311,6 +311,40 @@ std::vector<ProgramFigures> PartitionState::ComputeFigures(
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a.provider, a.program) < std::tie(b.provider, b.program);
+  });
+  return out;
+}
+
+std::vector<ProviderUnits> PartitionState::CountUnits(
+    std::string_view program, const std::vector<UnitQuery>& queries) const {
+  Flush();
+  std::vector<UnitFilter> filters;
+  std::vector<bool> matchable;  // false: an outcome code never seen
+  for (const UnitQuery& q : queries) {
+    UnitFilter f{q.kind,        std::nullopt, q.priority_only,
+                 q.value_above, q.per_client, q.from,
+                 q.to};
+    bool ok = true;
+    if (!q.outcome_code.empty()) {
+      auto it = code_ids_.find(q.outcome_code);
+      ok = it != code_ids_.end();
+      if (ok) f.code = it->second;
+    }
+    filters.push_back(f);
+    matchable.push_back(ok);
+  }
+  std::vector<ProviderUnits> out;
+  for (const auto& [key, p] : programs_) {
+    if (key.program != program) continue;
+    ProviderUnits& units = out.emplace_back();
+    units.provider = key.provider;
+    for (size_t i = 0; i < filters.size(); ++i) {
+      units.counts.push_back(matchable[i] ? p->payments.Count(filters[i])
+                                          : UnitCount{});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.provider < b.provider;
   });
   return out;
 }

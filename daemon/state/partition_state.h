@@ -31,6 +31,7 @@
 #include "daemon/state/figures.h"
 #include "daemon/state/funnel_table.h"
 #include "daemon/state/group_interner.h"
+#include "daemon/state/payment_log.h"
 #include "daemon/state/state_settings.h"
 #include "outcomes/v1/event.pb.h"
 
@@ -47,6 +48,7 @@ struct alignas(64) ProgramState {
   DayRings rings;
   std::string provider;
   std::string program;
+  PaymentLog payments;
 };
 
 class PartitionState {
@@ -80,6 +82,12 @@ class PartitionState {
   // with data within the horizon, sorted by (provider, program). Events
   // with a day after `today` are not counted yet.
   std::vector<ProgramFigures> ComputeFigures(DayNumber today) const;
+
+  // Outcome payment units (payment_log.h) of every provider of `program`
+  // with data within the horizon, sorted by provider: counts[i] answers
+  // queries[i]. A query for an outcome code never seen counts nothing.
+  std::vector<ProviderUnits> CountUnits(
+      std::string_view program, const std::vector<UnitQuery>& queries) const;
 
   // Versioned binary checkpoint of the whole state: no client_key in it,
   // only their keyed hashes and the key's fingerprint (never the key).
@@ -164,12 +172,14 @@ class PartitionState {
   // (stage 1), its memory prefetched (stage 2), counted (stage 3).
   struct Pending {
     ProgramState* program;
-    uint64_t client;  // referrals, enrollments: keyed hash
+    uint64_t client;  // keyed hash of client_key
     DayNumber day;
     uint16_t profile_bits;  // referrals: FunnelReferral::profile_bits
     FunnelDay funnel_day;   // referrals, enrollments
     uint8_t kind;           // EventKind
     bool priority;
+    OutcomeCodeId code;                          // outcomes
+    double value;                                // outcomes: outcome_value
     std::array<uint8_t, kMaxDimensions> groups;  // completions, disenr.
   };
   // Events between stage 1 and 3, oldest first: stage 2 runs kStageDepth
@@ -207,6 +217,11 @@ class PartitionState {
   static KeyView View(const KeyView& k) { return k; }
   static KeyView View(const Key& k) { return {k.provider, k.program}; }
 
+  // Stage 1's reading of `event` into `e` (program, day and kind set).
+  void Read(const v1::ServiceEvent& event, Pending& e);
+  // The id of an outcome code, interned when new (kOtherCode past the cap).
+  OutcomeCodeId InternCode(const std::string& code);
+
   ProgramState& Program(std::string_view provider, std::string_view program);
   static uint64_t ProgramHash(std::string_view provider,
                               std::string_view program);
@@ -222,6 +237,10 @@ class PartitionState {
 
   StateSettings settings_;
   GroupInterner groups_;
+  // Interned outcome codes: outcome_codes_[id]; at most kMaxOutcomeCodes.
+  static constexpr size_t kMaxOutcomeCodes = 1024;
+  std::vector<std::string> outcome_codes_;
+  absl::flat_hash_map<std::string, OutcomeCodeId> code_ids_;
   // Funnel days are stored as day - epoch_; set by the first event.
   std::optional<DayNumber> epoch_;
   absl::flat_hash_map<Key, std::unique_ptr<ProgramState>, KeyHash, KeyEq>

@@ -1,4 +1,4 @@
-// PartitionState::Serialize / Deserialize: checkpoint format version 2.
+// PartitionState::Serialize / Deserialize: checkpoint format version 3.
 //
 //   "OSTS" varint(version)
 //   key:       string(client hash key fingerprint, 16 bytes)   (since v2)
@@ -7,6 +7,7 @@
 //   epoch:     varint(has) [signed(epoch)]
 //   groups:    per dimension: varint(#names) string(name)...
 //   profiles:  varint(#profiles - 1) varint(packed)...   (id 0 implicit)
+//   codes:     varint(#outcome codes) string(code)...      (since v3)
 //   programs:  varint(#programs), each:
 //     string(provider) string(program)
 //     ring:    varint(#used slots), each varint(slot) signed(day) 7 x varint
@@ -15,7 +16,15 @@
 //     funnels: varint(#clients), each fixed64(client hash)
 //              varint(#refs) (varint(day) varint(profile bits))...
 //              varint(#enrollments) varint(day)...
+//     payments (since v3): varint(#marks), each fixed64(client)
+//              signed(day) varint(kind << 1 | priority);
+//              varint(#outcomes), each fixed64(client) signed(day)
+//              varint(code << 1 | priority) fixed64(value bits)
+//
+// Version 2 (no payment marks) is not restored: payments would be missing,
+// so the partition is rebuilt from Kafka like after any unusable checkpoint.
 #include <algorithm>
+#include <bit>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
@@ -27,7 +36,7 @@ namespace outcomes {
 namespace {
 
 constexpr std::string_view kMagic = "OSTS";
-constexpr uint64_t kVersion = 2;
+constexpr uint64_t kVersion = 3;
 // Version 1 had no key fingerprint: its client hashes are the unkeyed
 // MurmurHash64A of earlier builds, which no key reproduces.
 constexpr uint64_t kUnkeyedVersion = 1;
@@ -85,6 +94,22 @@ void WriteFunnels(const FunnelTable& funnels, ByteWriter& w) {
     w.Varint(f.enrollments.size());
     for (FunnelDay d : f.enrollments) w.Varint(d);
   });
+}
+
+void WritePayments(const PaymentLog& log, ByteWriter& w) {
+  w.Varint(log.marks().size());
+  for (const PaymentLog::Mark& m : log.marks()) {
+    w.Fixed64(m.client);
+    w.Signed(m.day);
+    w.Varint((static_cast<uint64_t>(m.kind) << 1) | (m.priority ? 1 : 0));
+  }
+  w.Varint(log.outcomes().size());
+  for (const PaymentLog::OutcomeMark& m : log.outcomes()) {
+    w.Fixed64(m.client);
+    w.Signed(m.day);
+    w.Varint((static_cast<uint64_t>(m.code) << 1) | (m.priority ? 1 : 0));
+    w.Fixed64(std::bit_cast<uint64_t>(m.value));
+  }
 }
 
 absl::Status Corrupt(absl::string_view what) {
@@ -175,6 +200,42 @@ absl::Status ReadFunnels(ByteReader& r, size_t num_profiles,
   return r.ok() ? absl::OkStatus() : Corrupt("funnels truncated");
 }
 
+bool ReadDay(ByteReader& r, DayNumber& day) {
+  const int64_t d = r.Signed();
+  day = static_cast<DayNumber>(d);
+  return r.ok() && d > INT32_MIN && d <= INT32_MAX;
+}
+
+absl::Status ReadPayments(ByteReader& r, size_t num_codes, PaymentLog& log) {
+  const uint64_t marks = r.Count();
+  for (uint64_t i = 0; i < marks && r.ok(); ++i) {
+    PaymentLog::Mark m;
+    m.client = r.Fixed64();
+    const bool day_ok = ReadDay(r, m.day);
+    const uint64_t bits = r.Varint();
+    if (!day_ok || (bits >> 1) >= kOutcome) return Corrupt("payment mark");
+    m.kind = static_cast<uint8_t>(bits >> 1);
+    m.priority = (bits & 1) != 0;
+    log.Add(m);
+  }
+  const uint64_t outcomes = r.Count();
+  for (uint64_t i = 0; i < outcomes && r.ok(); ++i) {
+    PaymentLog::OutcomeMark m;
+    m.client = r.Fixed64();
+    const bool day_ok = ReadDay(r, m.day);
+    const uint64_t bits = r.Varint();
+    const uint64_t code = bits >> 1;
+    m.value = std::bit_cast<double>(r.Fixed64());
+    if (!day_ok || !r.ok() || (code >= num_codes && code != kOtherCode)) {
+      return Corrupt("payment outcome");
+    }
+    m.code = static_cast<OutcomeCodeId>(code);
+    m.priority = (bits & 1) != 0;
+    log.AddOutcome(m);
+  }
+  return r.ok() ? absl::OkStatus() : Corrupt("payments truncated");
+}
+
 }  // namespace
 
 bool IsClientKeyChanged(const absl::Status& status) {
@@ -199,6 +260,8 @@ void PartitionState::WriteHeader(ByteWriter& w) const {
   for (size_t i = 1; i < groups_.profiles().size(); ++i) {
     w.Varint(groups_.profiles()[i]);
   }
+  w.Varint(outcome_codes_.size());
+  for (const std::string& code : outcome_codes_) w.String(code);
 }
 
 std::string PartitionState::Serialize() const {
@@ -218,6 +281,7 @@ std::string PartitionState::Serialize() const {
     w.String(p->program);
     WriteRing(p->rings, w);
     WriteFunnels(p->funnels, w);
+    WritePayments(p->payments, w);
   }
   return out;
 }
@@ -282,6 +346,14 @@ absl::Status PartitionState::RestoreBody(ByteReader& r) {
   for (uint64_t i = 0; i < profiles && r.ok(); ++i) {
     if (!groups_.RestoreProfile(r.Varint())) return Corrupt("profile");
   }
+  const uint64_t codes = r.Count();
+  for (uint64_t i = 0; i < codes && r.ok(); ++i) {
+    const std::string code(r.String());
+    if (!r.ok() || outcome_codes_.size() >= kMaxOutcomeCodes ||
+        InternCode(code) != outcome_codes_.size() - 1) {
+      return Corrupt("outcome code");
+    }
+  }
   const uint64_t programs = r.Count();
   for (uint64_t i = 0; i < programs && r.ok(); ++i) {
     const std::string_view provider = r.String();
@@ -292,6 +364,8 @@ absl::Status PartitionState::RestoreBody(ByteReader& r) {
     ProgramState& p = Program(provider, program);
     if (absl::Status st = ReadRing(r, groups_, p.rings); !st.ok()) return st;
     absl::Status st = ReadFunnels(r, groups_.profiles().size(), p.funnels);
+    if (!st.ok()) return st;
+    st = ReadPayments(r, outcome_codes_.size(), p.payments);
     if (!st.ok()) return st;
     for (int s = 0; s < p.rings.horizon(); ++s) {
       max_day_ = std::max(max_day_, p.rings.slot_day(s));  // kNoDay: minimal

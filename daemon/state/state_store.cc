@@ -190,6 +190,18 @@ StoreSnapshot StateStore::Snapshot(DayNumber today) {
   return snap;
 }
 
+std::vector<PartitionUnits> StateStore::CountUnits(
+    std::string_view program, const std::vector<UnitQuery>& queries) const {
+  std::vector<PartitionUnits> out;
+  for (auto& [id, slot] : SortedSlots()) {
+    std::lock_guard slot_lock(slot->mu);
+    if (slot->revoked) continue;
+    out.push_back({id, slot->ready, slot->history_from,
+                   slot->state.CountUnits(program, queries)});
+  }
+  return out;
+}
+
 void StateStore::SetStatus(const PartitionId& id, bool ready,
                            DayNumber history_from) {
   std::shared_ptr<Slot> slot;

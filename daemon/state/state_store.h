@@ -69,6 +69,14 @@ struct GroupOverflow {
   uint64_t events = 0;
 };
 
+// Outcome payment units of one partition (PartitionState::CountUnits).
+struct PartitionUnits {
+  PartitionId id;
+  bool ready = true;                   // as PartitionFigures::ready
+  DayNumber history_from = INT32_MIN;  // as SetStatus
+  std::vector<ProviderUnits> providers;
+};
+
 struct StoreSnapshot {
   DayNumber today = 0;
   std::vector<PartitionFigures> partitions;   // sorted by PartitionId
@@ -177,6 +185,10 @@ class StateStore {
   // Figures of every assigned partition as of `today`. Also evicts data
   // past the horizon from partitions not yet evicted for `today`.
   StoreSnapshot Snapshot(DayNumber today);
+  // PartitionState::CountUnits of every assigned partition (sorted by
+  // PartitionId), one partition locked at a time.
+  std::vector<PartitionUnits> CountUnits(
+      std::string_view program, const std::vector<UnitQuery>& queries) const;
   // Only the eviction part of Snapshot: frees data past the horizon in
   // every partition not yet evicted for `today`. Never changes a figure.
   void Evict(DayNumber today);

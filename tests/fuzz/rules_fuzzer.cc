@@ -5,9 +5,9 @@
 //
 // Invariants: nothing escapes (yaml-cpp exceptions are caught inside);
 // every error names the file; a file without errors yields contracts that
-// satisfy DESIGN.md §5 (id, program and at least one goal; unique goal
-// names; a window of the daemon's unless stalled_referrals; targets in
-// range; confidence in (0, 1); non-negative durations and min_sample; valid
+// satisfy DESIGN.md §5 (id, program and at least one goal or a payments block;
+// unique goal names; a window of the daemon's unless stalled_referrals; targets
+// in range; confidence in (0, 1); non-negative durations and min_sample; valid
 // templates).
 #include <algorithm>
 #include <cmath>
@@ -62,7 +62,8 @@ void CheckGoal(const GoalSpec& g, const ContractSpec& c,
 void CheckValid(const std::vector<ContractSpec>& contracts,
                 const RuleSettings& settings) {
   for (const ContractSpec& c : contracts) {
-    FUZZ_CHECK(!c.id.empty() && !c.program.empty() && !c.goals.empty());
+    FUZZ_CHECK(!c.id.empty() && !c.program.empty() &&
+               (!c.goals.empty() || c.payments.has_value()));
     absl::flat_hash_set<std::string> names, providers;
     for (const std::string& p : c.providers) {
       FUZZ_CHECK(!p.empty() && providers.insert(p).second);

@@ -20,6 +20,7 @@ from harness import REPO, Daemon, Process, binary, make_broker, wait_until
 # Families whose presence shows the scrape is a full one.
 REQUIRED = ("outcomes_time_to_enroll_seconds", "outcomes_enrollment_rate",
             "outcomes_goal_value", "outcomes_notifier_failures_total",
+            "outcomes_payment_units", "outcomes_payment_earned",
             "outcomes_build_info",
             "outcomes_last_evaluation_timestamp_seconds",
             "process_cpu_seconds_total",

@@ -116,8 +116,8 @@ TEST(CheckpointTest, KeyFingerprintIsStoredNotTheKey) {
   const std::string bytes = Sample(a).Serialize();
   EXPECT_EQ(bytes.find("key A"), std::string::npos);
   const auto& fp = a.client_hasher.fingerprint();
-  // "OSTS", version 2, then the 16-byte fingerprint as a string.
-  EXPECT_EQ(bytes.substr(0, 6), std::string("OSTS\x02\x10", 6));
+  // "OSTS", version 3, then the 16-byte fingerprint as a string.
+  EXPECT_EQ(bytes.substr(0, 6), std::string("OSTS\x03\x10", 6));
   EXPECT_EQ(bytes.substr(6, 16),
             std::string(reinterpret_cast<const char*>(fp.data()), fp.size()));
 }
