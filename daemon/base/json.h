@@ -15,10 +15,9 @@
 #define OUTCOMESD_DAEMON_BASE_JSON_H_
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace outcomes {
 
