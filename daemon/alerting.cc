@@ -1,5 +1,7 @@
 #include "daemon/alerting.h"
 
+#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -7,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "daemon/alerts/alert_text.h"
+#include "daemon/base/json.h"
 #include "daemon/base/json_log.h"
 
 namespace outcomes {
@@ -39,50 +42,56 @@ std::string Rfc3339(absl::Time t) {
   return t == absl::InfinitePast() ? "" : FormatRfc3339(t);
 }
 
-void AppendField(std::string& out, const char* key, std::string_view value) {
-  absl::StrAppend(&out, ",\"", key, "\":");
-  AppendJsonString(out, value);
+Json InstanceJson(const AlertInstance& a) {
+  Json j = Json::object();
+  j["labels"] = a.labels;
+  j["annotations"] = a.annotations;
+  j["state"] = AlertPhaseName(a.phase);
+  j["activeAt"] = Rfc3339(a.active_at);
+  j["firingSince"] = Rfc3339(a.fired_at);
+  j["resolvedAt"] = Rfc3339(a.resolved_at);
+  j["window"] = a.window;
+  j["value"] = JsonNumberOrNull(a.value);
+  j["target"] = JsonNumberOrNull(a.target);
+  j["sampleSize"] = a.sample_size;
+  return j;
 }
 
-void AppendInstance(std::string& out, const AlertInstance& a) {
-  out += "{\"labels\":";
-  AppendJsonStringMap(out, a.labels);
-  out += ",\"annotations\":";
-  AppendJsonStringMap(out, a.annotations);
-  AppendField(out, "state", AlertPhaseName(a.phase));
-  AppendField(out, "activeAt", Rfc3339(a.active_at));
-  AppendField(out, "firingSince", Rfc3339(a.fired_at));
-  AppendField(out, "resolvedAt", Rfc3339(a.resolved_at));
-  AppendField(out, "window", a.window);
-  absl::StrAppend(&out, ",\"value\":", a.value, ",\"target\":", a.target,
-                  ",\"sampleSize\":", a.sample_size, "}");
-}
-
-void AppendGoal(std::string& out, const GoalSpec& g) {
-  out += "{\"name\":";
-  AppendJsonString(out, g.name);
-  AppendField(out, "alert", g.alert);
-  AppendField(out, "metric", g.metric_name);
-  AppendField(out, "window", g.window);
-  absl::StrAppend(&out, ",\"", g.is_min ? "min" : "max", "\":", g.target,
-                  ",\"minSample\":", g.min_sample);
-  AppendField(out, "for", absl::FormatDuration(g.for_duration));
-  AppendField(out, "keepFiringFor", absl::FormatDuration(g.keep_firing_for));
-  AppendField(out, "severity", g.severity);
-  if (g.confidence) absl::StrAppend(&out, ",\"confidence\":", *g.confidence);
+Json GoalJson(const GoalSpec& g) {
+  Json j = Json::object();
+  j["name"] = g.name;
+  j["alert"] = g.alert;
+  j["metric"] = g.metric_name;
+  j["window"] = g.window;
+  j[g.is_min ? "min" : "max"] = JsonNumberOrNull(g.target);
+  j["minSample"] = g.min_sample;
+  j["for"] = absl::FormatDuration(g.for_duration);
+  j["keepFiringFor"] = absl::FormatDuration(g.keep_firing_for);
+  j["severity"] = g.severity;
+  if (g.confidence) j["confidence"] = JsonNumberOrNull(*g.confidence);
   if (!g.provider_targets.empty()) {
-    out += ",\"overrides\":{";
-    bool first = true;
-    for (const auto& [provider, target] : g.provider_targets) {
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, provider);
-      absl::StrAppend(&out, ":", target);
+    Json overrides = Json::object();
+    // Sorted by provider: the hash map's order is not stable.
+    const std::map<std::string, double> sorted(g.provider_targets.begin(),
+                                               g.provider_targets.end());
+    for (const auto& [provider, target] : sorted) {
+      overrides[provider] = JsonNumberOrNull(target);
     }
-    out += '}';
+    j["overrides"] = std::move(overrides);
   }
-  AppendField(out, "source", g.source);
-  out += '}';
+  j["source"] = g.source;
+  return j;
+}
+
+Json ContractJson(const ContractSpec& contract) {
+  Json j = Json::object();
+  j["id"] = contract.id;
+  j["program"] = contract.program;
+  j["providers"] = contract.providers;
+  Json goals = Json::array();
+  for (const GoalSpec& g : contract.goals) goals.push_back(GoalJson(g));
+  j["goals"] = std::move(goals);
+  return j;
 }
 
 }  // namespace
@@ -412,48 +421,27 @@ std::vector<AlertInstance> Alerting::OwnInstances() const {
 }
 
 std::string Alerting::AlertsJson() const {
-  std::string out = "{\"alerts\":[";
-  bool first = true;
+  Json alerts = Json::array();
   for (const AlertInstance& a : OwnInstances()) {
-    if (!first) out += ',';
-    first = false;
-    AppendInstance(out, a);
+    alerts.push_back(InstanceJson(a));
   }
-  out += "]}";
-  return out;
+  Json j = Json::object();
+  j["alerts"] = std::move(alerts);
+  return DumpJson(j);
 }
 
 std::string Alerting::RulesJson() const {
   const std::shared_ptr<const RuleSet> rules = this->rules();
-  std::string out = "{\"files\":[";
-  for (size_t i = 0; i < rules->files.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonString(out, rules->files[i]);
+  Json j = Json::object();
+  j["files"] = rules->files;
+  Json contracts = Json::array();
+  for (const ContractSpec& c : rules->contracts) {
+    contracts.push_back(ContractJson(c));
   }
-  out += "],\"contracts\":[";
-  for (size_t c = 0; c < rules->contracts.size(); ++c) {
-    const ContractSpec& contract = rules->contracts[c];
-    if (c > 0) out += ',';
-    out += "{\"id\":";
-    AppendJsonString(out, contract.id);
-    AppendField(out, "program", contract.program);
-    out += ",\"providers\":[";
-    for (size_t i = 0; i < contract.providers.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(out, contract.providers[i]);
-    }
-    out += "],\"goals\":[";
-    for (size_t g = 0; g < contract.goals.size(); ++g) {
-      if (g > 0) out += ',';
-      AppendGoal(out, contract.goals[g]);
-    }
-    out += "]}";
-  }
+  j["contracts"] = std::move(contracts);
   absl::MutexLock lock(&mu_);
-  out += "],\"lastReloadError\":";
-  AppendJsonString(out, last_reload_error_);
-  out += '}';
-  return out;
+  j["lastReloadError"] = last_reload_error_;
+  return DumpJson(j);
 }
 
 }  // namespace outcomes

@@ -1,9 +1,13 @@
 #include "daemon/alerts/alertmanager_notifier.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "daemon/alerts/alert_lifecycle.h"
+#include "daemon/base/json.h"
 #include "daemon/base/json_log.h"
 #include "prometheus/family.h"
 
@@ -45,30 +49,23 @@ std::string GeneratorUrl(const AlertDecoration& d,
 std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                                 absl::Time now, absl::Duration resend_interval,
                                 const AlertDecoration& decoration) {
-  std::string out = "[";
-  for (size_t i = 0; i < alerts.size(); ++i) {
-    const AlertNotification& a = alerts[i];
-    if (i > 0) out += ',';
+  Json out = Json::array();
+  for (const AlertNotification& a : alerts) {
     std::map<std::string, std::string> labels = a.labels;
     labels.insert(decoration.external_labels.begin(),
                   decoration.external_labels.end());  // own labels win
-    out += "{\"labels\":";
-    AppendJsonStringMap(out, labels);
-    out += ",\"annotations\":";
-    AppendJsonStringMap(out, a.annotations);
-    out += ",\"startsAt\":";
-    AppendJsonString(out, FormatRfc3339(a.starts_at));
-    out += ",\"endsAt\":";
-    AppendJsonString(
-        out, FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval));
+    Json j = Json::object();
+    j["labels"] = labels;
+    j["annotations"] = a.annotations;
+    j["startsAt"] = FormatRfc3339(a.starts_at);
+    j["endsAt"] =
+        FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval);
     if (!decoration.external_url.empty()) {
-      out += ",\"generatorURL\":";
-      AppendJsonString(out, GeneratorUrl(decoration, a.labels));
+      j["generatorURL"] = GeneratorUrl(decoration, a.labels);
     }
-    out += '}';
+    out.push_back(std::move(j));
   }
-  out += ']';
-  return out;
+  return DumpJson(out);
 }
 
 AlertmanagerNotifier::AlertmanagerNotifier(Options options, HttpPoster& poster,

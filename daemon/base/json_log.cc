@@ -1,15 +1,13 @@
 #include "daemon/base/json_log.h"
 
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/base/json.h"
 
 namespace outcomes {
 namespace {
@@ -30,67 +28,16 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-void AppendValue(std::string& out, const LogField& field) {
-  if (const auto* s = std::get_if<std::string>(&field.value)) {
-    AppendJsonString(out, *s);
-  } else if (const auto* i = std::get_if<long long>(&field.value)) {
-    absl::StrAppend(&out, *i);
-  } else if (const auto* d = std::get_if<double>(&field.value)) {
-    if (std::isfinite(*d)) {
-      absl::StrAppend(&out, *d);
-    } else {
-      out += "null";
-    }
-  } else {
-    out += std::get<bool>(field.value) ? "true" : "false";
+Json FieldValue(const LogField& field) {
+  if (const auto* s = std::get_if<std::string>(&field.value)) return *s;
+  if (const auto* i = std::get_if<long long>(&field.value)) return *i;
+  if (const auto* d = std::get_if<double>(&field.value)) {
+    return JsonNumberOrNull(*d);
   }
+  return std::get<bool>(field.value);
 }
 
 }  // namespace
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-void AppendJsonStringMap(std::string& out,
-                         const std::map<std::string, std::string>& m) {
-  out += '{';
-  bool first = true;
-  for (const auto& [key, value] : m) {
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(out, key);
-    out += ':';
-    AppendJsonString(out, value);
-  }
-  out += '}';
-}
 
 std::string FormatRfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
@@ -98,18 +45,15 @@ std::string FormatRfc3339(absl::Time t) {
 
 std::string FormatLogLine(LogLevel level, std::string_view msg,
                           const std::vector<LogField>& fields) {
-  std::string line = "{\"ts\":";
-  AppendJsonString(line, FormatRfc3339(absl::Now()));
-  absl::StrAppend(&line, ",\"level\":\"", LevelName(level), "\",\"msg\":");
-  AppendJsonString(line, msg);
+  Json line = Json::object();
+  line["ts"] = FormatRfc3339(absl::Now());
+  line["level"] = LevelName(level);
+  line["msg"] = msg;
+  // A field never replaces ts, level, msg or an earlier field.
   for (const LogField& field : fields) {
-    line += ',';
-    AppendJsonString(line, field.key);
-    line += ':';
-    AppendValue(line, field);
+    line.emplace(field.key, FieldValue(field));
   }
-  line += '}';
-  return line;
+  return DumpJson(line);
 }
 
 bool LogDue(std::string_view key, absl::Duration interval) {

@@ -1,5 +1,9 @@
 // Structured logging: one JSON object per line on stderr, e.g.
 //   {"ts":"2026-11-23T05:50:31.123Z","level":"info","msg":"ready","partitions":4}
+// Keys in that order, then the fields in the order given (a field named like
+// an earlier key is dropped). Lines are serialized by the JSON facility
+// (daemon/base/json.h): doubles in shortest round-trip form, non-finite ones
+// as null, invalid UTF-8 replaced by U+FFFD.
 //
 // Callers must never pass a client_key (or any event field other than
 // provider/program ids) as a field value.
@@ -8,7 +12,6 @@
 #ifndef OUTCOMESD_DAEMON_BASE_JSON_LOG_H_
 #define OUTCOMESD_DAEMON_BASE_JSON_LOG_H_
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,13 +58,6 @@ void Log(LogLevel level, std::string_view msg,
 // the log. Keys are a message's fixed text; at most 1000 are remembered
 // (then all are forgotten). Thread-safe.
 bool LogDue(std::string_view key, absl::Duration interval);
-
-// Appends `s` to `out` as a JSON string literal (with quotes).
-void AppendJsonString(std::string& out, std::string_view s);
-
-// Appends `m` to `out` as a JSON object of strings, keys in map order.
-void AppendJsonStringMap(std::string& out,
-                         const std::map<std::string, std::string>& m);
 
 // RFC 3339 UTC with milliseconds, e.g. "2026-11-23T05:50:31.123Z".
 std::string FormatRfc3339(absl::Time t);

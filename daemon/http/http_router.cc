@@ -9,11 +9,14 @@
 
 namespace outcomes {
 
+HttpResponse JsonResponse(int status, const Json& body) {
+  return HttpResponse{status, "application/json", DumpJson(body)};
+}
+
 HttpResponse JsonError(int status, const std::string& message) {
-  std::string body = "{\"error\":";
-  AppendJsonString(body, message);
-  body += "}";
-  return HttpResponse{status, "application/json", std::move(body)};
+  Json body = Json::object();
+  body["error"] = message;
+  return JsonResponse(status, body);
 }
 
 void HttpRouter::Route(const std::string& method, const std::string& path,

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/base/json.h"
+
 namespace outcomes {
 
 // Requests carry no body: no route takes one (the server reads and drops
@@ -30,6 +32,9 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers = {};
 };
+
+// `body` serialized by DumpJson, as application/json with `status`.
+HttpResponse JsonResponse(int status, const Json& body);
 
 // {"error":"<message>"} with `status`.
 HttpResponse JsonError(int status, const std::string& message);

@@ -12,7 +12,8 @@
 namespace outcomes {
 namespace {
 
-HttpResponse Json(std::string body) {
+// A body already serialized by DumpJson.
+HttpResponse JsonBody(std::string body) {
   return HttpResponse{200, "application/json", std::move(body)};
 }
 
@@ -67,22 +68,20 @@ void AddHealthRoutes(HttpServer& http, MetricSources sources,
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
                   Alerting& alerting) {
   http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
-    return Json(RenderProvidersJson(*evaluation.Latest()));
+    return JsonBody(RenderProvidersJson(*evaluation.Latest()));
   });
   http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
     const std::string id = r.path.substr(sizeof("/api/v1/providers/") - 1);
     std::optional<std::string> body =
         RenderProviderJson(*evaluation.Latest(), id);
-    if (!body)
-      return HttpResponse{404, "application/json",
-                          "{\"error\":\"unknown provider\"}"};
-    return Json(*std::move(body));
+    if (!body) return JsonError(404, "unknown provider");
+    return JsonBody(*std::move(body));
   });
   http.Route("GET", "/api/v1/alerts", [&alerting](const HttpRequest&) {
-    return Json(alerting.AlertsJson());
+    return JsonBody(alerting.AlertsJson());
   });
   http.Route("GET", "/api/v1/rules", [&alerting](const HttpRequest&) {
-    return Json(alerting.RulesJson());
+    return JsonBody(alerting.RulesJson());
   });
   // Guarded (DESIGN.md §11): a bearer token, or loopback only.
   http.Route(
@@ -90,7 +89,7 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
       [&alerting](const HttpRequest&) {
         absl::Status s = alerting.Reload();
         if (!s.ok()) return JsonError(500, std::string(s.message()));
-        return Json("{\"status\":\"reloaded\"}");
+        return JsonResponse(200, Json{{"status", "reloaded"}});
       },
       RouteOptions{.admin = true});
 }
@@ -101,7 +100,7 @@ void AddPaymentRoutes(HttpServer& http, const PaymentReport& payments) {
     absl::StatusOr<std::string> body =
         payments.Json(it == r.query.end() ? "" : it->second);
     if (!body.ok()) return JsonError(404, std::string(body.status().message()));
-    return Json(*std::move(body));
+    return JsonBody(*std::move(body));
   });
 }
 

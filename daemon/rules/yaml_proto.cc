@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -13,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "daemon/base/json_log.h"
+#include "daemon/base/json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -101,13 +102,15 @@ std::string OneofSibling(const FieldDescriptor* f, const YAML::Node& node) {
   return "";
 }
 
-// Walks YAML and writes JSON, collecting errors.
+// Walks YAML and builds the JSON value of the message, collecting errors.
+// Parts with errors become null or empty: the value is only used when there
+// are none.
 class Walker {
  public:
   explicit Walker(LineIndex* lines) : lines_(lines) {}
 
-  void Message(const YAML::Node& node, const Descriptor* d,
-               const std::string& path, std::string& json);
+  Json Message(const YAML::Node& node, const Descriptor* d,
+               const std::string& path);
   const std::vector<std::string>& errors() const { return errors_; }
 
  private:
@@ -115,42 +118,53 @@ class Walker {
     lines_->Set(path, line);
     errors_.push_back(lines_->Error(path, why));
   }
-  void Field(const YAML::Node& node, const FieldDescriptor* f,
-             const std::string& path, std::string& json);
-  void Map(const YAML::Node& node, const FieldDescriptor* f,
-           const std::string& path, std::string& json);
-  void Value(const YAML::Node& node, const FieldDescriptor* f,
-             const std::string& path, std::string& json);
-  void Scalar(const YAML::Node& node, const FieldDescriptor* f,
-              const std::string& path, std::string& json);
+  // The key of a mapping entry, or nullopt (after Fail) when it is not
+  // valid UTF-8.
+  std::optional<std::string> Key(const YAML::Node& key,
+                                 const std::string& path);
+  Json Field(const YAML::Node& node, const FieldDescriptor* f,
+             const std::string& path);
+  Json Map(const YAML::Node& node, const FieldDescriptor* f,
+           const std::string& path);
+  Json Value(const YAML::Node& node, const FieldDescriptor* f,
+             const std::string& path);
+  Json Scalar(const YAML::Node& node, const FieldDescriptor* f,
+              const std::string& path);
+  Json Number(const std::string& text, const FieldDescriptor* f,
+              const std::string& path, int line);
 
   LineIndex* lines_;
   std::vector<std::string> errors_;
 };
 
-void Walker::Message(const YAML::Node& node, const Descriptor* d,
-                     const std::string& path, std::string& json) {
+std::optional<std::string> Walker::Key(const YAML::Node& key,
+                                       const std::string& path) {
+  std::string text = key.Scalar();
+  if (!IsValidUtf8(text)) {
+    Fail(path, LineOf(key), "key is not valid UTF-8");
+    return std::nullopt;
+  }
+  return text;
+}
+
+Json Walker::Message(const YAML::Node& node, const Descriptor* d,
+                     const std::string& path) {
+  Json json = Json::object();
   if (!node.IsMap()) {
     Fail(path, LineOf(node), "expected a mapping of fields");
-    json += "{}";
-    return;
+    return json;
   }
-  json += '{';
-  bool first = true;
   absl::flat_hash_set<std::string> seen;
   for (const auto& kv : node) {
-    const std::string key = kv.first.Scalar();
-    if (!IsValidUtf8(key)) {
-      Fail(path, LineOf(kv.first), "key is not valid UTF-8");
-      continue;
-    }
-    const std::string field_path = Join(path, key);
-    const FieldDescriptor* f = FieldForKey(d, key);
+    const std::optional<std::string> key = Key(kv.first, path);
+    if (!key) continue;
+    const std::string field_path = Join(path, *key);
+    const FieldDescriptor* f = FieldForKey(d, *key);
     if (f == nullptr) {
       Fail(field_path, LineOf(kv.first), "unknown field");
       continue;
     }
-    if (!seen.insert(key).second) {
+    if (!seen.insert(*key).second) {
       Fail(field_path, LineOf(kv.first), "duplicate key");
       continue;
     }
@@ -162,122 +176,106 @@ void Walker::Message(const YAML::Node& node, const Descriptor* d,
     }
     lines_->Set(field_path, LineOf(kv.first));
     if (kv.second.IsNull()) continue;  // "key:" or "key: ~" = not set
-    if (!first) json += ',';
-    first = false;
-    AppendJsonString(json, f->name());
-    json += ':';
-    Field(kv.second, f, field_path, json);
+    json[f->name()] = Field(kv.second, f, field_path);
   }
-  json += '}';
+  return json;
 }
 
-void Walker::Field(const YAML::Node& node, const FieldDescriptor* f,
-                   const std::string& path, std::string& json) {
-  if (f->is_map()) return Map(node, f, path, json);
-  if (!f->is_repeated()) return Value(node, f, path, json);
+Json Walker::Field(const YAML::Node& node, const FieldDescriptor* f,
+                   const std::string& path) {
+  if (f->is_map()) return Map(node, f, path);
+  if (!f->is_repeated()) return Value(node, f, path);
+  Json json = Json::array();
   if (!node.IsSequence()) {
     Fail(path, LineOf(node), "expected a list");
-    json += "[]";
-    return;
+    return json;
   }
-  json += '[';
   for (size_t i = 0; i < node.size(); ++i) {
-    if (i > 0) json += ',';
     const std::string item_path = absl::StrCat(path, "[", i, "]");
     lines_->Set(item_path, LineOf(node[i]));
-    Value(node[i], f, item_path, json);
+    json.push_back(Value(node[i], f, item_path));
   }
-  json += ']';
+  return json;
 }
 
-void Walker::Map(const YAML::Node& node, const FieldDescriptor* f,
-                 const std::string& path, std::string& json) {
+Json Walker::Map(const YAML::Node& node, const FieldDescriptor* f,
+                 const std::string& path) {
+  Json json = Json::object();
   if (!node.IsMap()) {
     Fail(path, LineOf(node), "expected a mapping");
-    json += "{}";
-    return;
+    return json;
   }
   const FieldDescriptor* value_field = f->message_type()->map_value();
-  json += '{';
-  bool first = true;
   for (const auto& kv : node) {
-    const std::string key = kv.first.Scalar();
-    if (!IsValidUtf8(key)) {
-      Fail(path, LineOf(kv.first), "key is not valid UTF-8");
+    const std::optional<std::string> key = Key(kv.first, path);
+    if (!key) continue;
+    const std::string entry_path = Join(path, *key);
+    if (json.contains(*key)) {
+      Fail(entry_path, LineOf(kv.first), "duplicate key");
       continue;
     }
-    if (!first) json += ',';
-    first = false;
-    const std::string entry_path = Join(path, key);
     lines_->Set(entry_path, LineOf(kv.first));
-    AppendJsonString(json, key);
-    json += ':';
-    Value(kv.second, value_field, entry_path, json);
+    json[*key] = Value(kv.second, value_field, entry_path);
   }
-  json += '}';
+  return json;
 }
 
-void Walker::Value(const YAML::Node& node, const FieldDescriptor* f,
-                   const std::string& path, std::string& json) {
+Json Walker::Value(const YAML::Node& node, const FieldDescriptor* f,
+                   const std::string& path) {
   if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
-    return Message(node, f->message_type(), path, json);
+    return Message(node, f->message_type(), path);
   }
   if (!node.IsScalar()) {
     Fail(path, LineOf(node),
          absl::StrCat("expected a ", f->type_name(), " value"));
-    json += "null";
-    return;
+    return nullptr;
   }
-  Scalar(node, f, path, json);
+  return Scalar(node, f, path);
 }
 
-void Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
-                    const std::string& path, std::string& json) {
+Json Walker::Scalar(const YAML::Node& node, const FieldDescriptor* f,
+                    const std::string& path) {
   const std::string& text = node.Scalar();
   if (!IsValidUtf8(text)) {
     Fail(path, LineOf(node), "not valid UTF-8");
-    json += "null";
-    return;
+    return nullptr;
   }
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
     case FieldDescriptor::CPPTYPE_ENUM:
-      AppendJsonString(json, text);
-      return;
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-    case FieldDescriptor::CPPTYPE_FLOAT: {
-      double v = 0;
-      if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
-        Fail(path, LineOf(node),
-             absl::StrCat("expected a number, got \"", text, "\""));
-        v = 0;
-      }
-      absl::StrAppendFormat(&json, "%.17g", v);
-      return;
-    }
+      return text;
     case FieldDescriptor::CPPTYPE_BOOL: {
       const std::string lower = absl::AsciiStrToLower(text);
       if (lower != "true" && lower != "false") {
         Fail(path, LineOf(node),
              absl::StrCat("expected true or false, got \"", text, "\""));
       }
-      json += lower == "true" ? "true" : "false";
-      return;
+      return lower == "true";
     }
-    default: {  // integers
-      int64_t v = 0;
-      const bool is_unsigned =
-          f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
-          f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
-      if (!absl::SimpleAtoi(text, &v) || (is_unsigned && v < 0)) {
-        Fail(path, LineOf(node),
-             absl::StrCat("expected an integer, got \"", text, "\""));
-        v = 0;
-      }
-      absl::StrAppend(&json, v);
-      return;
-    }
+    default:
+      return Number(text, f, path, LineOf(node));
   }
+}
+
+Json Walker::Number(const std::string& text, const FieldDescriptor* f,
+                    const std::string& path, int line) {
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE ||
+      f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+    double v = 0;
+    if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+      Fail(path, line, absl::StrCat("expected a number, got \"", text, "\""));
+      return nullptr;
+    }
+    return v;
+  }
+  int64_t v = 0;
+  const bool is_unsigned = f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
+                           f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+  if (!absl::SimpleAtoi(text, &v) || (is_unsigned && v < 0)) {
+    Fail(path, line, absl::StrCat("expected an integer, got \"", text, "\""));
+    return nullptr;
+  }
+  return v;
 }
 
 // `text` (a path or message quoting keys and values of the file) with
@@ -341,10 +339,10 @@ absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
   LineIndex lines(file);
   out->Clear();
   if (root->IsNull()) return lines;
-  std::string json;
+  Json json;
   Walker walker(&lines);
   try {
-    walker.Message(*root, out->GetDescriptor(), "", json);
+    json = walker.Message(*root, out->GetDescriptor(), "");
   } catch (const std::exception& e) {  // yaml-cpp on malformed trees
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": ", OneLine(e.what())));
@@ -355,7 +353,7 @@ absl::StatusOr<LineIndex> YamlToProto(absl::string_view yaml,
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status =
-      google::protobuf::util::JsonStringToMessage(json, out, options);
+      google::protobuf::util::JsonStringToMessage(DumpJson(json), out, options);
   if (!status.ok()) {
     // Its first line: the rest quotes the JSON, not the file.
     const absl::string_view why(status.message().data(),

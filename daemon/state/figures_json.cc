@@ -1,12 +1,12 @@
 #include "daemon/state/figures_json.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "daemon/state/json_writer.h"
 
 namespace outcomes {
 namespace {
@@ -40,99 +40,79 @@ std::string DayString(DayNumber day) {
   return buf;
 }
 
-void WriteRate(JsonWriter& j, const Rate& r) {
-  j.BeginObject();
-  j.Key("value").OptionalDouble(r.value());
-  j.Key("numerator").Int(r.numerator);
-  j.Key("denominator").Int(r.denominator);
-  j.EndObject();
+Json RateJson(const Rate& r) {
+  Json j = Json::object();
+  j["value"] = JsonNumberOrNull(r.value());
+  j["numerator"] = r.numerator;
+  j["denominator"] = r.denominator;
+  return j;
+}
+
+Json OptionalIntJson(const std::optional<int>& v) {
+  return v.has_value() ? Json(*v) : Json(nullptr);
 }
 
 // The owning partition, and whether its state is rebuilt and caught up
 // (figures of a partition that is not ready are partial).
-void WritePartition(JsonWriter& j, const PartitionFigures& part) {
-  j.Key("topic").String(part.id.topic);
-  j.Key("partition").Int(part.id.partition);
-  j.Key("ready").Bool(part.ready);
+void AddPartition(Json& j, const PartitionFigures& part) {
+  j["topic"] = part.id.topic;
+  j["partition"] = part.id.partition;
+  j["ready"] = part.ready;
 }
 
-void WriteHeadline(JsonWriter& j, const ProgramFigures& p) {
+Json HeadlineJson(const ProgramFigures& p) {
   const WindowFigures& w = HeadlineWindow(p);
-  j.BeginObject();
-  j.Key("program").String(p.program);
-  j.Key("window").String(WindowLabel(w.days));
-  j.Key("complete").Bool(w.complete);
-  j.Key("referrals").Int(w.events[kReferral]);
-  j.Key("enrollments").Int(w.events[kEnrollment]);
-  j.Key("completions").Int(w.events[kCompletion]);
-  j.Key("enrollment_rate");
-  WriteRate(j, w.enrollment_rate);
-  j.Key("completion_rate");
-  WriteRate(j, w.completion_rate);
-  j.Key("stalled_referrals").Int(p.stalled_referrals);
-  j.EndObject();
+  Json j = Json::object();
+  j["program"] = p.program;
+  j["window"] = WindowLabel(w.days);
+  j["complete"] = w.complete;
+  j["referrals"] = w.events[kReferral];
+  j["enrollments"] = w.events[kEnrollment];
+  j["completions"] = w.events[kCompletion];
+  j["enrollment_rate"] = RateJson(w.enrollment_rate);
+  j["completion_rate"] = RateJson(w.completion_rate);
+  j["stalled_referrals"] = p.stalled_referrals;
+  return j;
 }
 
-void WriteGroups(JsonWriter& j, const char* metric,
-                 const std::vector<GroupRate>& groups) {
+void AddGroups(Json& array, const char* metric,
+               const std::vector<GroupRate>& groups) {
   for (const GroupRate& g : groups) {
-    j.BeginObject();
-    j.Key("metric").String(metric);
-    j.Key("dimension").String(g.dimension);
-    j.Key("group").String(g.group);
-    j.Key("suppressed").Bool(g.suppressed);
+    Json j = Json::object();
+    j["metric"] = metric;
+    j["dimension"] = g.dimension;
+    j["group"] = g.group;
+    j["suppressed"] = g.suppressed;
     if (!g.suppressed) {
-      j.Key("value").OptionalDouble(g.rate.value());
-      j.Key("numerator").Int(g.rate.numerator);
-      j.Key("denominator").Int(g.rate.denominator);
+      j["value"] = JsonNumberOrNull(g.rate.value());
+      j["numerator"] = g.rate.numerator;
+      j["denominator"] = g.rate.denominator;
     }
-    j.EndObject();
+    array.push_back(std::move(j));
   }
 }
 
-void WriteWindow(JsonWriter& j, const WindowFigures& w) {
-  j.BeginObject();
-  j.Key("window").String(WindowLabel(w.days));
-  j.Key("complete").Bool(w.complete);
-  j.Key("events").BeginObject();
+Json WindowJson(const WindowFigures& w) {
+  Json j = Json::object();
+  j["window"] = WindowLabel(w.days);
+  j["complete"] = w.complete;
+  Json events = Json::object();
   for (int k = 0; k < kNumEventKinds; ++k) {
-    j.Key(kEventKindNames[k]).Int(w.events[k]);
+    events[kEventKindNames[k]] = w.events[k];
   }
-  j.EndObject();
-  j.Key("enrollment_rate");
-  WriteRate(j, w.enrollment_rate);
-  j.Key("completion_rate");
-  WriteRate(j, w.completion_rate);
-  j.Key("days_to_enroll").BeginObject();
-  j.Key("count").Int(w.days_to_enroll_count);
-  j.Key("p50").OptionalInt(w.days_to_enroll_p50);
-  j.Key("p90").OptionalInt(w.days_to_enroll_p90);
-  j.EndObject();
-  j.Key("priority_share").BeginObject();
-  j.Key("referral");
-  WriteRate(j, w.priority_share_referral);
-  j.Key("enrollment");
-  WriteRate(j, w.priority_share_enrollment);
-  j.EndObject();
-  j.Key("groups").BeginArray();
-  WriteGroups(j, "enrollment_rate", w.enrollment_groups);
-  WriteGroups(j, "completion_rate", w.completion_groups);
-  j.EndArray();
-  j.EndObject();
-}
-
-void WriteProgram(JsonWriter& j, const Entry& e) {
-  const ProgramFigures& p = *e.program;
-  j.BeginObject();
-  j.Key("program").String(p.program);
-  WritePartition(j, *e.partition);
-  j.Key("stalled_referrals").Int(p.stalled_referrals);
-  j.Key("stalled_priority_referrals").Int(p.stalled_priority_referrals);
-  j.Key("history_complete").Bool(p.history_complete);
-  j.Key("windows").BeginArray();
-  for (const WindowFigures& w : p.windows) WriteWindow(j, w);
-  j.EndArray();
-  j.EndObject();
+  j["events"] = std::move(events);
+  j["enrollment_rate"] = RateJson(w.enrollment_rate);
+  j["completion_rate"] = RateJson(w.completion_rate);
+  j["days_to_enroll"] = {{"count", w.days_to_enroll_count},
+                         {"p50", OptionalIntJson(w.days_to_enroll_p50)},
+                         {"p90", OptionalIntJson(w.days_to_enroll_p90)}};
+  j["priority_share"] = {{"referral", RateJson(w.priority_share_referral)},
+                         {"enrollment", RateJson(w.priority_share_enrollment)}};
+  Json groups = Json::array();
+  AddGroups(groups, "enrollment_rate", w.enrollment_groups);
+  AddGroups(groups, "completion_rate", w.completion_groups);
+  j["groups"] = std::move(groups);
+  return j;
 }
 
 }  // namespace
@@ -144,39 +124,64 @@ const WindowFigures& HeadlineWindow(const ProgramFigures& program) {
   return program.windows.front();
 }
 
-std::string RenderProvidersJson(const StoreSnapshot& snapshot) {
-  JsonWriter j;
-  j.BeginObject();
-  j.Key("day").String(DayString(snapshot.today));
-  j.Key("providers").BeginArray();
-  for (const auto& [provider, entries] : ByProvider(snapshot)) {
-    j.BeginObject();
-    j.Key("provider").String(provider);
-    WritePartition(j, *entries.front().partition);
-    j.Key("programs").BeginArray();
-    for (const Entry& e : entries) WriteHeadline(j, *e.program);
-    j.EndArray();
-    j.EndObject();
+Json ProgramFiguresJson(const PartitionFigures& partition,
+                        const ProgramFigures& program) {
+  Json j = Json::object();
+  j["program"] = program.program;
+  AddPartition(j, partition);
+  j["stalled_referrals"] = program.stalled_referrals;
+  j["stalled_priority_referrals"] = program.stalled_priority_referrals;
+  j["history_complete"] = program.history_complete;
+  Json windows = Json::array();
+  for (const WindowFigures& w : program.windows) {
+    windows.push_back(WindowJson(w));
   }
-  j.EndArray();
-  j.EndObject();
-  return j.str();
+  j["windows"] = std::move(windows);
+  return j;
+}
+
+Json ProvidersJson(const StoreSnapshot& snapshot) {
+  Json j = Json::object();
+  j["day"] = DayString(snapshot.today);
+  Json providers = Json::array();
+  for (const auto& [provider, entries] : ByProvider(snapshot)) {
+    Json p = Json::object();
+    p["provider"] = provider;
+    AddPartition(p, *entries.front().partition);
+    Json programs = Json::array();
+    for (const Entry& e : entries) programs.push_back(HeadlineJson(*e.program));
+    p["programs"] = std::move(programs);
+    providers.push_back(std::move(p));
+  }
+  j["providers"] = std::move(providers);
+  return j;
+}
+
+std::optional<Json> ProviderJson(const StoreSnapshot& snapshot,
+                                 std::string_view provider_id) {
+  const auto by_provider = ByProvider(snapshot);
+  auto it = by_provider.find(provider_id);
+  if (it == by_provider.end()) return std::nullopt;
+  Json j = Json::object();
+  j["provider"] = provider_id;
+  j["day"] = DayString(snapshot.today);
+  Json programs = Json::array();
+  for (const Entry& e : it->second) {
+    programs.push_back(ProgramFiguresJson(*e.partition, *e.program));
+  }
+  j["programs"] = std::move(programs);
+  return j;
+}
+
+std::string RenderProvidersJson(const StoreSnapshot& snapshot) {
+  return DumpJson(ProvidersJson(snapshot));
 }
 
 std::optional<std::string> RenderProviderJson(const StoreSnapshot& snapshot,
                                               std::string_view provider_id) {
-  const auto by_provider = ByProvider(snapshot);
-  auto it = by_provider.find(provider_id);
-  if (it == by_provider.end()) return std::nullopt;
-  JsonWriter j;
-  j.BeginObject();
-  j.Key("provider").String(provider_id);
-  j.Key("day").String(DayString(snapshot.today));
-  j.Key("programs").BeginArray();
-  for (const Entry& e : it->second) WriteProgram(j, e);
-  j.EndArray();
-  j.EndObject();
-  return j.str();
+  std::optional<Json> j = ProviderJson(snapshot, provider_id);
+  if (!j.has_value()) return std::nullopt;
+  return DumpJson(*j);
 }
 
 }  // namespace outcomes

@@ -129,6 +129,17 @@ TEST(AlertmanagerPayloadTest, external_labels_are_added_and_own_labels_win) {
             std::string::npos);
 }
 
+TEST(AlertmanagerPayloadTest, invalid_utf8_is_replaced_not_thrown) {
+  AlertNotification a = Firing("p1");
+  a.annotations = {{"summary", "bad \xff byte"}};
+  const std::string body =
+      AlertmanagerPayload({a}, kStart, absl::Minutes(1), {});
+  EXPECT_NE(
+      body.find("\"annotations\":{\"summary\":\"bad \xef\xbf\xbd byte\"}"),
+      std::string::npos)
+      << body;
+}
+
 TEST_F(NotifierTest, sends_to_every_url) {
   auto& n = Make(Opts({"http://am1:9093", "http://am2:9093"}));
   n.Enqueue({Firing("p1")});

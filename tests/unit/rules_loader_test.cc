@@ -75,6 +75,22 @@ TEST(RulesLoaderTest, shape_errors) {
             "got \"1.5\"");
 }
 
+TEST(YamlProtoTest, maps_numbers_and_duplicate_map_keys) {
+  v1::EventBatch batch;
+  ASSERT_TRUE(YamlToProto("count: 3\nfraction_enrolled: 0.1\n"
+                          "attributes: {b: \"x\\\"y\", a: \"1\"}\n",
+                          "b.yaml", &batch)
+                  .ok());
+  EXPECT_EQ(batch.count(), 3);
+  EXPECT_EQ(batch.fraction_enrolled(), 0.1);  // shortest form round-trips
+  EXPECT_EQ(batch.attributes().at("b"), "x\"y");
+  EXPECT_EQ(batch.attributes().at("a"), "1");
+  // Strict like message keys: the second value is not silently kept.
+  auto dup = YamlToProto("attributes:\n  a: x\n  a: y\n", "b.yaml", &batch);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().message(), "b.yaml:3: attributes.a: duplicate key");
+}
+
 TEST(RulesLoaderTest, yaml_syntax_error) {
   EXPECT_EQ(Check("contracts:\n  - id: [x\n"),
             "t.yaml:3: YAML syntax error: end of sequence flow not found");

@@ -1,8 +1,9 @@
 // JSON bodies of /api/v1/providers and /api/v1/providers/{id}.
+#include <optional>
 #include <string>
 
+#include "daemon/base/json.h"
 #include "daemon/state/figures_json.h"
-#include "daemon/state/json_writer.h"
 #include "gtest/gtest.h"
 
 namespace outcomes {
@@ -12,13 +13,20 @@ namespace {
 constexpr DayNumber kToday = 20513;
 const PartitionId kP0{"outcomes.events", 3};
 
-TEST(JsonWriterTest, EscapesAndSeparates) {
-  JsonWriter j;
-  j.BeginObject().Key("a\"b").String("x\\y\n\x01").Key("n").Int(-3);
-  j.Key("l").BeginArray().Double(0.1).Null().Bool(true).EndArray();
-  j.Key("nan").Double(0.0 / 0.0).EndObject();
-  EXPECT_EQ(j.str(), R"({"a\"b":"x\\y\u000a\u0001","n":-3,"l":[0.1,null,true],)"
-                     R"("nan":null})");
+// The JSON facility (daemon/base/json.h) every body is built with.
+TEST(JsonTest, EscapesKeepsOrderAndNeverThrows) {
+  Json j = Json::object();
+  j["z\"b"] = "x\\y\n\x01";
+  j["a"] = -3;
+  j["l"] = {0.1, nullptr, true, 1.0};
+  j["nan"] = JsonNumberOrNull(0.0 / 0.0);
+  j["inf"] = JsonNumberOrNull(1.0 / 0.0);
+  j["none"] = JsonNumberOrNull(std::nullopt);
+  j["bad"] = "a\xff\xc3";  // invalid UTF-8: replaced, not thrown
+  EXPECT_EQ(DumpJson(j),
+            R"({"z\"b":"x\\y\n\u0001","a":-3,"l":[0.1,null,true,1.0],)"
+            R"("nan":null,"inf":null,"none":null,"bad":"a)"
+            "\xef\xbf\xbd\xef\xbf\xbd\"}");  // U+FFFD twice, as UTF-8
 }
 
 class FiguresJsonTest : public testing::Test {
@@ -69,7 +77,7 @@ TEST_F(FiguresJsonTest, ProviderDetailShowsSuppressedGroupsWithoutNumbers) {
       json->find(R"({"metric":"completion_rate","dimension":)"
                  R"("race_ethnicity","group":"black","suppressed":true})"),
       std::string::npos);
-  EXPECT_NE(json->find(R"("group":"white","suppressed":false,"value":1,)"
+  EXPECT_NE(json->find(R"("group":"white","suppressed":false,"value":1.0,)"
                        R"("numerator":12,"denominator":12})"),
             std::string::npos);
   // black (1) is hidden with its complement: the smallest shown group,
