@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/alertmanager_client.h"
 #include "daemon/rules/duration.h"
 
 ABSL_FLAG(std::string, kafka_brokers, "",
@@ -52,6 +53,33 @@ ABSL_FLAG(std::string, alert_external_labels, "",
           "alert's own label of the same name wins");
 ABSL_FLAG(std::string, alertmanager_url, "",
           "--alertmanager.url: comma-separated Alertmanager base URLs");
+ABSL_FLAG(std::string, alertmanager_tls_ca_file, "",
+          "--alertmanager.tls_ca_file: PEM CA certificates that verify "
+          "https:// Alertmanagers (default: the system's)");
+ABSL_FLAG(std::string, alertmanager_tls_cert_file, "",
+          "--alertmanager.tls_cert_file: PEM client certificate presented to "
+          "Alertmanager (with --alertmanager.tls_key_file)");
+ABSL_FLAG(std::string, alertmanager_tls_key_file, "",
+          "--alertmanager.tls_key_file: PEM private key of "
+          "--alertmanager.tls_cert_file");
+ABSL_FLAG(bool, alertmanager_tls_insecure_skip_verify, false,
+          "--alertmanager.tls_insecure_skip_verify: do not verify "
+          "Alertmanager's certificate (a warning is logged)");
+ABSL_FLAG(std::string, alertmanager_basic_auth_username, "",
+          "--alertmanager.basic_auth_username: HTTP basic auth user (with "
+          "--alertmanager.basic_auth_password_file). Credentials in a URL "
+          "(http://user:password@host) are used for that URL instead");
+ABSL_FLAG(std::string, alertmanager_basic_auth_password_file, "",
+          "--alertmanager.basic_auth_password_file: file holding the basic "
+          "auth password (surrounding whitespace dropped), read at start");
+ABSL_FLAG(std::string, alertmanager_bearer_token_file, "",
+          "--alertmanager.bearer_token_file: file holding a token sent as "
+          "'Authorization: Bearer TOKEN', read at start; not with basic "
+          "auth");
+ABSL_FLAG(std::string, alertmanager_http_headers, "",
+          "--alertmanager.http_headers: Name=value,... headers added to every "
+          "request to Alertmanager (e.g. X-Scope-OrgID=tenant1); not "
+          "Authorization, Host or Content-*");
 ABSL_FLAG(std::string, state_dir, "", "--state.dir: checkpoint directory");
 ABSL_FLAG(outcomes::FlagDuration, checkpoint_interval, {absl::Seconds(30)},
           "--checkpoint.interval: how often each partition's state is "
@@ -142,6 +170,26 @@ absl::Status ParseExternalLabels(const std::string& text, DaemonSettings& s) {
     }
     s.alert_external_labels[name] = item.substr(eq + 1);
   }
+  return absl::OkStatus();
+}
+
+// --alertmanager.tls_*, basic_auth_*, bearer_token_file, http_headers.
+absl::Status AlertmanagerClientFromFlags(DaemonSettings& s) {
+  AlertmanagerClientFlags f;
+  f.urls = s.alertmanager_urls;
+  f.tls_ca_file = absl::GetFlag(FLAGS_alertmanager_tls_ca_file);
+  f.tls_cert_file = absl::GetFlag(FLAGS_alertmanager_tls_cert_file);
+  f.tls_key_file = absl::GetFlag(FLAGS_alertmanager_tls_key_file);
+  f.tls_insecure_skip_verify =
+      absl::GetFlag(FLAGS_alertmanager_tls_insecure_skip_verify);
+  f.basic_auth_username = absl::GetFlag(FLAGS_alertmanager_basic_auth_username);
+  f.basic_auth_password_file =
+      absl::GetFlag(FLAGS_alertmanager_basic_auth_password_file);
+  f.bearer_token_file = absl::GetFlag(FLAGS_alertmanager_bearer_token_file);
+  f.http_headers = absl::GetFlag(FLAGS_alertmanager_http_headers);
+  absl::StatusOr<HttpClientOptions> options = AlertmanagerClientOptions(f);
+  if (!options.ok()) return options.status();
+  s.alertmanager_client = *std::move(options);
   return absl::OkStatus();
 }
 
@@ -247,6 +295,7 @@ absl::StatusOr<DaemonSettings> SettingsFromFlags() {
   s.state_dir = absl::GetFlag(FLAGS_state_dir);
   s.rules = SplitList(absl::GetFlag(FLAGS_rules));
   s.alertmanager_urls = SplitList(absl::GetFlag(FLAGS_alertmanager_url));
+  if (absl::Status st = AlertmanagerClientFromFlags(s); !st.ok()) return st;
   s.web_external_url = absl::GetFlag(FLAGS_web_external_url);
   if (absl::Status st =
           ParseExternalLabels(absl::GetFlag(FLAGS_alert_external_labels), s);

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/alerts/http_poster.h"
 #include "daemon/base/json_log.h"
 #include "daemon/ingest/event_decoder.h"
 #include "daemon/ingest/provider_gate.h"
@@ -33,6 +34,9 @@ struct DaemonSettings {
   std::string state_dir;
   std::vector<std::string> rules;
   std::vector<std::string> alertmanager_urls;
+  // --alertmanager.tls_*, basic_auth_*, bearer_token_file, http_headers
+  // (validated, secrets read: daemon/alertmanager_client.h).
+  HttpClientOptions alertmanager_client;
   std::string web_external_url;  // empty: http://HOSTNAME:PORT
   std::map<std::string, std::string> alert_external_labels;
   absl::Duration eval_interval;

@@ -307,7 +307,13 @@ int Run(DaemonSettings settings) {
                             settings.state.timezone, settings.eval_interval,
                             registry);
 
-  std::unique_ptr<HttpPoster> poster = NewHttplibPoster(absl::Seconds(10));
+  if (settings.alertmanager_client.tls_insecure_skip_verify) {
+    Log(LogLevel::kWarning,
+        "--alertmanager.tls_insecure_skip_verify: Alertmanager's TLS "
+        "certificate is not verified");
+  }
+  std::unique_ptr<HttpPoster> poster =
+      NewHttplibPoster(settings.alertmanager_client);
   std::optional<AlertmanagerNotifier> notifier;
   if (!settings.alertmanager_urls.empty()) {
     AlertmanagerNotifier::Options options;

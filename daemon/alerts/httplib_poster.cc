@@ -1,4 +1,6 @@
-// cpp-httplib implementation of HttpPoster.
+// cpp-httplib implementation of HttpPoster. Debian's libcpp-httplib is built
+// with CPPHTTPLIB_OPENSSL_SUPPORT (its pkg-config Cflags define it), so
+// https:// URLs use OpenSSL: TLS verification, client certificates.
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
@@ -7,58 +9,71 @@
 namespace outcomes {
 namespace {
 
-// "http://host:port/prefix" -> {"http://host:port", "/prefix"}.
-std::pair<std::string, std::string> SplitUrl(const std::string& url) {
-  const size_t scheme = url.find("://");
-  const size_t slash =
-      url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (slash == std::string::npos) return {url, ""};
-  std::string prefix = url.substr(slash);
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  return {url.substr(0, slash), prefix};
-}
-
 class HttplibPoster : public HttpPoster {
  public:
-  explicit HttplibPoster(absl::Duration timeout) : timeout_(timeout) {}
+  explicit HttplibPoster(HttpClientOptions options)
+      : options_(std::move(options)) {}
 
   absl::Status Post(const std::string& base_url, const std::string& path,
                     const std::string& body) override {
-    const auto [host, prefix] = SplitUrl(base_url);
+    absl::StatusOr<BaseUrl> url = ParseBaseUrl(base_url);
+    if (!url.ok()) return url.status();
+    const std::string shown = url->origin + url->path_prefix + path;
     try {
-      httplib::Client client(host);
-      if (!client.is_valid()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid URL ", base_url));
+      std::unique_ptr<httplib::Client> client = NewClient(*url);
+      if (!client->is_valid()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "POST ", shown, ": invalid URL or TLS client certificate"));
       }
-      const auto micros = absl::ToInt64Microseconds(timeout_);
-      client.set_connection_timeout(micros / 1000000, micros % 1000000);
-      client.set_read_timeout(micros / 1000000, micros % 1000000);
-      client.set_write_timeout(micros / 1000000, micros % 1000000);
-      auto res = client.Post(prefix + path, body, "application/json");
+      auto res =
+          client->Post(url->path_prefix + path, body, "application/json");
       if (!res) {
         return absl::UnavailableError(absl::StrCat(
-            "POST ", base_url, path, ": ", httplib::to_string(res.error())));
+            "POST ", shown, ": ", httplib::to_string(res.error())));
       }
       if (res->status < 200 || res->status > 299) {
         return absl::UnavailableError(
-            absl::StrCat("POST ", base_url, path, ": HTTP ", res->status));
+            absl::StrCat("POST ", shown, ": HTTP ", res->status));
       }
       return absl::OkStatus();
     } catch (const std::exception& e) {
       return absl::UnavailableError(
-          absl::StrCat("POST ", base_url, path, ": ", e.what()));
+          absl::StrCat("POST ", shown, ": ", e.what()));
     }
   }
 
  private:
-  const absl::Duration timeout_;
+  std::unique_ptr<httplib::Client> NewClient(const BaseUrl& url) const {
+    const HttpClientOptions& o = options_;
+    auto client = o.tls_cert_file.empty()
+                      ? std::make_unique<httplib::Client>(url.origin)
+                      : std::make_unique<httplib::Client>(
+                            url.origin, o.tls_cert_file, o.tls_key_file);
+    const auto micros = absl::ToInt64Microseconds(o.timeout);
+    client->set_connection_timeout(micros / 1000000, micros % 1000000);
+    client->set_read_timeout(micros / 1000000, micros % 1000000);
+    client->set_write_timeout(micros / 1000000, micros % 1000000);
+    if (!o.tls_ca_file.empty()) client->set_ca_cert_path(o.tls_ca_file);
+    client->enable_server_certificate_verification(!o.tls_insecure_skip_verify);
+    if (url.has_userinfo) {
+      client->set_basic_auth(url.username, url.password);
+    } else if (!o.basic_auth_username.empty()) {
+      client->set_basic_auth(o.basic_auth_username, o.basic_auth_password);
+    } else if (!o.bearer_token.empty()) {
+      client->set_bearer_token_auth(o.bearer_token);
+    }
+    client->set_default_headers(
+        httplib::Headers(o.headers.begin(), o.headers.end()));
+    return client;
+  }
+
+  const HttpClientOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpPoster> NewHttplibPoster(absl::Duration timeout) {
-  return std::make_unique<HttplibPoster>(timeout);
+std::unique_ptr<HttpPoster> NewHttplibPoster(HttpClientOptions options) {
+  return std::make_unique<HttplibPoster>(std::move(options));
 }
 
 }  // namespace outcomes

@@ -48,6 +48,7 @@ class Recorder:
         self.status = status
         self._lock = threading.Lock()
         self._posts = []
+        self._headers = []  # the request headers of each kept POST
         recorder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,6 +60,7 @@ class Recorder:
                 if status == 200:
                     with recorder._lock:
                         recorder._posts.append((t, self.path, json.loads(body)))
+                        recorder._headers.append(dict(self.headers))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -77,6 +79,11 @@ class Recorder:
     def posts(self):
         with self._lock:
             return list(self._posts)
+
+    def headers(self):
+        """The request headers of each POST posts() returns, in order."""
+        with self._lock:
+            return list(self._headers)
 
     def close(self):
         self.server.shutdown()
@@ -123,37 +130,54 @@ class Alertmanager(Process):
     """prometheus-alertmanager on 127.0.0.1, gossip off, routing everything
     to `webhook_url` with group_wait 1s, group_interval 1s, repeat 1h."""
 
-    def __init__(self, webhook_url, port=None, storage=None, name="alertmanager"):
+    def __init__(self, webhook_url, port=None, storage=None, name="alertmanager",
+                 web_config=None, client=None):
+        """web_config: the text of a --web.config.file (TLS, basic_auth_users);
+        client: (ssl.SSLContext, {header: value}) this object uses to reach it,
+        then its URL is https://localhost:PORT."""
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="am-")
         self.config = os.path.join(self.dir, "alertmanager.yml")
         with open(self.config, "w") as f:
             f.write(AM_CONFIG.format(url=webhook_url))
+        self.client = client or (None, {})
+        extra = []
+        if web_config:
+            web = os.path.join(self.dir, "web.yml")
+            with open(web, "w") as f:
+                f.write(web_config)
+            extra.append(f"--web.config.file={web}")
         check = subprocess.run([AMTOOL, "check-config", self.config],
                                capture_output=True, timeout=30)
         if check.returncode != 0:
             raise RuntimeError("amtool check-config failed:\n"
                                + check.stdout.decode() + check.stderr.decode())
         self.storage = storage or os.path.join(self.dir, "data")
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = (f"https://localhost:{self.port}" if client
+                    else f"http://127.0.0.1:{self.port}")
         super().__init__([ALERTMANAGER, f"--config.file={self.config}",
                           f"--storage.path={self.storage}",
                           f"--web.listen-address=127.0.0.1:{self.port}",
-                          "--cluster.listen-address="], name)
+                          "--cluster.listen-address=", *extra], name)
         wait_until(self.ready, 30, "alertmanager /-/ready", interval=0.1)
 
     def ready(self):
         if self.proc.poll() is not None:
             raise RuntimeError("alertmanager exited:\n" + self.log_text())
         try:
-            with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as r:
+            with self._open("/-/ready", timeout=2) as r:
                 return r.status == 200
         except OSError:
             return False
 
     def alerts(self):
-        with urllib.request.urlopen(self.url + "/api/v2/alerts", timeout=5) as r:
+        with self._open("/api/v2/alerts", timeout=5) as r:
             return json.loads(r.read())
+
+    def _open(self, path, timeout):
+        context, headers = self.client
+        req = urllib.request.Request(self.url + path, headers=headers)
+        return urllib.request.urlopen(req, timeout=timeout, context=context)
 
     def close(self):
         super().close()

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -24,6 +25,9 @@ import urllib.request
 from harness import make_broker, Daemon, Process, binary, free_port, wait_until
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from grafana_queries import (BUILTINS, VAR_RE, label_values, panels_of,  # noqa: E402
+                             substitute, variable_values)
 
 # Every dashboard in grafana/, by uid; the four this project ships.
 DASHBOARDS = {json.load(open(path))["uid"]: path
@@ -43,10 +47,6 @@ FIXED_THRESHOLD_OK = {
 }
 SRE_RULES = os.path.join(REPO, "rules", "prometheus", "outcomesd.rules.yaml")
 
-# Grafana's built-in interval variables, as Grafana would set them for a short
-# time range with a 1 s scrape interval.
-BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
-
 # (dashboard uid, panel title) -> why the panel may legitimately be empty.
 MAY_BE_EMPTY = {
     ("outcomesd-overview", "SRE alerts (Prometheus)"):
@@ -59,9 +59,6 @@ MAY_BE_EMPTY_ONE_PROVIDER = {
         "completions + disenrollments, common for one provider in 30 days",
 }
 
-VAR_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
-
-
 def http_json(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return json.loads(r.read().decode())
@@ -73,34 +70,6 @@ def http_ok(url):
             return r.status == 200
     except (OSError, urllib.error.HTTPError):
         return False
-
-
-def grafana_regex_escape(value):
-    """What Grafana does to a multi-value variable's values for Prometheus."""
-    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\\\1", value)
-
-
-def substitute(expr, values):
-    """Replaces $var, ${var}, ${var:fmt} and [[var]]; unknown names fail."""
-    def repl(m):
-        name = m.group(1) or m.group(2) or m.group(3)
-        if name in BUILTINS:
-            return BUILTINS[name]
-        if name not in values:
-            raise KeyError(f"undefined variable ${name} in {expr!r}")
-        return values[name]
-    return VAR_RE.sub(repl, expr)
-
-
-def panels_of(dashboard):
-    """Every non-row panel, including those nested in collapsed rows."""
-    out = []
-    for p in dashboard["panels"]:
-        if p.get("type") == "row":
-            out.extend(p.get("panels", []))
-        else:
-            out.append(p)
-    return out
 
 
 class Prometheus(Process):
@@ -317,40 +286,11 @@ class DashboardsTest(unittest.TestCase):
     # ---- every panel returns data -------------------------------------------
 
     def label_values(self, query, values):
-        m = re.fullmatch(r"label_values\((?:(.+),\s*)?(\w+)\)", query.strip())
-        self.assertIsNotNone(m, f"unsupported variable query {query!r}")
-        selector, label = m.group(1), m.group(2)
-        params = {}
-        if selector:
-            params["match[]"] = substitute(selector, values)
-        return sorted(self.prometheus.api(f"label/{label}/values", **params))
+        return label_values(self.prometheus.api, query, values)
 
     def variable_values(self, dashboard, choose):
-        """Values for every variable, in order (later queries may use earlier
-        variables). `choose(name, options)` may pick; default: the variable's
-        current value, "All" as Grafana's regex, else the first option."""
-        values = {}
-        for v in dashboard["templating"]["list"]:
-            name = v["name"]
-            if v["type"] == "datasource":
-                continue
-            if v["type"] == "custom":
-                options = [o.strip() for o in v["query"].split(",")]
-            else:
-                query = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
-                options = self.label_values(query, values)
-                self.assertTrue(options, f"variable ${name}: {query} found nothing")
-            picked = choose(name, options)
-            if picked is None:
-                current = v.get("current", {}).get("value")
-                if current in (["$__all"], "$__all"):
-                    picked = "(" + "|".join(grafana_regex_escape(o) for o in options) + ")"
-                elif isinstance(current, str) and current in options:
-                    picked = current
-                else:
-                    picked = options[0]
-            values[name] = picked
-        return values
+        """grafana_queries.variable_values against this Prometheus."""
+        return variable_values(self.prometheus.api, dashboard, choose)
 
     def run_panels(self, uid, values, allowed_empty):
         d = self.load(uid)
@@ -395,6 +335,47 @@ class DashboardsTest(unittest.TestCase):
                 'label_values(outcomes_window_events{program="$program"}, provider)', values))
             ran += self.run_panels(uid, values, {**MAY_BE_EMPTY, **MAY_BE_EMPTY_ONE_PROVIDER})
         print(f"{ran} panel queries returned data", flush=True)
+
+    # ---- the README's PNG ----------------------------------------------------
+
+    def test_render_dashboard_png(self):
+        """scripts/render-dashboard draws Provider detail from this live data
+        for a provider with a firing alert and subgroup completion rates:
+        a PNG of the whole grid, and every panel had data. With
+        OUTCOMES_DASHBOARD_PNG set, the PNG is written there (how
+        docs/images/dashboard-provider-detail.png is made)."""
+        both = self.prometheus.query(
+            'count by (program, provider) (outcomes_group_rate{metric="completion_rate"})'
+            ' and on (program, provider) count by (program, provider)'
+            ' (outcomes_alerts{alertstate="firing"})')
+        self.assertTrue(both, "no provider with a firing alert and group rates")
+        chosen = sorted((r["metric"]["program"], r["metric"]["provider"]) for r in both)[0]
+        out = os.environ.get("OUTCOMES_DASHBOARD_PNG") or os.path.join(self.tmp, "d.png")
+        report = os.path.join(self.tmp, "report.json")
+        r = subprocess.run(
+            [sys.executable, os.path.join(REPO, "scripts", "render-dashboard"),
+             f"--prometheus={self.prometheus.url}",
+             f"--dashboard={DASHBOARDS['outcomes-contract-performance']}",
+             f"--var=program={chosen[0]}", f"--var=provider={chosen[1]}",
+             f"--out={out}", f"--report={report}"],
+            capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(report) as f:
+            panels = json.load(f)["panels"]
+        dashboard = self.load("outcomes-contract-performance")
+        self.assertEqual([p["title"] for p in panels],
+                         [p["title"] for p in panels_of(dashboard)])
+        self.assertEqual([p["title"] for p in panels if p["series"] == 0], [],
+                         "panels drawn without data")
+        with open(out, "rb") as f:
+            png = f.read()
+        self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        bottom = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in dashboard["panels"])
+        self.assertEqual(width, 1400)
+        self.assertGreaterEqual(height, bottom * 30)  # the whole grid, 30 px a unit
+        self.assertGreater(len(png), 50_000, "a blank page compresses far smaller")
+        print(f"rendered {out} ({width}x{height}) for {chosen}", flush=True)
 
     # ---- SRE rules in the same Prometheus -----------------------------------
 
