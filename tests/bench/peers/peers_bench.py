@@ -307,6 +307,7 @@ class Bench:
                   f"{'s' if self.args.streams_threads > 1 else ''})",
                   self.run_streams),
                  ("python", "Python peer (confluent-kafka)", self.run_python)]
+        names = [n for n in names if n[0] in self.args.only]
         runs = {key: [] for key, _, _ in names}
         for run in range(1, self.args.runs + 1):
             for key, label, fn in names:
@@ -314,11 +315,11 @@ class Bench:
                 r = fn(run)
                 r["load_before"] = load
                 runs[key].append(r)
-                consume = (f", consume {r['events_per_s_consume'] / 1e6:.3f} M/s"
+                consume = (f", consume {r['events_per_s_consume']:,.0f}/s"
                            if "events_per_s_consume" in r else "")
                 log(f"  run {run} {label:34s} [load {load:4.1f}] "
                     f"{r['seconds_total']:7.2f} s = "
-                    f"{r['events_per_s'] / 1e6:6.3f} M events/s{consume}")
+                    f"{r['events_per_s']:11,.0f} events/s{consume}")
         return self.summarize(names, runs)
 
     def summarize(self, names, runs):
@@ -326,14 +327,14 @@ class Bench:
                      for field in ("events_per_s", "events_per_s_consume")
                      if field in runs[key][0]} for key in runs}
         conv = {key: sorted({r["conversions"] for r in runs[key]})
-                for key in ("streams", "python")}
+                for key in ("streams", "python") if key in runs}
         summary = {"events": self.args.events,
                    "partitions": self.args.partitions,
                    "providers": PROVIDERS, "runs": self.args.runs,
                    "kafka_version": harness.kafka_version(),
                    "streams_threads": self.args.streams_threads,
-                   "medians": med, "conversions": conv, "all_runs": runs}
-        d = med["outcomesd"]
+                   "medians": med, "conversions": conv, "all_runs": runs,
+                   "ratios": {}}
         log("")
         log(f"peers, real Apache Kafka {summary['kafka_version']}: "
             f"{self.args.events:,} binary events, {PROVIDERS:,} providers, "
@@ -342,31 +343,31 @@ class Bench:
             f"= first event to last")
         for key, label, _ in names:
             m = med[key]
-            consume = (f"  (consume {m['events_per_s_consume'] / 1e6:.3f} M/s)"
+            consume = (f"  (consume {m['events_per_s_consume']:,.0f}/s)"
                        if "events_per_s_consume" in m else "")
-            log(f"  {label:34s} {m['events_per_s'] / 1e6:7.3f} M events/s"
-                f"{consume}")
+            log(f"  {label:34s} {m['events_per_s']:11,.0f} events/s{consume}")
         goals = {"kcat": 1.0, "streams": 2.0, "python": 7.0}
-        summary["ratios"] = {}
         for key, goal in goals.items():
-            total = d["events_per_s"] / med[key]["events_per_s"]
-            consume = None
-            if "events_per_s_consume" in med[key]:
-                consume = (d["events_per_s_consume"]
-                           / med[key]["events_per_s_consume"])
+            if "outcomesd" not in med or key not in med:
+                continue
+            d, peer = med["outcomesd"], med[key]
+            total = d["events_per_s"] / peer["events_per_s"]
+            if "events_per_s_consume" in peer:
+                consume = d["events_per_s_consume"] / peer["events_per_s_consume"]
                 extra = f", consume/consume {consume:.2f}"
             else:  # kcat: no group, no start-up to leave out
-                consume = d["events_per_s_consume"] / med[key]["events_per_s"]
+                consume = d["events_per_s_consume"] / peer["events_per_s"]
                 extra = f", outcomesd consume/kcat {consume:.2f}"
             summary["ratios"][key] = {"total": total, "consume": consume}
             log(f"  ratio outcomesd/{key:9s} {total:5.2f} (total{extra}; "
                 f"issue 11 goal >= {goal:g}: "
                 f"{'met' if total >= goal else 'NOT met'})")
-        same = conv["streams"] == conv["python"] and len(conv["streams"]) == 1
-        log(f"  referral -> enrollment conversions: Streams "
-            f"{', '.join(map(str, conv['streams']))}, Python "
-            f"{', '.join(map(str, conv['python']))} "
-            f"({'same' if same else 'DIFFERENT'})")
+        if len(conv) == 2:
+            same = conv["streams"] == conv["python"] and len(conv["streams"]) == 1
+            log(f"  referral -> enrollment conversions: Streams "
+                f"{', '.join(map(str, conv['streams']))}, Python "
+                f"{', '.join(map(str, conv['python']))} "
+                f"({'same' if same else 'DIFFERENT'})")
         if self.args.json:
             with open(self.args.json, "w") as f:
                 json.dump(summary, f, indent=1)
@@ -383,8 +384,12 @@ def main():
     parser.add_argument("--streams_threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds allowed for each step")
+    parser.add_argument("--only", default="kcat,outcomesd,streams,python",
+                        help="comma-separated contenders to run (ratios "
+                             "need outcomesd)")
     parser.add_argument("--json", help="also write results as JSON here")
     args = parser.parse_args()
+    args.only = args.only.split(",")
     if shutil.which("kcat") is None:
         sys.exit("kcat not found (scripts/setup installs it)")
     # SIGTERM (e.g. from a timeout) unwinds through close() like Ctrl-C.

@@ -6,6 +6,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -16,6 +17,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
 import outcomes.v1.Event.ServiceEvent;
 
 /**
@@ -40,6 +42,7 @@ import outcomes.v1.Event.ServiceEvent;
  * [THREADS] [TIMEOUT_S]
  */
 public final class StreamsPeer {
+  static final String DAILY_COUNTS = "daily-counts";
   static final AtomicLong processed = new AtomicLong();
   static final AtomicLong conversions = new AtomicLong();
   static volatile long firstEventNanos = 0;
@@ -79,7 +82,9 @@ public final class StreamsPeer {
               counts[Math.min(event.getTypeValue(), TypeCountsSerde.TYPES - 1)]++;
               return counts;
             },
-            Materialized.with(Serdes.ByteArray(), new TypeCountsSerde()));
+            Materialized.<byte[], long[], WindowStore<Bytes, byte[]>>as(DAILY_COUNTS)
+                .withKeySerde(Serdes.ByteArray())
+                .withValueSerde(new TypeCountsSerde()));
     events.process(JoinProcessor::new, JoinProcessor.REFERRALS, JoinProcessor.CONVERSIONS);
     return builder.build();
   }
@@ -107,7 +112,15 @@ public final class StreamsPeer {
       return null;
     });
     streams.start();
-    boolean reached = done.await(timeoutS, TimeUnit.SECONDS);
+    // Progress to stderr every 5 s (the bench keeps it in the peer's log).
+    long deadline = startNanos + TimeUnit.SECONDS.toNanos(timeoutS);
+    boolean reached = false;
+    while (!reached && System.nanoTime() < deadline) {
+      reached = done.await(Math.min(5_000_000_000L, Math.max(1, deadline - System.nanoTime())),
+          TimeUnit.NANOSECONDS);
+      System.err.printf("%.1f s: %d events processed, state %s%n",
+          (System.nanoTime() - startNanos) / 1e9, processed.get(), streams.state());
+    }
     long endNanos = System.nanoTime();
     if (!reached) {
       System.err.printf("processed %d of %d events in %d s%n", processed.get(), target, timeoutS);
