@@ -91,20 +91,23 @@ class Bench:
         self.procs.append(proc)
         return proc
 
-    def stop(self, proc, timeout=30):
-        """SIGTERM, then SIGKILL after `timeout` s. Returns the rusage."""
-        if proc.returncode is None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while proc.returncode is None and time.monotonic() < deadline:
+    def stop(self, proc, timeout=30, grace=0.0):
+        """Waits `grace` s for the process to exit by itself, then SIGTERM,
+        then SIGKILL after `timeout` s. Returns its CPU seconds (user + sys,
+        children included) or None if it had to be killed."""
+        start = time.monotonic()
+        signalled = False
+        while time.monotonic() - start < grace + timeout:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 proc.returncode = os.waitstatus_to_exitcode(status)
-                return rusage
-            time.sleep(0.05)
-        if proc.returncode is None:
-            proc.kill()
-            proc.wait()
+                return rusage.ru_utime + rusage.ru_stime
+            if not signalled and time.monotonic() - start >= grace:
+                proc.send_signal(signal.SIGTERM)
+                signalled = True
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait()
         return None
 
     def close(self):
@@ -192,15 +195,21 @@ class Bench:
             proc = self.popen(["kcat", "-C", "-b", self.broker.bootstrap, "-t",
                                TOPIC, "-e", "-o", "beginning", "-q"], "kcat",
                               stdout=null)
-        try:
-            proc.wait(self.args.timeout)
-        except subprocess.TimeoutExpired:
+        deadline = t0 + self.args.timeout
+        while time.monotonic() < deadline:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.005)
+        else:
             sys.exit(f"kcat did not finish in {self.args.timeout} s")
         seconds = time.monotonic() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             sys.exit(f"kcat failed ({proc.returncode}); log {proc.log_path}")
         return {"seconds_total": seconds,
-                "events_per_s": self.args.events / seconds}
+                "events_per_s": self.args.events / seconds,
+                "cpu_seconds": rusage.ru_utime + rusage.ru_stime}
 
     def counted(self, port):
         """(midpoint time, events counted) from outcomesd's /metrics."""
@@ -235,7 +244,7 @@ class Bench:
                 done = t
                 break
             time.sleep(max(0.0, POLL - (time.monotonic() - t)))
-        rusage = self.stop(proc)
+        cpu = self.stop(proc)
         if done is None:
             sys.exit(f"outcomesd did not count {self.args.events} events in "
                      f"{self.args.timeout} s; log {proc.log_path}")
@@ -244,8 +253,7 @@ class Bench:
                 "seconds_consume": done - first[0],
                 "events_per_s_consume":
                     (self.args.events - first[1]) / (done - first[0]),
-                "cpu_seconds": (rusage.ru_utime + rusage.ru_stime)
-                if rusage else None}
+                "cpu_seconds": cpu}
 
     def run_peer(self, argv, name):
         """A peer printing one JSON line once it has processed every event.
@@ -262,7 +270,8 @@ class Bench:
                     break
                 line += chunk
         t1 = time.monotonic()
-        self.stop(proc, timeout=60)
+        # Each peer stops by itself once it has printed.
+        cpu = self.stop(proc, timeout=30, grace=30)
         if not line.endswith(b"\n"):
             with open(proc.log_path, errors="replace") as f:
                 tail = f.read()[-3000:]
@@ -273,7 +282,7 @@ class Bench:
                 "events_per_s": self.args.events / (t1 - t0),
                 "seconds_consume": own["seconds_consume"],
                 "events_per_s_consume": own["events_per_s_consume"],
-                "conversions": own["conversions"]}
+                "conversions": own["conversions"], "cpu_seconds": cpu}
 
     def run_streams(self, run):
         state = os.path.join(self.work, f"streams-state-{run}")
@@ -317,15 +326,23 @@ class Bench:
                 runs[key].append(r)
                 consume = (f", consume {r['events_per_s_consume']:,.0f}/s"
                            if "events_per_s_consume" in r else "")
+                cpu = (f"; cpu {r['cpu_seconds']:.2f} s"
+                       if r["cpu_seconds"] is not None else "")
                 log(f"  run {run} {label:34s} [load {load:4.1f}] "
                     f"{r['seconds_total']:7.2f} s = "
-                    f"{r['events_per_s']:11,.0f} events/s{consume}")
+                    f"{r['events_per_s']:11,.0f} events/s{consume}{cpu}")
         return self.summarize(names, runs)
 
     def summarize(self, names, runs):
         med = {key: {field: median([r[field] for r in runs[key]])
                      for field in ("events_per_s", "events_per_s_consume")
                      if field in runs[key][0]} for key in runs}
+        for key in runs:  # CPU (user + sys) per event, whole process life
+            cpu = [r["cpu_seconds"] for r in runs[key]
+                   if r["cpu_seconds"] is not None]
+            if cpu:
+                med[key]["cpu_us_per_event"] = (median(cpu) * 1e6
+                                                / self.args.events)
         conv = {key: sorted({r["conversions"] for r in runs[key]})
                 for key in ("streams", "python") if key in runs}
         summary = {"events": self.args.events,
@@ -345,7 +362,10 @@ class Bench:
             m = med[key]
             consume = (f"  (consume {m['events_per_s_consume']:,.0f}/s)"
                        if "events_per_s_consume" in m else "")
-            log(f"  {label:34s} {m['events_per_s']:11,.0f} events/s{consume}")
+            cpu = (f"; cpu {m['cpu_us_per_event']:.2f} us/event"
+                   if "cpu_us_per_event" in m else "")
+            log(f"  {label:34s} {m['events_per_s']:11,.0f} events/s"
+                f"{consume}{cpu}")
         goals = {"kcat": 1.0, "streams": 2.0, "python": 7.0}
         for key, goal in goals.items():
             if "outcomesd" not in med or key not in med:
@@ -359,6 +379,10 @@ class Bench:
                 consume = d["events_per_s_consume"] / peer["events_per_s"]
                 extra = f", outcomesd consume/kcat {consume:.2f}"
             summary["ratios"][key] = {"total": total, "consume": consume}
+            if "cpu_us_per_event" in d and "cpu_us_per_event" in peer:
+                cpu = peer["cpu_us_per_event"] / d["cpu_us_per_event"]
+                summary["ratios"][key]["cpu"] = cpu
+                extra += f", cpu per event {key}/outcomesd {cpu:.2f}"
             log(f"  ratio outcomesd/{key:9s} {total:5.2f} (total{extra}; "
                 f"issue 11 goal >= {goal:g}: "
                 f"{'met' if total >= goal else 'NOT met'})")
