@@ -27,16 +27,20 @@ In one run:
          same computation in dicts);
      each timed from process start to the moment it has processed every
      event ("total"), and from its first event to the last ("consume": no
-     start-up, no group join; kcat has no group and starts at once);
-  4. print one line per figure: medians in events/s, the ratios
-     outcomesd/kcat, outcomesd/streams, outcomesd/python (ratios of the
-     medians, total and consume), and whether the two peers found the same
-     number of referral -> enrollment conversions.
+     start-up, no group join; kcat has no group and starts at once), with
+     its CPU seconds (user + sys, rusage of the whole process life);
+  4. print one line per figure: medians in events/s and CPU us/event, the
+     ratios outcomesd/kcat, outcomesd/streams, outcomesd/python (ratios of
+     the medians: total, consume, and the peer's CPU per event over
+     outcomesd's), and whether the two peers found the same number of
+     referral -> enrollment conversions.
 Every wait has a deadline; every process started is killed on exit.
 
 Usage: tests/bench/peers/peers_bench.py [--build=build] [--runs=3]
            [--events=1000000] [--partitions=32] [--streams_threads=1]
-           [--timeout=600] [--json=FILE]
+           [--timeout=600] [--only=kcat,outcomesd,streams,python]
+           [--json=FILE]
+PEERS_BENCH_KEEP=1 keeps the work folder (every process's log).
 """
 import argparse
 import json
