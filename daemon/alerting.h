@@ -148,6 +148,13 @@ class Alerting {
   std::string AlertsJson() const;
   std::string RulesJson() const;
 
+  // The rules in force, and what goals are judged with (for the brief,
+  // which reuses EvaluateGoals).
+  std::shared_ptr<const RuleSet> rules() const;
+  const EvaluatorSettings& evaluator_settings() const {
+    return settings_.evaluator;
+  }
+
  private:
   using ProviderProgram = std::pair<std::string, std::string>;
   // One read of the state topic, for `partitions`, on read_thread_.
@@ -163,7 +170,6 @@ class Alerting {
   void InstallSharedState(const StoreSnapshot& snapshot, const StateRead& read)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(eval_mu_);
   std::string StatePath() const;
-  std::shared_ptr<const RuleSet> rules() const;
   absl::Status ReloadRules();
 
   const AlertingSettings settings_;

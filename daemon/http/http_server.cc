@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -40,6 +41,13 @@ struct Exchange {
 std::string Header(MHD_Connection* c, const char* name) {
   const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
   return v == nullptr ? "" : v;
+}
+
+MHD_Result AddQueryArgument(void* cls, MHD_ValueKind, const char* key,
+                            const char* value) {
+  auto* query = static_cast<std::map<std::string, std::string>*>(cls);
+  if (key != nullptr) (*query)[key] = value == nullptr ? "" : value;
+  return MHD_YES;
 }
 
 bool PeerIsLoopback(MHD_Connection* c) {
@@ -140,7 +148,10 @@ Exchange* HttpServer::Impl::Begin(MHD_Connection* c, const char* url,
                             Header(c, "Host"),
                             Header(c, "Authorization"),
                             Header(c, "Origin"),
-                            Header(c, "Sec-Fetch-Site")};
+                            Header(c, "Sec-Fetch-Site"),
+                            {}};
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, AddQueryArgument,
+                            &ex->request.query);
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   if (info != nullptr && info->socket_context != nullptr) {

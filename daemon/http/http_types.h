@@ -2,6 +2,7 @@
 #ifndef OUTCOMESD_DAEMON_HTTP_HTTP_TYPES_H_
 #define OUTCOMESD_DAEMON_HTTP_HTTP_TYPES_H_
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,9 @@ struct HttpRequest {
   std::string authorization;   // Authorization header
   std::string origin;          // Origin header (browsers, cross-origin)
   std::string sec_fetch_site;  // Sec-Fetch-Site header (browsers)
+  // The query string's arguments, decoded (the last value of a repeated
+  // name wins; "?a" gives a -> "").
+  std::map<std::string, std::string> query;
 };
 
 struct HttpResponse {

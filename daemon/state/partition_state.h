@@ -49,6 +49,9 @@ struct alignas(64) ProgramState {
   std::string program;
 };
 
+// Events per type, indexed by EventKind.
+using EventCounts = std::array<int64_t, kNumEventKinds>;
+
 class PartitionState {
  public:
   // REQUIRES: ValidateStateSettings(settings).ok(). Copies the settings.
@@ -80,6 +83,17 @@ class PartitionState {
   // with data within the horizon, sorted by (provider, program). Events
   // with a day after `today` are not counted yet.
   std::vector<ProgramFigures> ComputeFigures(DayNumber today) const;
+  // ComputeFigures(today) of `provider`'s programs only.
+  std::vector<ProgramFigures> ComputeProviderFigures(std::string_view provider,
+                                                     DayNumber today) const;
+  // Events per type (indexed by EventKind) of one provider+program with a
+  // day in [from, to], from the day buckets (the counts ComputeFigures
+  // reads); std::nullopt when the provider+program is not kept. Days more
+  // than a horizon before `to`, and days already evicted, count 0.
+  // REQUIRES: from <= to.
+  std::optional<EventCounts> EventsBetween(std::string_view provider,
+                                           std::string_view program,
+                                           DayNumber from, DayNumber to) const;
 
   // Versioned binary checkpoint of the whole state: no client_key in it,
   // only their keyed hashes and the key's fingerprint (never the key).
@@ -208,6 +222,9 @@ class PartitionState {
   static KeyView View(const Key& k) { return {k.provider, k.program}; }
 
   ProgramState& Program(std::string_view provider, std::string_view program);
+  // ComputeFigures of every provider (null) or of one.
+  std::vector<ProgramFigures> Compute(DayNumber today,
+                                      const std::string_view* provider) const;
   static uint64_t ProgramHash(std::string_view provider,
                               std::string_view program);
   // Re-creates index_ from programs_.
