@@ -1,4 +1,4 @@
-// The HTTP client used by notifiers, behind an interface so unit tests use a
+// The HTTP client used by notifiers (and a GET for outcomesctl brief), behind an interface so unit tests use a
 // fake. The cpp-httplib implementation is the only code that sees httplib.
 //
 // Thread safety: implementations must allow Post from one thread at a time
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace outcomes {
@@ -27,6 +28,19 @@ class HttpPoster {
 
 // cpp-httplib client; `timeout` bounds connecting and each read/write.
 std::unique_ptr<HttpPoster> NewHttplibPoster(absl::Duration timeout);
+
+// The answer to a GET, whatever its status.
+struct HttpGetResult {
+  int status = 0;
+  std::string body;
+};
+// GETs base_url + path (path may carry a query string; its parts must be
+// percent-encoded already) with cpp-httplib. Errors (Unavailable,
+// InvalidArgument) only when no answer came; `timeout` as above.
+// Thread-safe.
+absl::StatusOr<HttpGetResult> HttplibGet(const std::string& base_url,
+                                         const std::string& path,
+                                         absl::Duration timeout);
 
 }  // namespace outcomes
 

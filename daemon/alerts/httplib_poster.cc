@@ -1,4 +1,4 @@
-// cpp-httplib implementation of HttpPoster.
+// cpp-httplib implementation of HttpPoster, and HttplibGet.
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
@@ -55,7 +55,36 @@ class HttplibPoster : public HttpPoster {
   const absl::Duration timeout_;
 };
 
+void SetTimeouts(httplib::Client& client, absl::Duration timeout) {
+  const auto micros = absl::ToInt64Microseconds(timeout);
+  client.set_connection_timeout(micros / 1000000, micros % 1000000);
+  client.set_read_timeout(micros / 1000000, micros % 1000000);
+  client.set_write_timeout(micros / 1000000, micros % 1000000);
+}
+
 }  // namespace
+
+absl::StatusOr<HttpGetResult> HttplibGet(const std::string& base_url,
+                                         const std::string& path,
+                                         absl::Duration timeout) {
+  const auto [host, prefix] = SplitUrl(base_url);
+  try {
+    httplib::Client client(host);
+    if (!client.is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid URL ", base_url));
+    }
+    SetTimeouts(client, timeout);
+    auto res = client.Get(prefix + path);
+    if (!res) {
+      return absl::UnavailableError(absl::StrCat(
+          "GET ", base_url, path, ": ", httplib::to_string(res.error())));
+    }
+    return HttpGetResult{res->status, res->body};
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", base_url, path, ": ", e.what()));
+  }
+}
 
 std::unique_ptr<HttpPoster> NewHttplibPoster(absl::Duration timeout) {
   return std::make_unique<HttplibPoster>(timeout);

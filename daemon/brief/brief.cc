@@ -106,7 +106,7 @@ Json AlertsJson(const std::vector<BriefAlert>& alerts) {
     out.push_back({{"alertname", a.alertname},
                    {"goal", a.goal},
                    {"state", a.state},
-                   {"since", absl::FormatTime(absl::RFC3339_sec, a.since,
+                   {"since", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", a.since,
                                               absl::UTCTimeZone())}});
   }
   return out;
