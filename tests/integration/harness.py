@@ -60,7 +60,8 @@ def kafka_free(test):
 
 
 def binary(name):
-    for sub in ("daemon", os.path.join("daemon", "tools")):
+    for sub in ("daemon", os.path.join("daemon", "tools"),
+                os.path.join("daemon", "ctl")):
         path = os.path.join(BUILD_DIR, sub, name)
         if os.path.exists(path):
             return path
