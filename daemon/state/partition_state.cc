@@ -334,7 +334,8 @@ std::vector<ProgramFigures> PartitionState::Compute(
   const FigureInputs inputs{settings_, groups_, today, epoch_.value_or(0)};
   for (const auto& [key, program] : programs_) {
     if (provider != nullptr && key.provider != *provider) continue;
-    if (!program->rings.HasDataSince(min_day)) continue;
+    // Data after `today` is not counted yet (figures as of a past day).
+    if (!program->rings.HasDataBetween(min_day, today)) continue;
     out.push_back(ComputeProgramFigures(*program, inputs));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

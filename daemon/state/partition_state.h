@@ -80,7 +80,8 @@ class PartitionState {
   void Evict(DayNumber today);
 
   // The DESIGN.md §4 figures as of `today`, one entry per provider+program
-  // with data within the horizon, sorted by (provider, program). Events
+  // with data of days today-horizon+1 .. today, sorted by (provider,
+  // program). Events
   // with a day after `today` are not counted yet.
   std::vector<ProgramFigures> ComputeFigures(DayNumber today) const;
   // ComputeFigures(today) of `provider`'s programs only.

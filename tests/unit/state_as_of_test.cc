@@ -27,6 +27,7 @@ class AsOfTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_.Assign(kP0);
+    store_.Apply(kP0, Referral("a", "c0"), kToday - 20);
     store_.Apply(kP0, Referral("a", "c1"), kToday - 5);
     store_.Apply(kP0, Referral("a", "c2"), kToday - 3);
     store_.Apply(kP0, Referral("a", "c3"), kToday);
@@ -66,6 +67,9 @@ TEST_F(AsOfTest, ProviderSnapshotCountsNothingAfterTheDay) {
                 .events[kReferral],
             3);
   EXPECT_TRUE(store_.ProviderSnapshot("z", kToday, kToday).partitions.empty());
+  // b's only event is after the day: b had no figures then.
+  EXPECT_TRUE(
+      store_.ProviderSnapshot("b", kToday - 1, kToday).partitions.empty());
 }
 
 TEST_F(AsOfTest, FiguresReadingEvictedDaysAreIncomplete) {
