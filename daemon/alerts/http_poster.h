@@ -1,5 +1,6 @@
-// The HTTP client used by notifiers (and a GET for outcomesctl brief), behind an interface so unit tests use a
-// fake. The cpp-httplib implementation is the only code that sees httplib.
+// The HTTP client used by notifiers (and a GET for outcomesctl brief), behind
+// an interface so unit tests use a fake. The cpp-httplib implementation is the
+// only code that sees httplib.
 //
 // Thread safety: implementations must allow Post from one thread at a time
 // (the notifier's); NewHttplibPoster's is safe from any thread.

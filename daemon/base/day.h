@@ -39,7 +39,8 @@ inline std::string FormatDay(DayNumber day) {
 // A day written exactly as "YYYY-MM-DD" (a real calendar date);
 // std::nullopt for anything else.
 inline std::optional<DayNumber> ParseDay(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-')
+    return std::nullopt;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (text[i] < '0' || text[i] > '9') return std::nullopt;
   }

@@ -155,14 +155,13 @@ Json FunnelsJson(const BriefInputs& in, Json& brief) {
 // days to enroll, subgroups.
 void WindowJson(const WindowFigures& w, Json& brief) {
   brief["window"] = WindowLabel(w.days);
-  brief["priority_share"] = {{"referral", RateJson(w.priority_share_referral)},
-                             {"enrollment",
-                              RateJson(w.priority_share_enrollment)}};
+  brief["priority_share"] = {
+      {"referral", RateJson(w.priority_share_referral)},
+      {"enrollment", RateJson(w.priority_share_enrollment)}};
   const std::optional<double> enr = w.priority_share_enrollment.value();
   const std::optional<double> ref = w.priority_share_referral.value();
-  brief["creaming_ratio"] = (enr && ref && *ref > 0)
-                                ? JsonNumberOrNull(*enr / *ref)
-                                : Json(nullptr);
+  brief["creaming_ratio"] =
+      (enr && ref && *ref > 0) ? JsonNumberOrNull(*enr / *ref) : Json(nullptr);
   brief["days_to_enroll"] = {
       {"count", w.days_to_enroll_count},
       {"p50", w.days_to_enroll_p50 ? Json(*w.days_to_enroll_p50) : Json()},

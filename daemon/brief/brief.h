@@ -44,8 +44,8 @@ struct PaymentLine {
   DayNumber period_start = 0;
   DayNumber period_end = 0;  // included
   int64_t units = 0;
-  double earned = 0;   // currency units
-  double maximum = 0;  // currency units
+  double earned = 0;                      // currency units
+  double maximum = 0;                     // currency units
   std::optional<double> projected_units;  // current period only
 };
 

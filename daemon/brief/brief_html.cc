@@ -28,8 +28,9 @@ std::string Str(const Json& j) { return HtmlEscape(j.get<std::string>()); }
 std::string Points(const Json& b) {
   std::string out = "<section id=\"points\"><h2>Points to discuss</h2>";
   if (b.at("points_to_discuss").empty()) {
-    return out + "<p>No goal is in shortfall and no priority referral is "
-                 "stalled.</p></section>";
+    return out +
+           "<p>No goal is in shortfall and no priority referral is "
+           "stalled.</p></section>";
   }
   out += "<ul>";
   for (const Json& p : b.at("points_to_discuss")) {
@@ -46,10 +47,10 @@ std::string GoalRow(const Json& g) {
                     " ", Str(g.at("group")), ")</span>");
   }
   const std::string status = g.at("status").get<std::string>();
-  const std::string rank =
-      g.at("rank").is_null()
-          ? "&ndash;"
-          : absl::StrCat(g.at("rank").get<int>(), " of ", g.at("of").get<int>());
+  const std::string rank = g.at("rank").is_null()
+                               ? "&ndash;"
+                               : absl::StrCat(g.at("rank").get<int>(), " of ",
+                                              g.at("of").get<int>());
   return absl::StrCat(
       "<tr><td>", Str(g.at("contract")), "</td><td>", name, "</td><td>",
       HtmlEscape(metric), "</td><td>", Str(g.at("window")),
@@ -76,7 +77,8 @@ std::string Goals(const Json& b) {
 
 std::string Alerts(const Json& b) {
   std::string out = "<section id=\"alerts\"><h2>Alerts</h2>";
-  if (b.at("alerts").empty()) return out + "<p>None pending or firing.</p></section>";
+  if (b.at("alerts").empty())
+    return out + "<p>None pending or firing.</p></section>";
   out +=
       "<table><thead><tr><th>Alert</th><th>Goal</th><th>State</th>"
       "<th>Since</th></tr></thead><tbody>";
@@ -96,8 +98,10 @@ std::string Referrals(const Json& b) {
   };
   return absl::StrCat(
       "<section id=\"referrals\"><h2>Referrals and equity (last ",
-      Str(b.at("window")), ")</h2><dl class=\"kv\"><dt>Stalled referrals</dt>"
-      "<dd>", b.at("stalled_referrals").get<int64_t>(), " (",
+      Str(b.at("window")),
+      ")</h2><dl class=\"kv\"><dt>Stalled referrals</dt>"
+      "<dd>",
+      b.at("stalled_referrals").get<int64_t>(), " (",
       b.at("stalled_priority_referrals").get<int64_t>(),
       " priority-population)</dd><dt>Priority share of referrals</dt><dd>",
       FormatRate(b.at("priority_share").at("referral")),
@@ -115,10 +119,9 @@ std::string Groups(const Json& b) {
       "<section id=\"groups\"><h2>Subgroups</h2><table><thead><tr><th>Rate</th>"
       "<th>Dimension</th><th>Group</th><th>Value</th></tr></thead><tbody>";
   for (const Json& g : b.at("groups")) {
-    const std::string value =
-        g.at("suppressed").get<bool>()
-            ? std::string("suppressed (small numbers)")
-            : FormatRate(g);
+    const std::string value = g.at("suppressed").get<bool>()
+                                  ? std::string("suppressed (small numbers)")
+                                  : FormatRate(g);
     absl::StrAppend(&out, "<tr><td>", Str(g.at("metric")), "</td><td>",
                     Str(g.at("dimension")), "</td><td>", Str(g.at("group")),
                     "</td><td>", value, "</td></tr>");
@@ -128,7 +131,8 @@ std::string Groups(const Json& b) {
 
 std::string Payments(const Json& b) {
   std::string out = "<section id=\"payments\"><h2>Payments</h2>";
-  if (b.at("payments").empty()) return out + "<p>No payment lines.</p></section>";
+  if (b.at("payments").empty())
+    return out + "<p>No payment lines.</p></section>";
   out +=
       "<table><thead><tr><th>Contract</th><th>Component</th><th>Period</th>"
       "<th>Units</th><th>Earned</th><th>Maximum</th><th>Projected units</th>"
@@ -136,9 +140,8 @@ std::string Payments(const Json& b) {
   for (const Json& p : b.at("payments")) {
     absl::StrAppend(
         &out, "<tr><td>", Str(p.at("contract")), "</td><td>",
-        Str(p.at("component")), "</td><td>",
-        Str(p.at("period").at("start")), " &ndash; ",
-        Str(p.at("period").at("end")), "</td><td class=\"num\">",
+        Str(p.at("component")), "</td><td>", Str(p.at("period").at("start")),
+        " &ndash; ", Str(p.at("period").at("end")), "</td><td class=\"num\">",
         p.at("units").dump(), "</td><td class=\"num\">",
         FormatGoalValue("", p.at("earned")), "</td><td class=\"num\">",
         FormatGoalValue("", p.at("maximum")), "</td><td class=\"num\">",
@@ -165,12 +168,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -184,8 +198,8 @@ std::string RenderBriefHtml(const Json& b) {
       "<meta name=\"viewport\" content=\"width=device-width\">"
       "<title>Meeting brief: ",
       Str(b.at("provider")), " &middot; ", Str(b.at("program")),
-      "</title><style>", kStyle, "</style></head><body>", Header(b),
-      Points(b), "<section id=\"funnel\"><h2>Funnel: this ", kind,
+      "</title><style>", kStyle, "</style></head><body>", Header(b), Points(b),
+      "<section id=\"funnel\"><h2>Funnel: this ", kind,
       " against the previous one</h2><div class=\"charts\">", FunnelSvg(b),
       "</div>",
       partial ? "<p class=\"muted\">The previous period starts before the "
@@ -198,7 +212,8 @@ std::string RenderBriefHtml(const Json& b) {
       Goals(b), Alerts(b), Referrals(b), Groups(b), Payments(b),
       "<footer>outcomesd meeting brief. Rates and subgroups over the last ",
       Str(b.at("window")),
-      "; subgroups with small numbers are suppressed.</footer></body></html>\n");
+      "; subgroups with small numbers are "
+      "suppressed.</footer></body></html>\n");
 }
 
 }  // namespace outcomes

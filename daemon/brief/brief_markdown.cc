@@ -17,7 +17,8 @@ std::string Cell(const Json& j) {
 
 std::string Funnel(const Json& b) {
   std::string out =
-      "## Funnel\n\n| Event | This period | Previous period |\n|---|---:|---:|\n";
+      "## Funnel\n\n| Event | This period | Previous period "
+      "|\n|---|---:|---:|\n";
   for (std::string_view kind : kEventKindNames) {
     const std::string k(kind);
     absl::StrAppend(&out, "| ", k, " | ",
@@ -25,8 +26,9 @@ std::string Funnel(const Json& b) {
                     b.at("funnel").at("previous").at(k).get<int64_t>(), " |\n");
   }
   if (!b.at("funnel_complete").at("previous").get<bool>()) {
-    out += "\nThe previous period starts before the oldest day kept: its "
-           "counts are partial.\n";
+    out +=
+        "\nThe previous period starts before the oldest day kept: its "
+        "counts are partial.\n";
   }
   return out;
 }
@@ -48,10 +50,9 @@ std::string Goals(const Json& b) {
         " | ", g.at("direction") == "min" ? ">= " : "<= ",
         FormatGoalValue(metric, g.at("target")), " | ", Cell(g.at("status")),
         " | ", g.at("sample_size").get<int64_t>(), " | ",
-        g.at("rank").is_null()
-            ? std::string("-")
-            : absl::StrCat(g.at("rank").get<int>(), " of ",
-                           g.at("of").get<int>()),
+        g.at("rank").is_null() ? std::string("-")
+                               : absl::StrCat(g.at("rank").get<int>(), " of ",
+                                              g.at("of").get<int>()),
         " |\n");
   }
   return out;
@@ -85,18 +86,18 @@ std::string Referrals(const Json& b) {
       "\n- Creaming ratio: ",
       FormatGoalValue("creaming_ratio", b.at("creaming_ratio")),
       "\n- Days to enroll: median ", days(d.at("p50")), ", 90th percentile ",
-      days(d.at("p90")), " (", d.at("count").get<int64_t>(),
-      " enrollments)\n");
+      days(d.at("p90")), " (", d.at("count").get<int64_t>(), " enrollments)\n");
 }
 
 std::string Groups(const Json& b) {
   std::string out =
-      "\n## Subgroups\n\n| Rate | Dimension | Group | Value |\n|---|---|---|---|\n";
+      "\n## Subgroups\n\n| Rate | Dimension | Group | Value "
+      "|\n|---|---|---|---|\n";
   for (const Json& g : b.at("groups")) {
-    absl::StrAppend(&out, "| ", Cell(g.at("metric")), " | ",
-                    Cell(g.at("dimension")), " | ", Cell(g.at("group")), " | ",
-                    g.at("suppressed").get<bool>() ? "suppressed" : FormatRate(g),
-                    " |\n");
+    absl::StrAppend(
+        &out, "| ", Cell(g.at("metric")), " | ", Cell(g.at("dimension")), " | ",
+        Cell(g.at("group")), " | ",
+        g.at("suppressed").get<bool>() ? "suppressed" : FormatRate(g), " |\n");
   }
   return out;
 }
@@ -111,9 +112,8 @@ std::string Payments(const Json& b) {
     absl::StrAppend(&out, "| ", Cell(p.at("contract")), " | ",
                     Cell(p.at("component")), " | ",
                     Cell(p.at("period").at("start")), " - ",
-                    Cell(p.at("period").at("end")), " | ",
-                    p.at("units").dump(), " | ",
-                    FormatGoalValue("", p.at("earned")), " | ",
+                    Cell(p.at("period").at("end")), " | ", p.at("units").dump(),
+                    " | ", FormatGoalValue("", p.at("earned")), " | ",
                     FormatGoalValue("", p.at("maximum")), " | ",
                     FormatGoalValue("", p.at("projected_units")), " |\n");
   }
@@ -127,9 +127,9 @@ std::string RenderBriefMarkdown(const Json& b) {
   std::string out = absl::StrCat(
       "# Meeting brief: ", Cell(b.at("provider")), "\n\nProgram ",
       Cell(b.at("program")), ", ", Cell(p.at("kind")), " ",
-      Cell(p.at("current").at("start")), " to ", Cell(p.at("current").at("end")),
-      " (as of ", Cell(b.at("as_of")), "), compared with ",
-      Cell(p.at("previous").at("start")), " to ",
+      Cell(p.at("current").at("start")), " to ",
+      Cell(p.at("current").at("end")), " (as of ", Cell(b.at("as_of")),
+      "), compared with ", Cell(p.at("previous").at("start")), " to ",
       Cell(p.at("previous").at("end")), ".\n\n## Points to discuss\n\n");
   for (const Json& point : b.at("points_to_discuss")) {
     absl::StrAppend(&out, "- ", point.get<std::string>(), "\n");

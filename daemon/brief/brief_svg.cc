@@ -60,8 +60,8 @@ std::string FunnelSvg(const Json& brief) {
         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\" class=\"prev\"/>"
         "<text x=\"%d\" y=\"%d\" class=\"muted\">%d</text>",
         y + 18, kEventKindNames[k], kLabel, y + 4, wc, kColors[k],
-        kLabel + wc + 6, y + 18, c, kLabel, y + 24, wp, kLabel + wp + 6,
-        y + 34, p);
+        kLabel + wc + 6, y + 18, c, kLabel, y + 24, wp, kLabel + wp + 6, y + 34,
+        p);
   }
   absl::StrAppend(&svg, "</svg>");
   return svg;
@@ -95,9 +95,8 @@ std::string TrendSvg(const Json& brief) {
       kTop + 4, max, kLeft - 6, kTop + kHeight);
   for (int i = 0; i < n; ++i) {
     const Json& p = trend[i];
-    std::string label =
-        PeriodLabel(kind, p.at("start").get<std::string>()) +
-        (p.at("complete").get<bool>() ? "" : "*");
+    std::string label = PeriodLabel(kind, p.at("start").get<std::string>()) +
+                        (p.at("complete").get<bool>() ? "" : "*");
     absl::StrAppendFormat(&svg,
                           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
                           "class=\"muted\">%s</text>",

@@ -14,8 +14,7 @@ bool IsProportion(std::string_view metric) {
 }
 
 bool IsCount(std::string_view metric) {
-  return metric.starts_with("window_events") ||
-         metric == "stalled_referrals" ||
+  return metric.starts_with("window_events") || metric == "stalled_referrals" ||
          metric.starts_with("days_to_enroll");
 }
 
@@ -71,10 +70,10 @@ Json PointsToDiscuss(const Json& brief, int enroll_within_days) {
   const int64_t priority =
       brief.at("stalled_priority_referrals").get<int64_t>();
   if (priority > 0) {
-    points.push_back(absl::StrCat(
-        priority, " of the ", stalled, " referrals older than ",
-        enroll_within_days, " days that are not enrolled are ",
-        "priority-population clients: what stands in their way?"));
+    points.push_back(
+        absl::StrCat(priority, " of the ", stalled, " referrals older than ",
+                     enroll_within_days, " days that are not enrolled are ",
+                     "priority-population clients: what stands in their way?"));
   }
   return points;
 }

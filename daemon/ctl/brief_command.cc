@@ -60,9 +60,9 @@ std::string PercentEncode(const std::string& s) {
 }
 
 std::string BriefPath(std::map<std::string, std::string>& flags) {
-  std::string path = absl::StrCat("/api/v1/briefs/",
-                                  PercentEncode(flags["provider"]),
-                                  "?period=", PercentEncode(flags["period"]));
+  std::string path =
+      absl::StrCat("/api/v1/briefs/", PercentEncode(flags["provider"]),
+                   "?period=", PercentEncode(flags["period"]));
   if (!flags["program"].empty()) {
     absl::StrAppend(&path, "&program=", PercentEncode(flags["program"]));
   }
@@ -122,9 +122,9 @@ int RunBriefCommand(const std::vector<std::string>& args) {
   const std::string& format = (*flags)["format"];
   try {
     if (format == "json") return Write(DumpJson(brief) + "\n", (*flags)["out"]);
-    return Write(format == "html" ? RenderBriefHtml(brief)
-                                  : RenderBriefMarkdown(brief),
-                 (*flags)["out"]);
+    return Write(
+        format == "html" ? RenderBriefHtml(brief) : RenderBriefMarkdown(brief),
+        (*flags)["out"]);
   } catch (const Json::exception& e) {
     std::fprintf(stderr, "outcomesctl brief: unexpected brief JSON: %s\n",
                  e.what());

@@ -21,10 +21,10 @@ namespace {
 constexpr int kTrendPeriods = 6;
 
 HttpResponse ErrorFor(const absl::Status& s) {
-  const int code = s.code() == absl::StatusCode::kNotFound           ? 404
-                   : s.code() == absl::StatusCode::kInvalidArgument  ? 400
-                   : s.code() == absl::StatusCode::kUnavailable      ? 503
-                                                                     : 500;
+  const int code = s.code() == absl::StatusCode::kNotFound          ? 404
+                   : s.code() == absl::StatusCode::kInvalidArgument ? 400
+                   : s.code() == absl::StatusCode::kUnavailable     ? 503
+                                                                    : 500;
   return JsonError(code, std::string(s.message()));
 }
 
@@ -128,14 +128,14 @@ std::vector<BriefAlert> AlertsOf(const Alerting& alerting,
 }
 
 absl::StatusOr<Json> Brief(const EvaluationLoop& evaluation,
-                           const Alerting& alerting, const std::string& provider,
-                           const HttpRequest& r) {
+                           const Alerting& alerting,
+                           const std::string& provider, const HttpRequest& r) {
   const std::string period = Query(r, "period");
   const std::optional<PeriodKind> kind =
       ParsePeriodKind(period.empty() ? "month" : period);
   if (!kind) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "period must be month or quarter, not \"", period, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("period must be month or quarter, not \"", period, "\""));
   }
   absl::StatusOr<std::shared_ptr<const StoreSnapshot>> snap =
       Evaluated(evaluation);
@@ -169,19 +169,21 @@ HttpResponse ProviderFiguresAsOf(const EvaluationLoop& evaluation,
                                  const std::string& as_of_text) {
   const std::optional<DayNumber> as_of = ParseDay(as_of_text);
   if (!as_of) {
-    return JsonError(400, absl::StrCat("as_of must be a date YYYY-MM-DD, not \"",
-                                       as_of_text, "\""));
+    return JsonError(
+        400, absl::StrCat("as_of must be a date YYYY-MM-DD, not \"", as_of_text,
+                          "\""));
   }
   absl::StatusOr<std::shared_ptr<const StoreSnapshot>> snap =
       Evaluated(evaluation);
   if (!snap.ok()) return ErrorFor(snap.status());
   const DayNumber today = (*snap)->today;
-  const DayNumber first = today - evaluation.store().settings().horizon_days + 1;
+  const DayNumber first =
+      today - evaluation.store().settings().horizon_days + 1;
   if (*as_of < first || *as_of > today) {
-    return JsonError(400, absl::StrCat("as_of ", as_of_text,
-                                       " is outside the horizon: from ",
-                                       FormatDay(first), " to ",
-                                       FormatDay(today), " (--horizon)"));
+    return JsonError(
+        400, absl::StrCat("as_of ", as_of_text,
+                          " is outside the horizon: from ", FormatDay(first),
+                          " to ", FormatDay(today), " (--horizon)"));
   }
   std::optional<std::string> body = RenderProviderJson(
       evaluation.store().ProviderSnapshot(provider, *as_of, today), provider);
@@ -196,13 +198,13 @@ HttpResponse ProviderFiguresAsOf(const EvaluationLoop& evaluation,
 
 void AddBriefRoutes(HttpServer& http, const EvaluationLoop& evaluation,
                     const Alerting& alerting) {
-  http.Route("GET", "/api/v1/briefs/",
-             [&evaluation, &alerting](const HttpRequest& r) {
-               const std::string id = r.path.substr(sizeof("/api/v1/briefs/") - 1);
-               absl::StatusOr<Json> brief = Brief(evaluation, alerting, id, r);
-               if (!brief.ok()) return ErrorFor(brief.status());
-               return HttpResponse{200, "application/json", DumpJson(*brief)};
-             });
+  http.Route(
+      "GET", "/api/v1/briefs/", [&evaluation, &alerting](const HttpRequest& r) {
+        const std::string id = r.path.substr(sizeof("/api/v1/briefs/") - 1);
+        absl::StatusOr<Json> brief = Brief(evaluation, alerting, id, r);
+        if (!brief.ok()) return ErrorFor(brief.status());
+        return HttpResponse{200, "application/json", DumpJson(*brief)};
+      });
   http.Route("GET", "/briefs/", [&evaluation, &alerting](const HttpRequest& r) {
     const std::string id = r.path.substr(sizeof("/briefs/") - 1);
     absl::StatusOr<Json> brief = Brief(evaluation, alerting, id, r);

@@ -123,11 +123,10 @@ bool DayRings::HasDataSince(DayNumber min_day) const {
 }
 
 bool DayRings::HasDataBetween(DayNumber min_day, DayNumber max_day) const {
-  return std::any_of(slots_.get(), slots_.get() + horizon_,
-                     [&](const DaySlot& s) {
-                       return s.day != kNoDay && s.day >= min_day &&
-                              s.day <= max_day;
-                     });
+  return std::any_of(
+      slots_.get(), slots_.get() + horizon_, [&](const DaySlot& s) {
+        return s.day != kNoDay && s.day >= min_day && s.day <= max_day;
+      });
 }
 
 const DayRings::GroupCounts& DayRings::group_slot(GroupRingKey key,

@@ -1,10 +1,11 @@
 // The meeting brief (DESIGN.md §12): calendar periods, ranks, the brief JSON
 // from hand-made figures judged by the daemon's own evaluator, and the HTML
 // and Markdown renderings of it.
+#include "daemon/brief/brief.h"
+
 #include <string>
 #include <vector>
 
-#include "daemon/brief/brief.h"
 #include "daemon/brief/brief_render.h"
 #include "gtest/gtest.h"
 
@@ -105,8 +106,7 @@ class BriefJsonTest : public ::testing::Test {
     c1.goals = {Goal("enrollment-rate", GoalMetric::kEnrollmentRate, true, 0.6),
                 Goal("stalled", GoalMetric::kStalledReferrals, false, 10)};
     ContractSpec other_program{"c2", "other", {}, {}, "c2.yaml:1"};
-    other_program.goals = {
-        Goal("x", GoalMetric::kStalledReferrals, false, 1)};
+    other_program.goals = {Goal("x", GoalMetric::kStalledReferrals, false, 1)};
     ContractSpec only_b{"c3", "prog", {"b"}, {}, "c3.yaml:1"};
     only_b.goals = {Goal("y", GoalMetric::kStalledReferrals, false, 1)};
     rules_.contracts = {c1, other_program, only_b};
@@ -143,8 +143,7 @@ TEST_F(BriefJsonTest, PeriodsFunnelAndHeadlineFigures) {
   const Json b = BuildBriefJson(Inputs("a"));
   EXPECT_EQ(b["provider"], "a");
   EXPECT_EQ(b["as_of"], "2026-03-14");
-  EXPECT_EQ(b["period"],
-            Json::parse(R"({"kind":"month",
+  EXPECT_EQ(b["period"], Json::parse(R"({"kind":"month",
               "current":{"start":"2026-03-01","end":"2026-03-31"},
               "previous":{"start":"2026-02-01","end":"2026-02-28"}})"));
   EXPECT_EQ(b["funnel"]["current"],
@@ -204,8 +203,8 @@ TEST_F(BriefJsonTest, PointsToDiscussAlertsAndPayments) {
   BriefInputs in = Inputs("a");
   in.alerts = {{"stalled-alert", "stalled", "firing",
                 absl::FromUnixSeconds(1773475200)}};  // 2026-03-14 08:00 UTC
-  in.payments = {{"c1", "clients-served", Day("2026-01-01"),
-                  Day("2026-03-31"), 40, 57600, 144000, 87.5}};
+  in.payments = {{"c1", "clients-served", Day("2026-01-01"), Day("2026-03-31"),
+                  40, 57600, 144000, 87.5}};
   const Json b = BuildBriefJson(in);
   EXPECT_EQ(b["alerts"], Json::parse(R"([{"alertname":"stalled-alert",
       "goal":"stalled","state":"firing","since":"2026-03-14T08:00:00Z"}])"));

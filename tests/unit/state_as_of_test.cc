@@ -43,9 +43,9 @@ TEST_F(AsOfTest, EventsBetweenCountsDaysBothEndsIncluded) {
   EXPECT_EQ((*two)[kEnrollment], 0);
   EXPECT_EQ((*store_.EventsBetween("a", "prog", kToday - 2, kToday))[kReferral],
             1);
-  EXPECT_EQ((*store_.EventsBetween("a", "prog", kToday - 4, kToday - 4))
-                [kReferral],
-            0);
+  EXPECT_EQ(
+      (*store_.EventsBetween("a", "prog", kToday - 4, kToday - 4))[kReferral],
+      0);
   EXPECT_FALSE(store_.EventsBetween("a", "other", kToday, kToday).has_value());
   EXPECT_FALSE(store_.EventsBetween("z", "prog", kToday, kToday).has_value());
 }
@@ -76,8 +76,9 @@ TEST_F(AsOfTest, FiguresReadingEvictedDaysAreIncomplete) {
   // Kept as of now: days kToday-119 .. kToday. A window of N days as of D
   // reads from D - 14 - N.
   const auto as_of = [this](DayNumber d) {
-    return store_.ProviderSnapshot("a", d, kToday).partitions.at(0).programs.at(
-        0);
+    return store_.ProviderSnapshot("a", d, kToday)
+        .partitions.at(0)
+        .programs.at(0);
   };
   const ProgramFigures now = as_of(kToday);
   EXPECT_TRUE(now.history_complete);
