@@ -55,69 +55,85 @@ std::string FunnelSvg(const Json& brief) {
     absl::StrAppendFormat(
         &svg,
         "<text x=\"0\" y=\"%d\" class=\"label\">%s</text>"
-        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"18\" class=\"cur\" "
-        "fill=\"%s\"/><text x=\"%d\" y=\"%d\">%d</text>"
+        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"18\" class=\"cur\"/>"
+        "<text x=\"%d\" y=\"%d\">%d</text>"
         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\" class=\"prev\"/>"
         "<text x=\"%d\" y=\"%d\" class=\"muted\">%d</text>",
-        y + 18, kEventKindNames[k], kLabel, y + 4, wc, kColors[k],
-        kLabel + wc + 6, y + 18, c, kLabel, y + 24, wp, kLabel + wp + 6, y + 34,
-        p);
+        y + 18, kEventKindNames[k], kLabel, y + 4, wc, kLabel + wc + 6, y + 18,
+        c, kLabel, y + 24, wp, kLabel + wp + 6, y + 34, p);
   }
   absl::StrAppend(&svg, "</svg>");
   return svg;
 }
 
-std::string TrendSvg(const Json& brief) {
-  const Json& trend = brief.at("trend");
-  const std::string kind = brief.at("period").at("kind").get<std::string>();
-  const int n = static_cast<int>(trend.size());
-  int64_t max = 1;
-  for (const Json& p : trend) {
-    for (int k = 0; k < kNumEventKinds; ++k) {
-      max = std::max(max, Count(p.at("events"), k));
-    }
-  }
-  constexpr int kLeft = 50, kWidth = 460, kTop = 16, kHeight = 180;
-  const auto x = [&](int i) {
-    return kLeft + (n <= 1 ? 0 : i * kWidth / (n - 1));
-  };
-  const auto y = [&](int64_t v) {
+namespace {
+
+// Geometry of the trend chart: periods along x, counts up y.
+struct TrendFrame {
+  static constexpr int kLeft = 50, kWidth = 460, kTop = 16, kHeight = 180;
+  int n;
+  int64_t max;
+  int x(int i) const { return kLeft + (n <= 1 ? 0 : i * kWidth / (n - 1)); }
+  int y(int64_t v) const {
     return kTop + kHeight - static_cast<int>(v * kHeight / max);
-  };
+  }
+};
+
+// The axis, its two values and the period labels (partial ones starred).
+std::string TrendAxes(const Json& trend, const std::string& kind,
+                      const TrendFrame& f) {
+  constexpr int kBottom = TrendFrame::kTop + TrendFrame::kHeight;
   std::string svg = absl::StrFormat(
-      "<svg id=\"trend-chart\" "
-      "role=\"img\" aria-label=\"Funnel counts of the last %d periods\" "
-      "viewBox=\"0 0 640 240\" width=\"640\" height=\"240\">"
       "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>"
       "<text x=\"%d\" y=\"%d\" class=\"muted\" text-anchor=\"end\">%d</text>"
       "<text x=\"%d\" y=\"%d\" class=\"muted\" text-anchor=\"end\">0</text>",
-      n, kLeft, kTop + kHeight, kLeft + kWidth, kTop + kHeight, kLeft - 6,
-      kTop + 4, max, kLeft - 6, kTop + kHeight);
-  for (int i = 0; i < n; ++i) {
+      TrendFrame::kLeft, kBottom, TrendFrame::kLeft + TrendFrame::kWidth,
+      kBottom, TrendFrame::kLeft - 6, TrendFrame::kTop + 4, f.max,
+      TrendFrame::kLeft - 6, kBottom);
+  for (int i = 0; i < f.n; ++i) {
     const Json& p = trend[i];
-    std::string label = PeriodLabel(kind, p.at("start").get<std::string>()) +
-                        (p.at("complete").get<bool>() ? "" : "*");
+    const std::string label =
+        PeriodLabel(kind, p.at("start").get<std::string>()) +
+        (p.at("complete").get<bool>() ? "" : "*");
     absl::StrAppendFormat(&svg,
                           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
                           "class=\"muted\">%s</text>",
-                          x(i), kTop + kHeight + 18, HtmlEscape(label));
+                          f.x(i), kBottom + 18, HtmlEscape(label));
   }
+  return svg;
+}
+
+}  // namespace
+
+std::string TrendSvg(const Json& brief) {
+  const Json& trend = brief.at("trend");
+  TrendFrame f{static_cast<int>(trend.size()), 1};
+  for (const Json& p : trend) {
+    for (int k = 0; k < kNumEventKinds; ++k) {
+      f.max = std::max(f.max, Count(p.at("events"), k));
+    }
+  }
+  std::string svg = absl::StrFormat(
+      "<svg id=\"trend-chart\" role=\"img\" aria-label=\"Funnel counts of "
+      "the last %d periods\" viewBox=\"0 0 640 240\" width=\"640\" "
+      "height=\"240\">",
+      f.n);
+  svg += TrendAxes(trend, brief.at("period").at("kind").get<std::string>(), f);
   for (int k = 0; k < kNumEventKinds; ++k) {
     std::string points;
-    for (int i = 0; i < n; ++i) {
-      absl::StrAppend(&points, i ? " " : "", x(i), ",",
-                      y(Count(trend[i].at("events"), k)));
+    for (int i = 0; i < f.n; ++i) {
+      absl::StrAppend(&points, i ? " " : "", f.x(i), ",",
+                      f.y(Count(trend[i].at("events"), k)));
     }
     absl::StrAppendFormat(
         &svg,
         "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" "
         "stroke-width=\"2.5\"/><rect x=\"530\" y=\"%d\" width=\"12\" "
         "height=\"12\" fill=\"%s\"/><text x=\"548\" y=\"%d\">%s</text>",
-        points, kColors[k], kTop + k * 20, kColors[k], kTop + 10 + k * 20,
-        kEventKindNames[k]);
+        points, kColors[k], TrendFrame::kTop + k * 20, kColors[k],
+        TrendFrame::kTop + 10 + k * 20, kEventKindNames[k]);
   }
-  absl::StrAppend(&svg, "</svg>");
-  return svg;
+  return svg + "</svg>";
 }
 
 }  // namespace outcomes
