@@ -53,6 +53,10 @@ class EvaluationLoop {
   // caught up), instead of at the end of the interval. Thread-safe.
   void Wake();
 
+  // The store evaluated, for read-only queries (figures as of a past day,
+  // events between two days).
+  const StateStore& store() const { return store_; }
+
   // The latest snapshot; an empty one before the first evaluation.
   std::shared_ptr<const StoreSnapshot> Latest() const;
 

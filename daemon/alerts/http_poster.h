@@ -1,6 +1,7 @@
-// The HTTP client used by notifiers, behind an interface so unit tests use a
-// fake. The cpp-httplib implementation (httplib_poster.cc) is the only code
-// that sees httplib; the options and URL parsing here are plain C++.
+// The HTTP client used by notifiers (and a GET for outcomesctl brief), behind
+// an interface so unit tests use a fake. The cpp-httplib implementation
+// (httplib_poster.cc) is the only code that sees httplib; the options and URL
+// parsing here are plain C++.
 //
 // Thread safety: implementations must allow Post from one thread at a time
 // (the notifier's); NewHttplibPoster's is safe from any thread.
@@ -68,6 +69,19 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url);
 // cpp-httplib client applying `options`; a URL's userinfo is sent as basic
 // auth in place of options' credentials. REQUIRES: options validated.
 std::unique_ptr<HttpPoster> NewHttplibPoster(HttpClientOptions options);
+
+// The answer to a GET, whatever its status.
+struct HttpGetResult {
+  int status = 0;
+  std::string body;
+};
+// GETs base_url + path (path may carry a query string; its parts must be
+// percent-encoded already) with cpp-httplib. Errors (Unavailable,
+// InvalidArgument) only when no answer came; `timeout` as above.
+// Thread-safe.
+absl::StatusOr<HttpGetResult> HttplibGet(const std::string& base_url,
+                                         const std::string& path,
+                                         absl::Duration timeout);
 
 }  // namespace outcomes
 

@@ -1,6 +1,7 @@
-// cpp-httplib implementation of HttpPoster. Debian's libcpp-httplib is built
-// with CPPHTTPLIB_OPENSSL_SUPPORT (its pkg-config Cflags define it), so
-// https:// URLs use OpenSSL: TLS verification, client certificates.
+// cpp-httplib implementation of HttpPoster, and HttplibGet. Debian's
+// libcpp-httplib is built with CPPHTTPLIB_OPENSSL_SUPPORT (its pkg-config
+// Cflags define it), so https:// URLs use OpenSSL: TLS verification, client
+// certificates.
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,13 @@
 
 namespace outcomes {
 namespace {
+
+void SetTimeouts(httplib::Client& client, absl::Duration timeout) {
+  const auto micros = absl::ToInt64Microseconds(timeout);
+  client.set_connection_timeout(micros / 1000000, micros % 1000000);
+  client.set_read_timeout(micros / 1000000, micros % 1000000);
+  client.set_write_timeout(micros / 1000000, micros % 1000000);
+}
 
 class HttplibPoster : public HttpPoster {
  public:
@@ -49,10 +57,7 @@ class HttplibPoster : public HttpPoster {
                       ? std::make_unique<httplib::Client>(url.origin)
                       : std::make_unique<httplib::Client>(
                             url.origin, o.tls_cert_file, o.tls_key_file);
-    const auto micros = absl::ToInt64Microseconds(o.timeout);
-    client->set_connection_timeout(micros / 1000000, micros % 1000000);
-    client->set_read_timeout(micros / 1000000, micros % 1000000);
-    client->set_write_timeout(micros / 1000000, micros % 1000000);
+    SetTimeouts(*client, o.timeout);
     if (!o.tls_ca_file.empty()) client->set_ca_cert_path(o.tls_ca_file);
     client->enable_server_certificate_verification(!o.tls_insecure_skip_verify);
     if (url.has_userinfo) {
@@ -74,6 +79,30 @@ class HttplibPoster : public HttpPoster {
 
 std::unique_ptr<HttpPoster> NewHttplibPoster(HttpClientOptions options) {
   return std::make_unique<HttplibPoster>(std::move(options));
+}
+
+absl::StatusOr<HttpGetResult> HttplibGet(const std::string& base_url,
+                                         const std::string& path,
+                                         absl::Duration timeout) {
+  absl::StatusOr<BaseUrl> url = ParseBaseUrl(base_url);
+  if (!url.ok()) return url.status();
+  const std::string shown = url->origin + url->path_prefix + path;
+  try {
+    httplib::Client client(url->origin);
+    if (!client.is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid URL ", shown));
+    }
+    SetTimeouts(client, timeout);
+    if (url->has_userinfo) client.set_basic_auth(url->username, url->password);
+    auto res = client.Get(url->path_prefix + path);
+    if (!res) {
+      return absl::UnavailableError(
+          absl::StrCat("GET ", shown, ": ", httplib::to_string(res.error())));
+    }
+    return HttpGetResult{res->status, res->body};
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("GET ", shown, ": ", e.what()));
+  }
 }
 
 }  // namespace outcomes

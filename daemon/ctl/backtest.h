@@ -84,10 +84,9 @@ Json TransitionJson(const AlertTransition& t);
 // providers affected (count and the first ids), providers judged.
 std::string SummaryTable(const BacktestReport& report);
 
-// "YYYY-MM-DD" <-> DayNumber. ParseDay: InvalidArgument unless the text is
-// exactly a valid calendar date in that form.
-absl::StatusOr<DayNumber> ParseDay(absl::string_view text);
-std::string FormatDay(DayNumber day);
+// ParseDay (daemon/base/day.h) with an error for people: InvalidArgument
+// unless the text is exactly a valid calendar date "YYYY-MM-DD".
+absl::StatusOr<DayNumber> ParseDayArg(absl::string_view text);
 
 }  // namespace outcomes
 

@@ -59,7 +59,7 @@ absl::Status ParseFlag(absl::string_view name, absl::string_view value,
   } else if (name == "events") {
     a->events = std::string(value);
   } else if (name == "from" || name == "to") {
-    auto day = ParseDay(value);
+    auto day = ParseDayArg(value);
     if (!day.ok()) return Bad(name, day.status().message());
     (name == "from" ? a->options.from : a->options.to) = *day;
   } else if (name == "windows") {

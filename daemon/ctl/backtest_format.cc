@@ -80,23 +80,14 @@ std::string SummaryTable(const BacktestReport& report) {
   return out;
 }
 
-absl::StatusOr<DayNumber> ParseDay(absl::string_view text) {
-  absl::CivilDay day;
-  // The shape check rejects signs, spaces, short fields and 5-digit years;
-  // ParseCivilTime rejects dates that do not exist (2025-02-30).
-  bool shape = text.size() == 10;
-  for (size_t i = 0; shape && i < text.size(); ++i) {
-    shape = (i == 4 || i == 7) ? text[i] == '-' : absl::ascii_isdigit(text[i]);
-  }
-  if (!shape || !absl::ParseCivilTime(text, &day)) {
+absl::StatusOr<DayNumber> ParseDayArg(absl::string_view text) {
+  std::optional<DayNumber> day =
+      ParseDay(std::string_view(text.data(), text.size()));
+  if (!day.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a date of the form YYYY-MM-DD"));
   }
-  return static_cast<DayNumber>(day - absl::CivilDay(1970, 1, 1));
-}
-
-std::string FormatDay(DayNumber day) {
-  return absl::FormatCivilTime(CivilDayOf(day));
+  return *day;
 }
 
 }  // namespace outcomes

@@ -4,6 +4,7 @@
 //   [--dimensions=race_ethnicity] [--horizon=120] PATH...
 //   outcomesctl test rules TEST.yaml|DIR...
 //   outcomesctl backtest --rules=PATH --events=FILE ... (backtest_cli.h)
+//   outcomesctl brief --url=URL --provider=ID ...   (brief_command.h)
 //
 // Exit status: 0 all good, 1 invalid rules or failed tests, 2 usage error.
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "daemon/ctl/backtest_cli.h"
+#include "daemon/ctl/brief_command.h"
 #include "daemon/ctl/rule_tester.h"
 #include "daemon/rules/duration.h"
 #include "daemon/rules/rules_loader.h"
@@ -24,7 +26,9 @@ namespace {
 constexpr char kUsage[] =
     "usage: outcomesctl check rules [--windows=7d,30d,90d] "
     "[--dimensions=race_ethnicity] [--horizon=120] PATH...\n"
-    "       outcomesctl test rules TEST.yaml|DIR...\n";
+    "       outcomesctl test rules TEST.yaml|DIR...\n"
+    "       outcomesctl brief --url=URL --provider=ID [--program=P] "
+    "[--period=month|quarter] [--format=html|markdown|json] [--out=FILE]\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -132,6 +136,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "backtest") {
     return outcomes::RunBacktestCommand({args.begin() + 1, args.end()});
+  }
+  if (!args.empty() && args[0] == "brief") {
+    return outcomes::RunBriefCommand({args.begin() + 1, args.end()});
   }
   if (args.size() < 2 || args[1] != "rules") return outcomes::Usage();
   const std::string command = args[0];

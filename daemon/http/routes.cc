@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "daemon/base/json_log.h"
+#include "daemon/http/brief_routes.h"
 #include "daemon/state/figures_json.h"
 
 namespace outcomes {
@@ -72,6 +73,9 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
   });
   http.Route("GET", "/api/v1/providers/", [&evaluation](const HttpRequest& r) {
     const std::string id = r.path.substr(sizeof("/api/v1/providers/") - 1);
+    if (const auto as_of = r.query.find("as_of"); as_of != r.query.end()) {
+      return ProviderFiguresAsOf(evaluation, id, as_of->second);
+    }
     std::optional<std::string> body =
         RenderProviderJson(*evaluation.Latest(), id);
     if (!body) return JsonError(404, "unknown provider");
@@ -83,6 +87,7 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
   http.Route("GET", "/api/v1/rules", [&alerting](const HttpRequest&) {
     return JsonBody(alerting.RulesJson());
   });
+  AddBriefRoutes(http, evaluation, alerting);
   // Guarded (DESIGN.md §11): a bearer token, or loopback only.
   http.Route(
       "POST", "/-/reload",

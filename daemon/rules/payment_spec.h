@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace outcomes {
+#include "daemon/base/calendar_period.h"
 
-enum class PaymentPeriod { kMonth, kQuarter };
+namespace outcomes {
 
 struct PaymentComponentSpec {
   std::string name;  // label `component`
@@ -34,7 +34,7 @@ struct PaymentComponentSpec {
 };
 
 struct PaymentSpec {
-  PaymentPeriod period = PaymentPeriod::kMonth;
+  PeriodKind period = PeriodKind::kMonth;
   double amount = 0;  // per provider per period, all shares fully earned
   std::vector<PaymentComponentSpec> components;
 };

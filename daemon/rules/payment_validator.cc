@@ -27,10 +27,8 @@ class PaymentChecker {
 
 void CheckPeriod(const v1::Payments& p, const RuleSettings& settings,
                  PaymentSpec& spec, PaymentChecker& c) {
-  if (p.period() == "month") {
-    spec.period = PaymentPeriod::kMonth;
-  } else if (p.period() == "quarter") {
-    spec.period = PaymentPeriod::kQuarter;
+  if (const std::optional<PeriodKind> kind = ParsePeriodKind(p.period())) {
+    spec.period = *kind;
   } else {
     return c.Fail("period", p.period().empty()
                                 ? "required (month or quarter)"
@@ -144,8 +142,8 @@ PaymentComponentSpec CheckComponent(const v1::PaymentComponent& p,
 
 }  // namespace
 
-int PaymentHorizonDays(PaymentPeriod period) {
-  return period == PaymentPeriod::kMonth ? 62 : 184;
+int PaymentHorizonDays(PeriodKind period) {
+  return period == PeriodKind::kMonth ? 62 : 184;
 }
 
 PaymentSpec ValidatePayments(const v1::Payments& p, const std::string& path,

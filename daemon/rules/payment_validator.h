@@ -26,7 +26,7 @@ PaymentSpec ValidatePayments(const v1::Payments& payments,
 
 // Days of history the current and the previous period of `period` need at
 // most: 62 for months (July and August), 184 for quarters.
-int PaymentHorizonDays(PaymentPeriod period);
+int PaymentHorizonDays(PeriodKind period);
 
 }  // namespace outcomes
 

@@ -5,41 +5,10 @@
 #include "absl/container/flat_hash_set.h"
 
 namespace outcomes {
-namespace {
-
-DayNumber DayOfCivil(const absl::CivilDay& d) {
-  return static_cast<DayNumber>(d - absl::CivilDay(1970, 1, 1));
-}
-
-int MonthsOf(PaymentPeriod period) {
-  return period == PaymentPeriod::kMonth ? 1 : 3;
-}
-
-// The period of `period` starting in the month `first` (its first month).
-PeriodDays PeriodFrom(PaymentPeriod period, absl::CivilMonth first) {
-  const absl::CivilMonth next = first + MonthsOf(period);
-  return {DayOfCivil(absl::CivilDay(first)),
-          DayOfCivil(absl::CivilDay(next)) - 1};
-}
-
-}  // namespace
-
-PeriodDays PeriodHolding(PaymentPeriod period, DayNumber day) {
-  const absl::CivilMonth month(CivilDayOf(day));
-  const int months = MonthsOf(period);
-  const int index = (month.month() - 1) / months * months;  // 0-based
-  return PeriodFrom(period, absl::CivilMonth(month.year(), index + 1));
-}
-
-PeriodDays PeriodBefore(PaymentPeriod period, const PeriodDays& p) {
-  return PeriodFrom(period,
-                    absl::CivilMonth(CivilDayOf(p.start)) - MonthsOf(period));
-}
-
 std::vector<UnitQuery> PaymentQueries(const PaymentSpec& spec,
                                       DayNumber today) {
-  const PeriodDays current = PeriodHolding(spec.period, today);
-  const PeriodDays previous = PeriodBefore(spec.period, current);
+  const Period current = PeriodOf(spec.period, today);
+  const Period previous = PreviousPeriod(spec.period, current);
   std::vector<UnitQuery> out;
   for (const PaymentComponentSpec& c : spec.components) {
     UnitQuery q{c.event_kind,  c.outcome_code, c.priority_only,
@@ -76,8 +45,8 @@ std::vector<PaymentLine> PaymentLines(const ContractSpec& contract,
                                       DayNumber today,
                                       const std::vector<UnitCount>& counts) {
   const PaymentSpec& spec = *contract.payments;
-  const PeriodDays current = PeriodHolding(spec.period, today);
-  const PeriodDays previous = PeriodBefore(spec.period, current);
+  const Period current = PeriodOf(spec.period, today);
+  const Period previous = PreviousPeriod(spec.period, current);
   std::vector<PaymentLine> out;
   for (size_t i = 0; i < spec.components.size(); ++i) {
     const PaymentComponentSpec& c = spec.components[i];
@@ -113,8 +82,8 @@ std::vector<ProviderPayments> CollectPayments(const ContractSpec& contract,
   const std::vector<UnitQuery> queries =
       PaymentQueries(*contract.payments, today);
   const DayNumber oldest =
-      PeriodBefore(contract.payments->period,
-                   PeriodHolding(contract.payments->period, today))
+      PreviousPeriod(contract.payments->period,
+                     PeriodOf(contract.payments->period, today))
           .start;
   absl::flat_hash_set<std::string> seen;
   for (const PartitionUnits& part :

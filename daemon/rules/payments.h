@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/base/calendar_period.h"
 #include "daemon/base/day.h"
 #include "daemon/base/partition_id.h"
 #include "daemon/rules/goal_spec.h"
@@ -26,18 +27,6 @@
 #include "daemon/state/state_store.h"
 
 namespace outcomes {
-
-// A calendar period, both days inclusive.
-struct PeriodDays {
-  DayNumber start = 0;
-  DayNumber end = 0;
-  int days() const { return end - start + 1; }
-  bool operator==(const PeriodDays&) const = default;
-};
-
-// The calendar month or quarter holding `day`, and the one before it.
-PeriodDays PeriodHolding(PaymentPeriod period, DayNumber day);
-PeriodDays PeriodBefore(PaymentPeriod period, const PeriodDays& p);
 
 // The unit queries of `spec` as of `today`: for component i, query 2i
 // counts the current period up to today, query 2i+1 the previous period.
@@ -58,7 +47,7 @@ struct PaymentLine {
   std::string program;
   std::string component;
   bool current = true;  // period label: current | previous
-  PeriodDays period;
+  Period period;
   int64_t units = 0;
   int64_t priority_units = 0;
   double earned = 0;

@@ -58,7 +58,7 @@ Json ContractPaymentsJson(const ContractSpec& contract,
   out["contract"] = contract.id;
   out["program"] = contract.program;
   out["period"] =
-      contract.payments->period == PaymentPeriod::kMonth ? "month" : "quarter";
+      contract.payments->period == PeriodKind::kMonth ? "month" : "quarter";
   out["amount"] = contract.payments->amount;
   Json list = Json::array();
   for (const ProviderPayments& p : providers) {

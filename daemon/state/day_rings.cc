@@ -122,6 +122,13 @@ bool DayRings::HasDataSince(DayNumber min_day) const {
       [&](const DaySlot& s) { return s.day != kNoDay && s.day >= min_day; });
 }
 
+bool DayRings::HasDataBetween(DayNumber min_day, DayNumber max_day) const {
+  return std::any_of(
+      slots_.get(), slots_.get() + horizon_, [&](const DaySlot& s) {
+        return s.day != kNoDay && s.day >= min_day && s.day <= max_day;
+      });
+}
+
 const DayRings::GroupCounts& DayRings::group_slot(GroupRingKey key,
                                                   int slot) const {
   if (key >= ring_of_size_ || ring_of_[key] == kNoRing) {

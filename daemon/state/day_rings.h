@@ -89,6 +89,8 @@ class DayRings {
   void EvictBefore(DayNumber min_day);
   // True if any day >= min_day has been claimed.
   bool HasDataSince(DayNumber min_day) const;
+  // True if any day in [min_day, max_day] has been claimed.
+  bool HasDataBetween(DayNumber min_day, DayNumber max_day) const;
 
   // Raw access for checkpoints. kNoDay marks an unused slot.
   static constexpr DayNumber kNoDay = INT32_MIN;

@@ -1,6 +1,7 @@
 #include "daemon/state/partition_state.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -301,12 +302,40 @@ void PartitionState::Evict(DayNumber today) {
 
 std::vector<ProgramFigures> PartitionState::ComputeFigures(
     DayNumber today) const {
+  return Compute(today, nullptr);
+}
+
+std::vector<ProgramFigures> PartitionState::ComputeProviderFigures(
+    std::string_view provider, DayNumber today) const {
+  return Compute(today, &provider);
+}
+
+std::optional<EventCounts> PartitionState::EventsBetween(
+    std::string_view provider, std::string_view program, DayNumber from,
+    DayNumber to) const {
+  assert(from <= to);
+  Flush();
+  const ProgramState* p =
+      index_.Find(ProgramHash(provider, program), provider, program);
+  if (p == nullptr) return std::nullopt;
+  from = std::max(from, to - settings_.horizon_days + 1);
+  EventCounts counts = {};
+  for (int k = 0; k < kNumEventKinds; ++k) {
+    counts[k] = p->rings.Sum(k, to, to - from + 1);
+  }
+  return counts;
+}
+
+std::vector<ProgramFigures> PartitionState::Compute(
+    DayNumber today, const std::string_view* provider) const {
   Flush();
   std::vector<ProgramFigures> out;
   const DayNumber min_day = today - settings_.horizon_days + 1;
   const FigureInputs inputs{settings_, groups_, today, epoch_.value_or(0)};
   for (const auto& [key, program] : programs_) {
-    if (!program->rings.HasDataSince(min_day)) continue;
+    if (provider != nullptr && key.provider != *provider) continue;
+    // Data after `today` is not counted yet (figures as of a past day).
+    if (!program->rings.HasDataBetween(min_day, today)) continue;
     out.push_back(ComputeProgramFigures(*program, inputs));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

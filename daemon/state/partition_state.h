@@ -51,6 +51,9 @@ struct alignas(64) ProgramState {
   PaymentLog payments;
 };
 
+// Events per type, indexed by EventKind.
+using EventCounts = std::array<int64_t, kNumEventKinds>;
+
 class PartitionState {
  public:
   // REQUIRES: ValidateStateSettings(settings).ok(). Copies the settings.
@@ -79,9 +82,21 @@ class PartitionState {
   void Evict(DayNumber today);
 
   // The DESIGN.md §4 figures as of `today`, one entry per provider+program
-  // with data within the horizon, sorted by (provider, program). Events
+  // with data of days today-horizon+1 .. today, sorted by (provider,
+  // program). Events
   // with a day after `today` are not counted yet.
   std::vector<ProgramFigures> ComputeFigures(DayNumber today) const;
+  // ComputeFigures(today) of `provider`'s programs only.
+  std::vector<ProgramFigures> ComputeProviderFigures(std::string_view provider,
+                                                     DayNumber today) const;
+  // Events per type (indexed by EventKind) of one provider+program with a
+  // day in [from, to], from the day buckets (the counts ComputeFigures
+  // reads); std::nullopt when the provider+program is not kept. Days more
+  // than a horizon before `to`, and days already evicted, count 0.
+  // REQUIRES: from <= to.
+  std::optional<EventCounts> EventsBetween(std::string_view provider,
+                                           std::string_view program,
+                                           DayNumber from, DayNumber to) const;
 
   // Outcome payment units (payment_log.h) of every provider of `program`
   // with data within the horizon, sorted by provider: counts[i] answers
@@ -223,6 +238,9 @@ class PartitionState {
   OutcomeCodeId InternCode(const std::string& code);
 
   ProgramState& Program(std::string_view provider, std::string_view program);
+  // ComputeFigures of every provider (null) or of one.
+  std::vector<ProgramFigures> Compute(DayNumber today,
+                                      const std::string_view* provider) const;
   static uint64_t ProgramHash(std::string_view provider,
                               std::string_view program);
   // Re-creates index_ from programs_.

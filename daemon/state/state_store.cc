@@ -1,6 +1,7 @@
 #include "daemon/state/state_store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -184,7 +185,8 @@ StoreSnapshot StateStore::Snapshot(DayNumber today) {
     snap.partitions.push_back({id, slot->state.ComputeFigures(today),
                                slot->state.num_funnels(),
                                slot->state.dropped_events(), slot->ready});
-    MarkCompleteness(*slot, today, snap.partitions.back().programs);
+    MarkCompleteness(slot->history_from, today,
+                     snap.partitions.back().programs);
   }
   snap.group_overflow = Overflow();
   return snap;
@@ -215,10 +217,46 @@ void StateStore::SetStatus(const PartitionId& id, bool ready,
   slot->history_from = history_from;
 }
 
-void StateStore::MarkCompleteness(const Slot& slot, DayNumber today,
+StoreSnapshot StateStore::ProviderSnapshot(std::string_view provider,
+                                           DayNumber as_of,
+                                           DayNumber now) const {
+  assert(as_of <= now);
+  StoreSnapshot snap;
+  snap.today = as_of;
+  const DayNumber evicted_before = now - settings_.horizon_days + 1;
+  for (auto& [id, slot] : SortedSlots()) {
+    std::lock_guard slot_lock(slot->mu);
+    if (slot->revoked) continue;
+    std::vector<ProgramFigures> programs =
+        slot->state.ComputeProviderFigures(provider, as_of);
+    if (programs.empty()) continue;
+    MarkCompleteness(std::max(slot->history_from, evicted_before), as_of,
+                     programs);
+    snap.partitions.push_back({id, std::move(programs),
+                               slot->state.num_funnels(),
+                               slot->state.dropped_events(), slot->ready});
+  }
+  return snap;
+}
+
+std::optional<EventCounts> StateStore::EventsBetween(std::string_view provider,
+                                                     std::string_view program,
+                                                     DayNumber from,
+                                                     DayNumber to) const {
+  for (auto& [id, slot] : SortedSlots()) {
+    std::lock_guard slot_lock(slot->mu);
+    if (slot->revoked) continue;
+    std::optional<EventCounts> counts =
+        slot->state.EventsBetween(provider, program, from, to);
+    if (counts.has_value()) return counts;
+  }
+  return std::nullopt;
+}
+
+void StateStore::MarkCompleteness(DayNumber kept_from, DayNumber today,
                                   std::vector<ProgramFigures>& programs) const {
   MarkHistoryFrom(settings_.horizon_days, settings_.enroll_within_days, today,
-                  slot.history_from, programs);
+                  kept_from, programs);
 }
 
 std::vector<GroupOverflow> StateStore::Overflow() const {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -189,6 +190,22 @@ class StateStore {
   // PartitionId), one partition locked at a time.
   std::vector<PartitionUnits> CountUnits(
       std::string_view program, const std::vector<UnitQuery>& queries) const;
+  // One provider's figures as of the past day `as_of`, read-only: nothing
+  // is evicted, one partition is locked at a time. The snapshot's today is
+  // `as_of`; it holds every assigned partition with data of the provider
+  // within the horizon of `as_of`, each with only that provider's programs.
+  // Figures that read days before now - horizon + 1 (evicted as of `now`,
+  // the day of the latest Snapshot) or before the partition's history are
+  // marked incomplete (WindowFigures::complete, history_complete): for
+  // as_of < now, stalled_referrals always is. Empty when no partition has
+  // data of the provider. REQUIRES: as_of <= now.
+  StoreSnapshot ProviderSnapshot(std::string_view provider, DayNumber as_of,
+                                 DayNumber now) const;
+  // PartitionState::EventsBetween in the first partition (by PartitionId)
+  // that keeps the provider+program; std::nullopt when none does.
+  std::optional<EventCounts> EventsBetween(std::string_view provider,
+                                           std::string_view program,
+                                           DayNumber from, DayNumber to) const;
   // Only the eviction part of Snapshot: frees data past the horizon in
   // every partition not yet evicted for `today`. Never changes a figure.
   void Evict(DayNumber today);
@@ -212,9 +229,9 @@ class StateStore {
       const;
   // REQUIRES: slot.mu held.
   void EvictSlot(Slot& slot, DayNumber today);
-  // Marks the figures that read days before slot.history_from incomplete.
-  // REQUIRES: slot.mu held.
-  void MarkCompleteness(const Slot& slot, DayNumber today,
+  // Marks the figures that read days before `kept_from` (the first day of
+  // complete history; INT32_MIN: all) incomplete.
+  void MarkCompleteness(DayNumber kept_from, DayNumber today,
                         std::vector<ProgramFigures>& programs) const;
   // REQUIRES: mu_ held exclusively and slot.mu held.
   void RetireOverflow(Slot& slot);

@@ -344,8 +344,14 @@ class DashboardsTest(unittest.TestCase):
         a PNG of the whole grid, and every panel had data. With
         OUTCOMES_DASHBOARD_PNG set, the PNG is written there (how
         docs/images/dashboard-provider-detail.png is made)."""
+        # The renderer shows the window variable's default (30d): the provider
+        # needs completion group rates in that window, not just in any.
+        window = self.load("outcomes-contract-performance")
+        window = next(v for v in window["templating"]["list"]
+                      if v["name"] == "window")["current"]["value"]
         both = self.prometheus.query(
-            'count by (program, provider) (outcomes_group_rate{metric="completion_rate"})'
+            'count by (program, provider) (outcomes_group_rate{metric="completion_rate",'
+            f' window="{window}"}})'
             ' and on (program, provider) count by (program, provider)'
             ' (outcomes_alerts{alertstate="firing"})')
         self.assertTrue(both, "no provider with a firing alert and group rates")
@@ -357,6 +363,7 @@ class DashboardsTest(unittest.TestCase):
              f"--prometheus={self.prometheus.url}",
              f"--dashboard={DASHBOARDS['outcomes-contract-performance']}",
              f"--var=program={chosen[0]}", f"--var=provider={chosen[1]}",
+             f"--var=window={window}",
              f"--out={out}", f"--report={report}"],
             capture_output=True, text=True, timeout=180)
         self.assertEqual(r.returncode, 0, r.stderr)

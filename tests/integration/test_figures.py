@@ -11,6 +11,8 @@ reference.py, a deliberately simple recomputation from the simulator's own
 - test_revocation_moves_series_to_new_owner: a second member of the group
   takes partitions; the first stops exporting their providers, the second
   rebuilds them by replaying the topic and exports the reference values.
+- test_figures_as_of_past_days: /api/v1/providers/{id}?as_of= for several
+  past days against the reference computed as of each day.
 - test_empty_attribute_value_means_no_group: FUNNEL_RULES rule 15, on a
   topic of its own.
 - test_no_client_key_in_any_output: no client key in /metrics, any API
@@ -490,6 +492,67 @@ class FiguresTest(unittest.TestCase):
                               w.completion_rate.denominator, w.p50,
                               w.priority_share["enrollment"].denominator),
                              (0, 0, None, 0))
+
+    def test_figures_as_of_past_days(self):
+        """?as_of=D (DESIGN §12) equals the reference computed as of D from
+        the events the daemon accepted (day within the horizon of today);
+        figures reading days before today's horizon say complete: false."""
+        d = self.start_daemon(group="figures-as-of", name="figures-as-of")
+        self.wait_for_counts(d, DEFAULT)
+        today, _, listing, _ = self.snapshot(d, DEFAULT)
+        h, m = DEFAULT.horizon, DEFAULT.enroll_within
+        kept_from = today - datetime.timedelta(days=h - 1)
+        accepted = [e for e in self.events
+                    if ref.day_of(e.seconds, DEFAULT.timezone) >= kept_from]
+        checked = 0
+        for back in (0, 1, 9, 30, 61):
+            day = today - datetime.timedelta(days=back)
+            figures = ref.compute(accepted, day, DEFAULT)
+            providers = sorted({p for p, _ in figures})
+            self.assertTrue(providers)
+            problems = []
+            for provider in providers:
+                got = d.json(f"/api/v1/providers/{provider}?as_of={day}")
+                self.assertEqual((got["as_of"], got["day"]),
+                                 (str(day), str(day)))
+                want = ref.provider_detail_json(figures, DEFAULT, provider,
+                                                self.partition_of)
+                programs = {}
+                for prog in got["programs"]:
+                    complete = day == today
+                    self.assertEqual(prog["history_complete"], complete)
+                    if not complete:  # stalled_*: the horizon of `day`
+                        for k in ("stalled_referrals",
+                                  "stalled_priority_referrals"):
+                            prog[k] = want[prog["program"]][k]
+                        prog["history_complete"] = True
+                    windows = {}
+                    for w in prog["windows"]:
+                        n = int(w["window"][:-1])
+                        first = day - datetime.timedelta(days=m + n)
+                        self.assertEqual(w["complete"], first >= kept_from,
+                                         (provider, day, n))
+                        if not w["complete"]:
+                            continue
+                        w["groups"] = {(g["metric"], g["dimension"],
+                                        g["group"]): g for g in w["groups"]}
+                        windows[w["window"]] = w
+                    programs[prog["program"]] = dict(prog, windows=windows)
+                for prog in want.values():
+                    prog["windows"] = {k: w for k, w in prog["windows"].items()
+                                       if k in programs.get(prog["program"], {})
+                                       .get("windows", {})}
+                self.assert_json_equal(programs, want,
+                                       f"{provider} as of {day}", problems)
+                checked += sum(len(p["windows"]) for p in want.values())
+            if problems:
+                self.fail(f"as of {day}: {len(problems)} differences:\n"
+                          + "\n".join(problems[:30]))
+        self.assertGreater(checked, 100)
+        bad = d.get(f"/api/v1/providers/{listing['providers'][0]['provider']}"
+                    f"?as_of={kept_from - datetime.timedelta(days=1)}")
+        self.assertEqual(bad[0], 400)
+        self.assertIn("outside the horizon", json.loads(bad[1])["error"])
 
     def test_empty_attribute_value_means_no_group(self):
         figures, want = self.check_figures(DEFAULT, [], "figures-empty",

@@ -6,6 +6,8 @@ library is included only at its edge. Reads the #include lines; no build.
   state   per-partition funnel state, figures, their export and JSON
   rules   contract goal files -> validated goals
   alerts  goal evaluation, alert lifecycle, notifier (interfaces for sinks)
+  brief   the provider meeting brief: JSON, HTML and Markdown from plain
+          inputs (figures, goal results, alerts, payment lines)
   kafka   librdkafka adapters of the ingest and alert interfaces
   ingest  decode, validate, dedupe, provider gate, consumer loop
   service daemon/*.cc: flags, evaluation loop, alerting, checkpoints
@@ -21,7 +23,7 @@ import unittest
 
 from harness import REPO, kafka_free
 
-LAYERS = ["base", "state", "rules", "alerts", "kafka", "ingest", "service",
+LAYERS = ["base", "state", "rules", "alerts", "brief", "kafka", "ingest", "service",
           "http", "ctl", "main"]
 # The interfaces of daemon/http below the routes: the server must not
 # depend on the service it serves.

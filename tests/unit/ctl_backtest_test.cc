@@ -127,21 +127,22 @@ TEST_F(BacktestTest, TransitionsOfTheHandMadeHistory) {
 
 TEST_F(BacktestTest, LifecycleStartsAtFrom) {
   // From day 9: the `for` of p1's Few starts there, so it fires on day 11.
-  EXPECT_EQ(Run(*ParseDay("2025-03-10")), (std::vector<std::string>{
-                                              "2025-03-10 Few p1 pending 0",
-                                              "2025-03-10 Few p2 pending 1",
-                                              "2025-03-10 FewNow p1 firing 0",
-                                              "2025-03-10 FewNow p2 firing 1",
-                                              "2025-03-12 Few p1 firing 1",
-                                              "2025-03-12 Few p2 resolved 2",
-                                              "2025-03-12 FewNow p2 resolved 2",
-                                              "2025-03-13 FewNow p1 resolved 2",
-                                              "2025-03-14 Few p1 resolved 3",
-                                          }));
+  EXPECT_EQ(Run(*ParseDayArg("2025-03-10")),
+            (std::vector<std::string>{
+                "2025-03-10 Few p1 pending 0",
+                "2025-03-10 Few p2 pending 1",
+                "2025-03-10 FewNow p1 firing 0",
+                "2025-03-10 FewNow p2 firing 1",
+                "2025-03-12 Few p1 firing 1",
+                "2025-03-12 Few p2 resolved 2",
+                "2025-03-12 FewNow p2 resolved 2",
+                "2025-03-13 FewNow p1 resolved 2",
+                "2025-03-14 Few p1 resolved 3",
+            }));
 }
 
 TEST_F(BacktestTest, TransitionJsonKeysInContractOrder) {
-  AlertTransition t{*ParseDay("2025-03-08"),
+  AlertTransition t{*ParseDayArg("2025-03-08"),
                     {{"alertname", "A"},
                      {"contract", "c"},
                      {"provider", "p"},
@@ -198,8 +199,8 @@ TEST_F(BacktestTest, FromAfterToAndEmptyHistory) {
   BacktestOptions o{settings_, std::nullopt, std::nullopt};
   EXPECT_EQ(RunBacktest(rules_, *empty, o).status().message(),
             "the history has no events: give both --from and --to");
-  o.from = *ParseDay("2025-03-05");
-  o.to = *ParseDay("2025-03-04");
+  o.from = *ParseDayArg("2025-03-05");
+  o.to = *ParseDayArg("2025-03-04");
   EXPECT_EQ(RunBacktest(rules_, *empty, o).status().message(),
             "--from=2025-03-05 is after --to=2025-03-04");
   o.to = o.from;
@@ -209,12 +210,12 @@ TEST_F(BacktestTest, FromAfterToAndEmptyHistory) {
 }
 
 TEST(BacktestDays, ParseDayIsStrict) {
-  EXPECT_EQ(*ParseDay("1970-01-02"), 1);
-  EXPECT_EQ(FormatDay(*ParseDay("2024-02-29")), "2024-02-29");
+  EXPECT_EQ(*ParseDayArg("1970-01-02"), 1);
+  EXPECT_EQ(FormatDay(*ParseDayArg("2024-02-29")), "2024-02-29");
   for (const char* bad : {"2025-02-30", "2025-13-01", "2025-1-01", "+2025-01-1",
                           " 2025-01-01", "2025-01-01x", "20250101", ""}) {
     EXPECT_EQ(
-        ParseDay(bad).status().message(),
+        ParseDayArg(bad).status().message(),
         absl::StrCat("\"", bad, "\" is not a date of the form YYYY-MM-DD"))
         << bad;
   }

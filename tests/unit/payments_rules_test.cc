@@ -139,28 +139,26 @@ TEST(PaymentsRulesTest, quarter_needs_a_horizon_of_184_days) {
 }
 
 TEST(PaymentsRulesTest, calendar_periods) {
-  const PeriodDays march =
-      PeriodHolding(PaymentPeriod::kMonth, Day(2026, 3, 12));
-  EXPECT_EQ(march, (PeriodDays{Day(2026, 3, 1), Day(2026, 3, 31)}));
-  EXPECT_EQ(PeriodBefore(PaymentPeriod::kMonth, march),
-            (PeriodDays{Day(2026, 2, 1), Day(2026, 2, 28)}));
-  const PeriodDays jan = PeriodHolding(PaymentPeriod::kMonth, Day(2026, 1, 1));
-  EXPECT_EQ(PeriodBefore(PaymentPeriod::kMonth, jan),
-            (PeriodDays{Day(2025, 12, 1), Day(2025, 12, 31)}));
-  EXPECT_EQ(PeriodHolding(PaymentPeriod::kMonth, Day(2028, 2, 29)).days(), 29);
-  const PeriodDays q2 =
-      PeriodHolding(PaymentPeriod::kQuarter, Day(2026, 6, 30));
-  EXPECT_EQ(q2, (PeriodDays{Day(2026, 4, 1), Day(2026, 6, 30)}));
-  EXPECT_EQ(PeriodBefore(PaymentPeriod::kQuarter, q2),
-            (PeriodDays{Day(2026, 1, 1), Day(2026, 3, 31)}));
-  const PeriodDays q1 = PeriodHolding(PaymentPeriod::kQuarter, Day(2026, 1, 1));
-  EXPECT_EQ(PeriodBefore(PaymentPeriod::kQuarter, q1),
-            (PeriodDays{Day(2025, 10, 1), Day(2025, 12, 31)}));
+  const Period march = PeriodOf(PeriodKind::kMonth, Day(2026, 3, 12));
+  EXPECT_EQ(march, (Period{Day(2026, 3, 1), Day(2026, 3, 31)}));
+  EXPECT_EQ(PreviousPeriod(PeriodKind::kMonth, march),
+            (Period{Day(2026, 2, 1), Day(2026, 2, 28)}));
+  const Period jan = PeriodOf(PeriodKind::kMonth, Day(2026, 1, 1));
+  EXPECT_EQ(PreviousPeriod(PeriodKind::kMonth, jan),
+            (Period{Day(2025, 12, 1), Day(2025, 12, 31)}));
+  EXPECT_EQ(PeriodOf(PeriodKind::kMonth, Day(2028, 2, 29)).days(), 29);
+  const Period q2 = PeriodOf(PeriodKind::kQuarter, Day(2026, 6, 30));
+  EXPECT_EQ(q2, (Period{Day(2026, 4, 1), Day(2026, 6, 30)}));
+  EXPECT_EQ(PreviousPeriod(PeriodKind::kQuarter, q2),
+            (Period{Day(2026, 1, 1), Day(2026, 3, 31)}));
+  const Period q1 = PeriodOf(PeriodKind::kQuarter, Day(2026, 1, 1));
+  EXPECT_EQ(PreviousPeriod(PeriodKind::kQuarter, q1),
+            (Period{Day(2025, 10, 1), Day(2025, 12, 31)}));
   // The longest current + previous spans: July-August, Q3-Q4.
   EXPECT_EQ(Day(2026, 8, 31) - Day(2026, 7, 1) + 1,
-            PaymentHorizonDays(PaymentPeriod::kMonth));
+            PaymentHorizonDays(PeriodKind::kMonth));
   EXPECT_EQ(Day(2026, 12, 31) - Day(2026, 7, 1) + 1,
-            PaymentHorizonDays(PaymentPeriod::kQuarter));
+            PaymentHorizonDays(PeriodKind::kQuarter));
 }
 
 PaymentComponentSpec Share(double share, double target) {
@@ -214,14 +212,14 @@ TEST(PaymentsRulesTest, lines_with_projection) {
   const auto lines = PaymentLines(c, "acme", today, {{6, 1}, {12, 0}});
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_TRUE(lines[0].current);
-  EXPECT_EQ(lines[0].period, (PeriodDays{Day(2026, 3, 1), Day(2026, 3, 31)}));
+  EXPECT_EQ(lines[0].period, (Period{Day(2026, 3, 1), Day(2026, 3, 31)}));
   EXPECT_EQ(lines[0].units, 6);
   EXPECT_DOUBLE_EQ(lines[0].earned, 300);  // 0.5 x 1000 x 6/10
   EXPECT_EQ(lines[0].maximum, 500);
   // 6 units in 12 days of 31: 15.5.
   EXPECT_DOUBLE_EQ(*lines[0].projected_units, 15.5);
   EXPECT_FALSE(lines[1].current);
-  EXPECT_EQ(lines[1].period, (PeriodDays{Day(2026, 2, 1), Day(2026, 2, 28)}));
+  EXPECT_EQ(lines[1].period, (Period{Day(2026, 2, 1), Day(2026, 2, 28)}));
   EXPECT_DOUBLE_EQ(lines[1].earned, 500);
   EXPECT_EQ(lines[1].projected_units, std::nullopt);
   // The queries: current up to today, previous whole.
