@@ -3,16 +3,16 @@
 // Alertmanager and the alerts topic, persists alert state, and renders
 // /api/v1/alerts and /api/v1/rules.
 //
-// Which goals are judged (DESIGN.md §10). A provider+program is judged only
-// when its partition is in the snapshot, is ready (PartitionFigures::ready)
-// and the shared alert state topic has been read since the partition
-// appeared. Otherwise its alerts are parked: neither judged nor resolved,
-// nothing notified, and kept for as long as the partition is held
-// (AlertScope::kHeld); alerts of providers not held at all are parked and
-// forgotten after 15 minutes (kAway). A goal whose figure has incomplete
-// history (GoalResult::incomplete) is not judged either: an alert already
-// pending or firing for it is parked, not resolved ("no notification from
-// missing data"; Alertmanager lets a firing one expire at its endsAt).
+// Which goals are judged (docs/design.md, "State through restarts, rebalances
+// and faults"). A provider+program is judged only when its partition is in the
+// snapshot, is ready (PartitionFigures::ready) and the shared alert state topic
+// has been read since the partition appeared. Otherwise its alerts are parked:
+// neither judged nor resolved, nothing notified, and kept for as long as the
+// partition is held (AlertScope::kHeld); alerts of providers not held at all
+// are parked and forgotten after 15 minutes (kAway). A goal whose figure has
+// incomplete history (GoalResult::incomplete) is not judged either: an alert
+// already pending or firing for it is parked, not resolved ("no notification
+// from missing data"; Alertmanager lets a firing one expire at its endsAt).
 //
 // Alert state moving with the partition (alert_state_replica.h): when a
 // partition appears in a snapshot (assigned at start or by a rebalance), the
@@ -100,7 +100,8 @@ class Alerting {
 
   // Loads the rules and the saved alert state. An error in the rules is
   // fatal at startup; a saved state that is unreadable or corrupt is not
-  // (DESIGN.md §10: never trusted, never a crash): it is counted in
+  // (docs/design.md, "State through restarts, rebalances and faults": never
+  // trusted, never a crash): it is counted in
   // outcomes_alert_snapshot_failures_total{reason="corrupt"|"unreadable"},
   // logged, and the alerts start from the state topic alone.
   absl::Status Start();

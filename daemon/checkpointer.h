@@ -1,4 +1,5 @@
-// Per-partition checkpoints in --state.dir (DESIGN.md §10, "Checkpoints").
+// Per-partition checkpoints in --state.dir (docs/design.md, "State through
+// restarts, rebalances and faults", "Checkpoints").
 //
 // A checkpoint is one partition's funnel state and dedupe index together
 // with the committed offset it covers and how complete its Kafka history

@@ -112,7 +112,7 @@ ABSL_FLAG(outcomes::FlagDuration, max_clock_skew, {absl::Minutes(5)},
 ABSL_FLAG(int, providers_max, 10000,
           "--providers.max: providers this instance keeps state for (all its "
           "partitions); events of further new providers are rejected with "
-          "reason provider_limit (DESIGN.md §11). At least 1");
+          "reason provider_limit (docs/design.md, Safe to expose). At least 1");
 ABSL_FLAG(std::string, providers_file, "",
           "--providers.file: allowlist, one provider id per line ('#' "
           "comments, blank lines ignored); events of other providers are "
@@ -132,7 +132,7 @@ absl::Status CheckPositive(const char* flag, int value) {
 }
 
 // --privacy.key_file: a key file that is missing, unreadable, empty or too
-// short is a fatal start-up error (DESIGN.md §11).
+// short is a fatal start-up error (docs/design.md, "Safe to expose").
 absl::Status LoadPrivacyKey(DaemonSettings& s) {
   s.privacy_key_file = absl::GetFlag(FLAGS_privacy_key_file);
   if (s.privacy_key_file.empty()) return absl::OkStatus();  // default key

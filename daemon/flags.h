@@ -1,6 +1,6 @@
-// Command-line flags of outcomesd (DESIGN.md §7, contract) turned into plain
-// settings. Flag names with dots (--kafka.brokers) are accepted as written;
-// absl stores them with underscores (kafka_brokers).
+// Command-line flags of outcomesd (docs/configuration.md, contract) turned into
+// plain settings. Flag names with dots (--kafka.brokers) are accepted as
+// written; absl stores them with underscores (kafka_brokers).
 #ifndef OUTCOMESD_DAEMON_FLAGS_H_
 #define OUTCOMESD_DAEMON_FLAGS_H_
 

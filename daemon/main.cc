@@ -117,7 +117,8 @@ std::string ExternalUrl(const DaemonSettings& s, int port) {
 }
 
 // Binds --listen before anything else is started, so a port in use is a
-// fatal start-up error (DESIGN.md §11) and not a second daemon "serving".
+// fatal start-up error (docs/design.md, "Safe to expose") and not a second
+// daemon "serving".
 std::unique_ptr<HttpServer> BindHttpServer(const DaemonSettings& s,
                                            prometheus::Registry& registry) {
   HttpServerSettings limits;
@@ -205,8 +206,9 @@ void RegisterKafkaMode(const DaemonSettings& settings,
   }
 }
 
-// DESIGN.md §10: the replay rebuilds state from what Kafka retains, so a
-// topic whose retention.ms is shorter than the horizon loses history.
+// docs/design.md, "State through restarts, rebalances and faults": the replay
+// rebuilds state from what Kafka retains, so a topic whose retention.ms is
+// shorter than the horizon loses history.
 void WarnOnShortRetention(const DaemonSettings& settings) {
   const absl::Duration horizon = absl::Hours(24) * settings.state.horizon_days;
   for (const std::string& topic : settings.kafka.topics) {
@@ -231,8 +233,8 @@ void WarnOnShortRetention(const DaemonSettings& settings) {
   }
 }
 
-// DESIGN.md §11: which key protects the client hashes. The fingerprint
-// (never the key) lets operators check that replicas share one key.
+// docs/design.md, "Safe to expose": which key protects the client hashes. The
+// fingerprint (never the key) lets operators check that replicas share one key.
 void LogClientHashKey(const DaemonSettings& settings) {
   const ClientHasher& hasher = settings.state.client_hasher;
   if (!hasher.is_default()) {
@@ -250,7 +252,8 @@ void LogClientHashKey(const DaemonSettings& settings) {
       {{"fingerprint", hasher.FingerprintHex()}});
 }
 
-// DESIGN.md §11. An unreadable or invalid --providers.file is fatal.
+// docs/design.md, "Safe to expose". An unreadable or invalid --providers.file
+// is fatal.
 std::unique_ptr<ProviderGate> NewProviderGate(const DaemonSettings& settings,
                                               prometheus::Registry& registry) {
   std::unique_ptr<ProviderGate> gate =

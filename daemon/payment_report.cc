@@ -16,7 +16,7 @@ PaymentReport::PaymentReport(const StateStore& store, RulesSource rules,
       units_(registry, "outcomes_payment_units",
              "Units of an outcome payment component in the current or "
              "previous contract period (clients or events; "
-             "DESIGN.md section 12)."),
+             "docs/design.md)."),
       earned_(registry, "outcomes_payment_earned",
               "Amount earned by a provider for an outcome payment component "
               "in the current or previous contract period (currency "

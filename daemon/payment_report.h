@@ -1,6 +1,7 @@
-// Outcome payments every evaluation (DESIGN.md §12): for every contract
-// with a payments block, the units and amounts of each provider, component
-// and period (daemon/rules/payments.h) as of the evaluated day, exported as
+// Outcome payments every evaluation (docs/design.md, "Brief, payments and
+// backtest"): for every contract with a payments block, the units and amounts
+// of each provider, component and period (daemon/rules/payments.h) as of the
+// evaluated day, exported as
 //
 //   outcomes_payment_units{contract,provider,program,component,period}
 //   outcomes_payment_earned{contract,provider,program,component,period}

@@ -1,5 +1,5 @@
-// Alert instances with Prometheus semantics (DESIGN.md §6), one per label
-// set:
+// Alert instances with Prometheus semantics (docs/goals.md, "Alerts"), one per
+// label set:
 //   inactive -> pending   when the condition holds (Update's input);
 //   pending  -> firing    once it has held for `for` (for 0s: at once);
 //   pending  -> inactive  as soon as it stops holding (timer restarts);
@@ -16,8 +16,9 @@
 // The state (pending-since, firing-since, last-sent, resolved-at) is
 // exported with Snapshot() and restored with Restore(), so a restart neither
 // resets `for` timers nor re-sends what was already sent. Merge() installs
-// the newer states read from the shared state topic (DESIGN.md §10: alert
-// state moves with the partition), so a new owner continues each timer.
+// the newer states read from the shared state topic (docs/design.md, "State
+// through restarts, rebalances and faults": alert state moves with the
+// partition), so a new owner continues each timer.
 //
 // Thread safety: all methods are safe to call concurrently (one mutex);
 // normally the evaluation loop calls Update/TakeDueNotifications and the

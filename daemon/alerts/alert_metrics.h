@@ -1,10 +1,10 @@
-// Prometheus export of goals and alerts (DESIGN.md §4), declared in one
+// Prometheus export of goals and alerts (docs/metrics.md), declared in one
 // place:
 //   outcomes_goal_value{contract,provider,program,goal}
 //   outcomes_goal_target{contract,provider,program,goal}
 //   outcomes_alerts{alertname,contract,provider,program,goal,severity,
 //                   alertstate} = 1 for pending and firing instances.
-// outcomes_alerts keeps exactly the label names of DESIGN.md §4, so the
+// outcomes_alerts keeps exactly the label names of docs/metrics.md, so the
 // per-subgroup instances of a group_rate_ratio goal share one series per
 // (goal, provider, program, alertstate); outcomes_goal_value of such a goal
 // is the lowest ratio among the eligible groups. The per-group detail is in

@@ -1,4 +1,4 @@
-// Downstream copies of alert notifications (DESIGN.md §6: the
+// Downstream copies of alert notifications (docs/goals.md, "Alerts": the
 // outcomes.alerts Kafka topic, protobuf v1::ShortfallAlert keyed by
 // provider). The librdkafka implementation is in kafka_alert_sink.cc.
 //

@@ -1,6 +1,6 @@
 // Keeps the shared alert state topic (alert_state_store.h) in step with the
-// alert lifecycle, and reads it back (DESIGN.md §10: alert state moves with
-// the partition).
+// alert lifecycle, and reads it back (docs/design.md, "State through restarts,
+// rebalances and faults": alert state moves with the partition).
 //
 // Written (asynchronously, never waiting for the broker) on every
 // lifecycle change of an instance this process judges: inactive -> pending,

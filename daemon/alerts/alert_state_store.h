@@ -1,9 +1,10 @@
-// The shared alert state (DESIGN.md §10: alert state moves with the
-// partition): a compacted Kafka topic (--kafka.state_topic, default
-// outcomes.state) of one record per alert instance, keyed by the alert's
-// canonical label key (LabelKey), value a serialized v1::AlertStateRecord,
-// a null value (tombstone) once the instance has gone inactive. Alert labels
-// carry no client data, so neither do keys or values.
+// The shared alert state (docs/design.md, "State through restarts, rebalances
+// and faults": alert state moves with the partition): a compacted Kafka topic
+// (--kafka.state_topic, default outcomes.state) of one record per alert
+// instance, keyed by the alert's canonical label key (LabelKey), value a
+// serialized v1::AlertStateRecord, a null value (tombstone) once the instance
+// has gone inactive. Alert labels carry no client data, so neither do keys or
+// values.
 //
 // AlertStateStore is the byte-level boundary (the librdkafka implementation
 // is daemon/kafka/rdkafka_state_topic.cc; unit tests use an in-memory

@@ -1,9 +1,9 @@
-// Labels and annotations of the alert for one goal result (DESIGN.md §6):
-// labels alertname, contract, provider, program, goal, severity (+ dimension,
-// group for group_rate_ratio); annotations summary, description, value,
-// target, sample_size. The goal's summary/description templates are rendered
-// with TemplateVarsOf; without a template, a default is used. The default
-// description is a full sentence with value, target, window and sample
+// Labels and annotations of the alert for one goal result (docs/goals.md,
+// "Alerts"): labels alertname, contract, provider, program, goal, severity (+
+// dimension, group for group_rate_ratio); annotations summary, description,
+// value, target, sample_size. The goal's summary/description templates are
+// rendered with TemplateVarsOf; without a template, a default is used. The
+// default description is a full sentence with value, target, window and sample
 // size, followed by the evaluator's explanation.
 //
 // Thread safety: pure functions.

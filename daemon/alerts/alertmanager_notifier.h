@@ -1,5 +1,5 @@
 // Delivers alert notifications to every Alertmanager (API v2,
-// POST {url}/api/v2/alerts), DESIGN.md §6.
+// POST {url}/api/v2/alerts), docs/goals.md, "Alerts".
 //
 // Each URL has its own bounded FIFO of batches, so one Alertmanager being
 // down delays no other. The head batch of a URL is retried with exponential

@@ -1,5 +1,5 @@
 // Judges every contract goal against the figures of every provider+program
-// (DESIGN.md §5). Pure computation: no clock, no state, no I/O; the alert
+// (docs/goals.md). Pure computation: no clock, no state, no I/O; the alert
 // lifecycle (alert_lifecycle.h) turns results into pending/firing alerts.
 //
 // For each contract x goal x provider+program the contract applies to
@@ -7,7 +7,8 @@
 //   - value and sample size from the goal's metric and window;
 //   - target = the provider's override, else the goal's min/max;
 //   - not judged when the value is absent or sample < min_sample;
-//   - not judged when the figure's history is incomplete (DESIGN.md §10:
+//   - not judged when the figure's history is incomplete (docs/design.md,
+//   "State through restarts, rebalances and faults":
 //     Kafka retention dropped events the figure needs): the window's
 //     WindowFigures::complete is false, or for stalled_referrals (a
 //     horizon-wide figure) ProgramFigures::history_complete is false. Such a

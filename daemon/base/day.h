@@ -1,6 +1,6 @@
 // Calendar days in the agency's time zone. Every figure in outcomesd is
-// computed on whole days (DESIGN.md §4): an event's *day* is the calendar day
-// of its occurred_at in --timezone; its *age* is today's day minus its day.
+// computed on whole days (docs/metrics.md): an event's *day* is the calendar
+// day of its occurred_at in --timezone; its *age* is today's day minus its day.
 #ifndef OUTCOMESD_DAEMON_BASE_DAY_H_
 #define OUTCOMESD_DAEMON_BASE_DAY_H_
 

@@ -1,4 +1,5 @@
-// Identity of one Kafka partition: the unit that owns state (DESIGN.md §2).
+// Identity of one Kafka partition: the unit that owns state (docs/design.md,
+// "Parts and layers").
 #ifndef OUTCOMESD_DAEMON_BASE_PARTITION_ID_H_
 #define OUTCOMESD_DAEMON_BASE_PARTITION_ID_H_
 

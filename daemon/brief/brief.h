@@ -1,21 +1,22 @@
-// The meeting brief of one provider+program (DESIGN.md §12): what a contract
-// manager brings to the monthly meeting with a provider, as one JSON value
-// (BuildBriefJson) from which the HTML page and the Markdown text are
-// rendered (brief_render.h), by the daemon and by `outcomesctl brief` alike.
+// The meeting brief of one provider+program (docs/design.md, "Brief, payments
+// and backtest"): what a contract manager brings to the monthly meeting with a
+// provider, as one JSON value (BuildBriefJson) from which the HTML page and the
+// Markdown text are rendered (brief_render.h), by the daemon and by
+// `outcomesctl brief` alike.
 //
 // This layer takes plain inputs: the caller (daemon/http) gathers the
 // figures, the goal results of the daemon's own evaluator (EvaluateGoals),
 // the alerts and the payment lines. Nothing here reads state or a clock.
 //
-// JSON keys (contract, DESIGN.md §12): provider, program, as_of, period
-// {kind, current {start, end}, previous {start, end}} (days, both ends
-// included), funnel {current, previous} (events per type with day in the
-// period; current up to as_of), goals [{contract, goal, metric, window,
-// value, target, status, sample_size, rank, of}], alerts [{alertname, goal,
-// state, since}], stalled_referrals, payments, groups. Also: funnel_complete,
-// trend, stalled_priority_referrals, window, priority_share, creaming_ratio,
-// days_to_enroll, points_to_discuss; goals carry direction, sample_unit and
-// explanation, and dimension/group for group_rate_ratio.
+// JSON keys (contract, docs/design.md, "Brief, payments and backtest"):
+// provider, program, as_of, period {kind, current {start, end}, previous
+// {start, end}} (days, both ends included), funnel {current, previous} (events
+// per type with day in the period; current up to as_of), goals [{contract,
+// goal, metric, window, value, target, status, sample_size, rank, of}], alerts
+// [{alertname, goal, state, since}], stalled_referrals, payments, groups. Also:
+// funnel_complete, trend, stalled_priority_referrals, window, priority_share,
+// creaming_ratio, days_to_enroll, points_to_discuss; goals carry direction,
+// sample_unit and explanation, and dimension/group for group_rate_ratio.
 //
 // Thread safety: pure functions.
 #ifndef OUTCOMESD_DAEMON_BRIEF_BRIEF_H_

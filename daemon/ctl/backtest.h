@@ -1,16 +1,17 @@
-// `outcomesctl backtest` (DESIGN.md §12): what the goals of a rule set would
-// have done over a history of events. Each event is known from its
-// occurred_at: for every day from `from` to `to` that day's events are
-// counted, then every goal is judged as of the end of the day by GoalReplay
-// (the daemon's state, figures, evaluator and alert lifecycle). The
+// `outcomesctl backtest` (docs/design.md, "Brief, payments and backtest"): what
+// the goals of a rule set would have done over a history of events. Each event
+// is known from its occurred_at: for every day from `from` to `to` that day's
+// events are counted, then every goal is judged as of the end of the day by
+// GoalReplay (the daemon's state, figures, evaluator and alert lifecycle). The
 // lifecycle runs on a fake clock that stands at the end of each day, days
 // exactly 24 h apart, so `for` and keep_firing_for count whole days (a
 // duration that is not a whole number of days is rounded up). The lifecycle
 // starts at `from` (as a daemon started that day with the history before it
 // loaded); events before `from` are counted, those past the horizon as of
 // `from` are not. The history starts at its first event's day: like the
-// daemon after Kafka retention (DESIGN.md §10), a window that reads earlier
-// days is incomplete and its goals are not judged.
+// daemon after Kafka retention (docs/design.md, "State through restarts,
+// rebalances and faults"), a window that reads earlier days is incomplete and
+// its goals are not judged.
 //
 // A transition is reported the day an alert goes pending, firing (a goal
 // with `for: 0s` goes straight to firing) or resolved; "resolved" is also

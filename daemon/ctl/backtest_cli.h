@@ -1,4 +1,5 @@
-// The command line of `outcomesctl backtest` (DESIGN.md §12):
+// The command line of `outcomesctl backtest` (docs/design.md, "Brief, payments
+// and backtest"):
 //
 //   outcomesctl backtest --rules=PATH --events=FILE [--from=YYYY-MM-DD]
 //       [--to=YYYY-MM-DD] [--windows=7d,30d,90d] [--enroll_within=14]

@@ -35,9 +35,10 @@ class GoalReplay {
   // age >= horizon is not counted. Returns whether it was counted.
   bool Apply(const v1::ServiceEvent& event, DayNumber day, DayNumber today);
 
-  // Like the daemon's retention check (DESIGN.md §10): figures that read
-  // days before `day` are incomplete, so their goals are not judged.
-  // Default: no such day (the history is complete).
+  // Like the daemon's retention check (docs/design.md, "State through restarts,
+  // rebalances and faults"): figures that read days before `day` are
+  // incomplete, so their goals are not judged. Default: no such day (the
+  // history is complete).
   void SetHistoryFrom(DayNumber day) { history_from_ = day; }
 
   // One evaluation at `now` with the figures of `today`: frees state past the

@@ -1,4 +1,5 @@
-// Who may call the admin routes (POST /-/reload), DESIGN.md §11:
+// Who may call the admin routes (POST /-/reload), docs/design.md, "Safe to
+// expose":
 // - with a token (--http.admin_token_file): requests must carry
 //   "Authorization: Bearer <token>" (401 otherwise);
 // - without one: requests must come from a loopback address and name a

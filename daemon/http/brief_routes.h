@@ -1,4 +1,5 @@
-// Routes of DESIGN.md §12 that read the service's state on request:
+// Routes of docs/design.md, "Brief, payments and backtest" that read the
+// service's state on request:
 //
 //   GET /api/v1/providers/{id}?as_of=YYYY-MM-DD  ProviderFiguresAsOf
 //   GET /api/v1/briefs/{provider}?program=P&period=month|quarter  (JSON)

@@ -88,7 +88,8 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
     return JsonBody(alerting.RulesJson());
   });
   AddBriefRoutes(http, evaluation, alerting);
-  // Guarded (DESIGN.md §11): a bearer token, or loopback only.
+  // Guarded (docs/design.md, "Safe to expose"): a bearer token, or loopback
+  // only.
   http.Route(
       "POST", "/-/reload",
       [&alerting](const HttpRequest&) {

@@ -1,5 +1,5 @@
-// The daemon's HTTP routes (DESIGN.md §7, §11): /metrics, the /healthz and
-// /readyz probes (answered on the server's event thread), the JSON API
+// The daemon's HTTP routes (docs/configuration.md, §11): /metrics, the /healthz
+// and /readyz probes (answered on the server's event thread), the JSON API
 // (/api/v1/providers[/ID], /api/v1/alerts, /api/v1/rules) and the guarded
 // POST /-/reload. The top layer: it reads the service's objects and hands
 // the server plain handlers; main.cc only calls these two functions.
@@ -33,8 +33,9 @@ void AddHealthRoutes(HttpServer& http, MetricSources sources,
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
                   Alerting& alerting);
 
-// GET /api/v1/payments[?contract=ID] (DESIGN.md §12): 404 with the reason
-// for an unknown contract or one without payments.
+// GET /api/v1/payments[?contract=ID] (docs/design.md, "Brief, payments and
+// backtest"): 404 with the reason for an unknown contract or one without
+// payments.
 void AddPaymentRoutes(HttpServer& http, const PaymentReport& payments);
 
 }  // namespace outcomes

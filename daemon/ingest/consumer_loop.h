@@ -60,11 +60,11 @@ class ConsumerLoop : public RebalanceListener {
 
   void SetConsumer(EventConsumer* consumer) { consumer_ = consumer; }
 
-  // Ready means right (DESIGN.md §10): outcomes_ready is 1 only once
-  // `figures_current()` says the figures served were computed after every
-  // partition was caught up; `on_caught_up` is called when they all are
-  // (to compute them at once). Both run on the consumer thread.
-  // REQUIRES: before Run; both callable.
+  // Ready means right (docs/design.md, "State through restarts, rebalances and
+  // faults"): outcomes_ready is 1 only once `figures_current()` says the
+  // figures served were computed after every partition was caught up;
+  // `on_caught_up` is called when they all are (to compute them at once). Both
+  // run on the consumer thread. REQUIRES: before Run; both callable.
   void SetFiguresHooks(std::function<void()> on_caught_up,
                        std::function<bool()> figures_current) {
     on_caught_up_ = std::move(on_caught_up);

@@ -1,5 +1,6 @@
 // Remembers event_ids seen within the horizon so that a redelivered or
-// re-sent event is counted once (DESIGN.md §3, "Dedupe").
+// re-sent event is counted once (docs/design.md, "From event to figure",
+// "Dedupe").
 //
 // Ids are kept as 64-bit hashes with the day of the event, in an
 // open-addressing table (linear probing, load <= 3/4): 12 bytes per slot,

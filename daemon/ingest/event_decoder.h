@@ -1,6 +1,6 @@
 // Decoding and validation of Kafka message values into ServiceEvents
-// (DESIGN.md §3). A value is binary protobuf, or proto3 canonical JSON when
-// its first non-space byte is '{'.
+// (docs/design.md, "From event to figure"). A value is binary protobuf, or
+// proto3 canonical JSON when its first non-space byte is '{'.
 //
 // Thread safety: EventDecoder is not thread-safe (it reuses one message for
 // speed); use one per consumer thread.
@@ -26,13 +26,15 @@ enum class RejectReason {
   kInvalidField,     // a field breaks its rule (length, charset, range)
   kFutureTimestamp,  // occurred_at more than max_clock_skew ahead of now
   kTooOld,           // occurred_at's day is at or past the horizon
-  // The Kafka message key is absent or differs from provider_id (DESIGN.md
-  // §10): the provider's events would be split across partitions. Judged
-  // by the pipeline after decoding, so every other reason comes first.
+  // The Kafka message key is absent or differs from provider_id
+  // (docs/design.md, "State through restarts, rebalances and faults"): the
+  // provider's events would be split across partitions. Judged by the pipeline
+  // after decoding, so every other reason comes first.
   kKeyMismatch,
-  // DESIGN.md §11, judged by the pipeline (daemon/ingest/provider_gate.h) after
-  // every reason above: the provider is not listed in --providers.file, or
-  // it is new and --providers.max providers already have state here.
+  // docs/design.md, "Safe to expose", judged by the pipeline
+  // (daemon/ingest/provider_gate.h) after every reason above: the provider is
+  // not listed in --providers.file, or it is new and --providers.max providers
+  // already have state here.
   kUnknownProvider,
   kProviderLimit,
 };

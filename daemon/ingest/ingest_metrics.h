@@ -1,5 +1,5 @@
 // Every Prometheus metric of the ingest path, declared in one place
-// (DESIGN.md §4 self-metrics). Names marked (contract) must not change.
+// (docs/metrics.md self-metrics). Names marked (contract) must not change.
 //
 // Thread safety: prometheus-cpp metrics are safe to update from any thread.
 // Ownership: the families live in the Registry passed to the constructor,
@@ -49,8 +49,9 @@ class IngestMetrics {
 
   // outcomes_kafka_consumer_lag{topic,partition}; created on first use.
   prometheus::Gauge& lag(const PartitionId& id);
-  // outcomes_history_complete{topic,partition} (contract, DESIGN.md §10):
-  // 1 when the partition's retained log covers the horizon.
+  // outcomes_history_complete{topic,partition} (contract, docs/design.md,
+  // "State through restarts, rebalances and faults"): 1 when the partition's
+  // retained log covers the horizon.
   prometheus::Gauge& history_complete(const PartitionId& id);
   // Removes the partition's series (revoked).
   void RemovePartition(const PartitionId& id);

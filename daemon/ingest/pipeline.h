@@ -1,5 +1,6 @@
 // The ingest pipeline for one consumer: decode -> validate -> dedupe ->
-// apply to partition state, with every outcome counted (DESIGN.md §3).
+// apply to partition state, with every outcome counted (docs/design.md, "From
+// event to figure").
 //
 // Thread safety: not thread-safe; driven by the consumer thread only.
 // Ownership: borrows everything passed to the constructor; all must outlive

@@ -1,4 +1,5 @@
-// Bounded providers (DESIGN.md §11): --providers.max and --providers.file.
+// Bounded providers (docs/design.md, "Safe to expose"): --providers.max and
+// --providers.file.
 //
 // Which providers count. A provider holds one slot of this instance while
 // any assigned partition has state of it: state applied from events, or

@@ -1,5 +1,5 @@
-// The --providers.file allowlist (DESIGN.md §11): which provider ids this
-// daemon keeps figures for.
+// The --providers.file allowlist (docs/design.md, "Safe to expose"): which
+// provider ids this daemon keeps figures for.
 //
 // Format: one provider id per line (1-64 chars of [A-Za-z0-9._:-], the
 // ServiceEvent.provider_id rule). Leading and trailing whitespace (CRLF

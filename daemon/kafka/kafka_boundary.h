@@ -35,7 +35,8 @@ struct PartitionOffset {
   int64_t replay_from = -1;
   // The partition's low watermark (first retained offset) when it was
   // assigned, or -1 when unknown. Greater than 0 means retention or a
-  // deletion removed the start of the log (DESIGN.md §10, history).
+  // deletion removed the start of the log (docs/design.md, "State through
+  // restarts, rebalances and faults", history).
   int64_t low_watermark = -1;
 };
 

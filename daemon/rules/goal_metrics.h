@@ -1,5 +1,5 @@
 // The goal-metric table: the one place that says what each goal metric
-// (DESIGN.md §5, `metric:` in rules) is. A row gives its name in rule files,
+// (docs/goals.md, `metric:` in rules) is. A row gives its name in rule files,
 // how rule files may use it (window, stage, rate/dimension, which targets
 // are valid), how alert text names it, and how its value, sample and
 // explanation are measured from a provider+program's figures.

@@ -1,6 +1,6 @@
-// Validated outcome payments of a contract (DESIGN.md §12) as plain C++
-// values, built only by the rules loader (payment_validator.h) from the
-// rules.proto Payments message.
+// Validated outcome payments of a contract (docs/design.md, "Brief, payments
+// and backtest") as plain C++ values, built only by the rules loader
+// (payment_validator.h) from the rules.proto Payments message.
 //
 // Thread safety: immutable values.
 #ifndef OUTCOMESD_DAEMON_RULES_PAYMENT_SPEC_H_

@@ -1,7 +1,7 @@
-// Outcome payment amounts (DESIGN.md §12 "Outcome payments"): calendar
-// periods, the unit queries a contract's components need, and what each
-// provider earns per component and period. Counting rules:
-// daemon/state/PAYMENT_RULES.md.
+// Outcome payment amounts (docs/design.md, "Brief, payments and backtest"
+// "Outcome payments"): calendar periods, the unit queries a contract's
+// components need, and what each provider earns per component and period.
+// Counting rules: daemon/state/PAYMENT_RULES.md.
 //
 // PaymentLines is a pure function from a contract, a day and unit counts to
 // plain lines {contract, provider, program, component, period, start, end,

@@ -1,4 +1,5 @@
-// The JSON of outcome payments (GET /api/v1/payments, DESIGN.md §12):
+// The JSON of outcome payments (GET /api/v1/payments, docs/design.md, "Brief,
+// payments and backtest"):
 //
 //   {"contract":"wd-2026","program":"workforce","period":"month",
 //    "amount":150000,"providers":[{"provider":"acme","ready":true,

@@ -1,4 +1,4 @@
-// Loading and validating contract goal files (DESIGN.md §5).
+// Loading and validating contract goal files (docs/goals.md).
 //
 // LoadRules reads every file (YAML, strict: daemon/rules/yaml_proto.h),
 // validates every contract and goal, and returns plain GoalSpecs. Every

@@ -1,4 +1,5 @@
-// Strict YAML -> JSON -> proto loading for config files (DESIGN.md §2).
+// Strict YAML -> JSON -> proto loading for config files (docs/design.md, "Parts
+// and layers").
 //
 // The YAML tree is walked together with the message descriptor: a key that
 // is not a field (its proto name, or its explicit json_name such as `for`),

@@ -1,4 +1,4 @@
-// Hashes of the ids outcomesd keeps (DESIGN.md §11).
+// Hashes of the ids outcomesd keeps (docs/design.md, "Safe to expose").
 //
 // ClientHasher: the keyed 64-bit hash of a client_key. Funnels store this
 // hash instead of the key, so no client_key is ever kept in memory or in a

@@ -1,7 +1,8 @@
 // Per-day event counters of one provider+program over the horizon
-// (DESIGN.md §2 "day buckets"). Slot i of every ring holds the day d with
-// d mod horizon == i; a slot is cleared lazily when a newer day claims it,
-// so rings never need a timer and late events land in their own day.
+// (docs/design.md, "Parts and layers" "day buckets"). Slot i of every ring
+// holds the day d with d mod horizon == i; a slot is cleared lazily when a
+// newer day claims it, so rings never need a timer and late events land in
+// their own day.
 //
 // Layout (per-event speed): a slot's day and its counters share 32 bytes
 // (one cache line half); the subgroup rings are one array indexed

@@ -1,5 +1,6 @@
-// The five event types of DESIGN.md §3 as dense indexes 0..4, with the
-// label values the metrics use (`type` label of outcomes_window_events).
+// The five event types of docs/design.md, "From event to figure" as dense
+// indexes 0..4, with the label values the metrics use (`type` label of
+// outcomes_window_events).
 #ifndef OUTCOMESD_DAEMON_STATE_EVENT_KIND_H_
 #define OUTCOMESD_DAEMON_STATE_EVENT_KIND_H_
 

@@ -1,4 +1,4 @@
-// The per-provider+program figures of DESIGN.md §4, as plain values.
+// The per-provider+program figures of docs/metrics.md, as plain values.
 // Produced by PartitionState::ComputeFigures, consumed by the exporter, the
 // JSON API and (later) the goal evaluator, which needs the sample sizes.
 //
@@ -56,9 +56,10 @@ struct WindowFigures {
   std::vector<GroupRate> enrollment_groups;
   std::vector<GroupRate> completion_groups;
   // False when the partition's retained Kafka history does not reach back
-  // to the first day this window's figures read (DESIGN.md §10: history
-  // completeness): the figures undercount, so goals on them are not judged
-  // and the JSON API says "complete": false.
+  // to the first day this window's figures read (docs/design.md, "State through
+  // restarts, rebalances and faults": history completeness): the figures
+  // undercount, so goals on them are not judged and the JSON API says
+  // "complete": false.
   bool complete = true;
   bool operator==(const WindowFigures&) const = default;
 };
@@ -84,11 +85,11 @@ std::optional<int> NearestRankQuantile(const int64_t* counts, int size,
                                        int64_t total, int num, int den);
 
 // Marks the figures of `today` that read days before `history_from` (the
-// first day whose events are all known; DESIGN.md §10) incomplete: a window
-// whose enrollment cohort (referrals of age M+1 .. M+N, M =
-// `enroll_within_days`) starts earlier, and the horizon-wide figures
-// (history_complete) when the horizon starts earlier. history_from ==
-// INT32_MIN marks nothing.
+// first day whose events are all known; docs/design.md, "State through
+// restarts, rebalances and faults") incomplete: a window whose enrollment
+// cohort (referrals of age M+1 .. M+N, M = `enroll_within_days`) starts
+// earlier, and the horizon-wide figures (history_complete) when the horizon
+// starts earlier. history_from == INT32_MIN marks nothing.
 void MarkHistoryFrom(int horizon_days, int enroll_within_days, int32_t today,
                      int32_t history_from,
                      std::vector<ProgramFigures>& programs);

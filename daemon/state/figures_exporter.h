@@ -1,4 +1,4 @@
-// Exports StateStore figures as the Prometheus gauges of DESIGN.md §4. All
+// Exports StateStore figures as the Prometheus gauges of docs/metrics.md. All
 // families are declared in one place (the constructor); names and labels
 // are the contract:
 //

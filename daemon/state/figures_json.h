@@ -1,4 +1,5 @@
-// JSON bodies of the HTTP API (DESIGN.md §7) built from a StoreSnapshot:
+// JSON bodies of the HTTP API (docs/configuration.md) built from a
+// StoreSnapshot:
 //
 //   GET /api/v1/providers       RenderProvidersJson: every provider with
 //                               headline figures per program

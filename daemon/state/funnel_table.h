@@ -1,7 +1,7 @@
-// Per-client funnels of one provider+program (DESIGN.md §2): for each
-// client, the days of its referrals and enrollments within the horizon.
-// Completions, disenrollments and outcomes are counted in DayRings only:
-// no figure of DESIGN.md §4 needs to match them to a client.
+// Per-client funnels of one provider+program (docs/design.md, "Parts and
+// layers"): for each client, the days of its referrals and enrollments within
+// the horizon. Completions, disenrollments and outcomes are counted in DayRings
+// only: no figure of docs/metrics.md needs to match them to a client.
 //
 // Clients are keyed by a 64-bit keyed hash of client_key (ClientHasher in
 // client_hash.h); the key itself is never stored. Days are 16-bit offsets

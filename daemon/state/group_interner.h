@@ -1,4 +1,4 @@
-// Interns subgroup values (DESIGN.md §4 group_rate) for one partition.
+// Interns subgroup values (docs/metrics.md group_rate) for one partition.
 //
 // For each configured dimension, the first max_groups_per_dimension distinct
 // non-empty values seen (in processing order) get group ids 1..max; id 0 is

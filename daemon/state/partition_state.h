@@ -1,5 +1,5 @@
-// The state of one Kafka partition (DESIGN.md §2): for every
-// provider+program seen in the partition, day-bucket counters (DayRings)
+// The state of one Kafka partition (docs/design.md, "Parts and layers"): for
+// every provider+program seen in the partition, day-bucket counters (DayRings)
 // and per-client funnels (FunnelTable), plus the partition's interned
 // subgroup values. Created on assignment, checkpointed as one unit
 // (Serialize), dropped on revocation.
@@ -81,7 +81,7 @@ class PartitionState {
   // figures do not depend on when Evict runs; only memory does.
   void Evict(DayNumber today);
 
-  // The DESIGN.md §4 figures as of `today`, one entry per provider+program
+  // The docs/metrics.md figures as of `today`, one entry per provider+program
   // with data of days today-horizon+1 .. today, sorted by (provider,
   // program). Events
   // with a day after `today` are not counted yet.

@@ -1,9 +1,10 @@
-// What outcome payments count (DESIGN.md §12), kept per provider+program:
-// one compact mark per accepted event within the horizon, so that units of
-// any payment component (any event type, outcome code, priority or value
-// filter, client or event units, any period) are derived when asked, from
-// the events known then. A new or changed component is therefore right at
-// once, and arrival order never matters. Rules: daemon/state/PAYMENT_RULES.md.
+// What outcome payments count (docs/design.md, "Brief, payments and backtest"),
+// kept per provider+program: one compact mark per accepted event within the
+// horizon, so that units of any payment component (any event type, outcome
+// code, priority or value filter, client or event units, any period) are
+// derived when asked, from the events known then. A new or changed component is
+// therefore right at once, and arrival order never matters. Rules:
+// daemon/state/PAYMENT_RULES.md.
 //
 // Memory: 16 bytes per referral, enrollment, completion or disenrollment,
 // 24 bytes per outcome, for the horizon (freed by EvictBefore).

@@ -1,4 +1,4 @@
-// Computes one provider+program's figures (DESIGN.md §4) from its rings and
+// Computes one provider+program's figures (docs/metrics.md) from its rings and
 // funnels. Internal to PartitionState; separate so each file stays small.
 #ifndef OUTCOMESD_DAEMON_STATE_PROGRAM_FIGURES_H_
 #define OUTCOMESD_DAEMON_STATE_PROGRAM_FIGURES_H_

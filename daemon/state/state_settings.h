@@ -1,6 +1,7 @@
 // Settings of the partition state and of the figures computed from it
-// (DESIGN.md §2, §4). A plain struct: built from flags/config by main, checked
-// once with ValidateStateSettings, then copied into each PartitionState.
+// (docs/design.md, "Parts and layers", §4). A plain struct: built from
+// flags/config by main, checked once with ValidateStateSettings, then copied
+// into each PartitionState.
 //
 // Units: every length here is in whole days of the agency time zone.
 #ifndef OUTCOMESD_DAEMON_STATE_STATE_SETTINGS_H_
@@ -33,9 +34,9 @@ struct StateSettings {
   // folded into "no group" and counted (outcomes_group_overflow_total).
   int max_groups_per_dimension = 32;
   // --privacy.key_file: the key of the client_key hashes in funnels and
-  // checkpoints (DESIGN.md §11). The default is the public default key;
-  // a checkpoint made with another key is not restored (its hashes would
-  // not match new events).
+  // checkpoints (docs/design.md, "Safe to expose"). The default is the public
+  // default key; a checkpoint made with another key is not restored (its hashes
+  // would not match new events).
   ClientHasher client_hasher;
 };
 

@@ -1,6 +1,6 @@
-// All partitions' state of this process (DESIGN.md §2: state is owned by
-// Kafka partition). The consumer calls Assign/Revoke from its rebalance
-// callback and applies accepted events; the evaluator calls Snapshot.
+// All partitions' state of this process (docs/design.md, "Parts and layers":
+// state is owned by Kafka partition). The consumer calls Assign/Revoke from its
+// rebalance callback and applies accepted events; the evaluator calls Snapshot.
 //
 // Applying events: Apply(id, event, day) looks the partition up on every
 // call (a store-wide reader lock, a PartitionId hash, the partition's
@@ -56,9 +56,9 @@ struct PartitionFigures {
   uint64_t dropped_events = 0;
   // False while the partition's state is being rebuilt (checkpoint restore
   // or replay not finished) or it has not been caught up once since it was
-  // assigned (DESIGN.md §10, "ready means right"). The goals of its
-  // providers are then neither judged nor resolved and nothing about them
-  // is notified: their alerts are parked.
+  // assigned (docs/design.md, "State through restarts, rebalances and faults",
+  // "ready means right"). The goals of its providers are then neither judged
+  // nor resolved and nothing about them is notified: their alerts are parked.
   bool ready = true;
   bool operator==(const PartitionFigures&) const = default;
 };

@@ -1,4 +1,4 @@
-// Small-cell suppression of subgroup rates (DESIGN.md §4 group_rate,
+// Small-cell suppression of subgroup rates (docs/metrics.md group_rate,
 // --min_cell). The rule, also stated in FUNNEL_RULES.md, applied separately
 // to each (provider, program, window, metric, dimension):
 //

@@ -1,4 +1,4 @@
-"""E2E (issue 7, DESIGN.md §10 "alert state moves with the partition"): the
+"""E2E (issue 7, docs/design.md, "State through restarts, rebalances and faults" "alert state moves with the partition"): the
 pod and its volume are lost. outcomesd #1 (its own --state.dir) has a firing
 alert (`page`, for: 0s) and two pending ones (`soon`, for: FOR; `ticket`,
 for: 1h); it is stopped (SIGTERM: on revocation it writes its alerts' final

@@ -16,8 +16,8 @@ using google::protobuf::util::MessageDifferencer;
 
 bool IsLabel(const std::string& s) { return !s.empty() && s.size() <= 64; }
 
-// DESIGN.md §3 field rules, written out again (not calling the decoder's
-// helpers) so that a bug in them cannot hide here.
+// docs/design.md, "From event to figure" field rules, written out again (not
+// calling the decoder's helpers) so that a bug in them cannot hide here.
 void CheckFieldRules(const v1::ServiceEvent& e) {
   FUZZ_CHECK(!e.event_id().empty() && e.event_id().size() <= 128);
   FUZZ_CHECK(e.type() >= v1::EVENT_TYPE_REFERRAL &&

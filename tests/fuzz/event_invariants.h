@@ -1,6 +1,7 @@
 // What every decode by EventDecoder must satisfy, checked by the event
 // fuzz targets (binary and JSON input) with FUZZ_CHECK:
-//  - an accepted event obeys every rule of DESIGN.md §3, re-checked here
+//  - an accepted event obeys every rule of docs/design.md, "From event to
+//  figure", re-checked here
 //    independently of the decoder, and its day is its occurred_at's
 //    calendar day in the agency time zone, within the horizon;
 //  - an accepted event survives re-encoding: its binary protobuf and its

@@ -4,10 +4,10 @@
 // both admin guards. Seeds: corpus/http_router/ (FuzzedDataProvider
 // layouts of real requests).
 //
-// Invariants (DESIGN.md §11): the status is one the router can give (no
-// 500: the stub handlers never throw); POST /-/reload succeeds only with
-// the exact bearer token (token mode) or from a loopback peer naming a
-// loopback host (loopback mode), and never cross-site; a GET never reaches
+// Invariants (docs/design.md, "Safe to expose"): the status is one the router
+// can give (no 500: the stub handlers never throw); POST /-/reload succeeds
+// only with the exact bearer token (token mode) or from a loopback peer naming
+// a loopback host (loopback mode), and never cross-site; a GET never reaches
 // the reload handler; 404 exactly when no route's path matches; 405 always
 // carries Allow.
 #include <fuzzer/FuzzedDataProvider.h>

@@ -5,7 +5,7 @@
 //
 // Invariants: nothing escapes (yaml-cpp exceptions are caught inside);
 // every error names the file; a file without errors yields contracts that
-// satisfy DESIGN.md §5 (id, program and at least one goal or a payments block;
+// satisfy docs/goals.md (id, program and at least one goal or a payments block;
 // unique goal names; a window of the daemon's unless stalled_referrals; targets
 // in range; confidence in (0, 1); non-negative durations and min_sample; valid
 // templates).

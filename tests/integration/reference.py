@@ -1,7 +1,7 @@
-"""A deliberately simple reference for the figures of DESIGN.md §4.
+"""A deliberately simple reference for the figures of docs/metrics.md.
 
 Every figure is recomputed from the full event list with plain loops, word
-by word from DESIGN.md §4 ("Exact definitions") and
+by word from docs/metrics.md ("Exact definitions") and
 daemon/state/FUNNEL_RULES.md (the numbered rules are cited below). It shares
 no code or data structure with the daemon: no day rings, no funnel table, no
 histograms. Clarity over speed.
@@ -430,7 +430,7 @@ def provider_detail_json(figures, settings, provider, partitions):
 
 def expected_counts(all_events, today, settings):
     """(accepted events by type, duplicates, too_old) as ingest counts them
-    (DESIGN §3; FUNNEL_RULES rule 2), for events that all arrived on agency
+    (docs/design.md, "From event to figure"; FUNNEL_RULES rule 2), for events that all arrived on agency
     day `today` and none dated after it."""
     unique = dedupe(all_events)
     accepted = {t: 0 for t in TYPES}

@@ -1,5 +1,5 @@
 """Integration: firing alerts are also written to the outcomes.alerts Kafka
-topic as protobuf ShortfallAlert, keyed by provider (DESIGN.md §6)."""
+topic as protobuf ShortfallAlert, keyed by provider (docs/goals.md, "Alerts")."""
 import os
 import subprocess
 import unittest

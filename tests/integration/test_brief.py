@@ -1,4 +1,4 @@
-"""Integration (issue 10, DESIGN.md §12): the provider meeting brief.
+"""Integration (issue 10, docs/design.md, "Brief, payments and backtest"): the provider meeting brief.
 
 outcomes-simulate (fixed seed, --out) -> outcomes-broker -> outcomesd with
 the demo rules (rules/demo). Checks:

@@ -1,6 +1,6 @@
 """Integration: the Grafana dashboards and the SRE rules against real components.
 
-No Grafana server can be installed here (DESIGN.md §8), so every panel's
+No Grafana server can be installed here (tests/integration/harness.py), so every panel's
 PromQL of grafana/*.json runs against a real Prometheus scraping a real
 outcomesd, which consumes a simulated agency from outcomes-broker and sends
 its alerts to a real Alertmanager. Each query must return data, except the

@@ -230,7 +230,7 @@ class DeployTest(unittest.TestCase):
         c = pod["containers"][0]
         args = dict(a[2:].split("=", 1) for a in c["args"])
 
-        # DESIGN.md §7 flags, and nothing outcomesd does not know.
+        # docs/configuration.md flags, and nothing outcomesd does not know.
         for flag in ("kafka.brokers", "kafka.group", "kafka.config", "rules", "listen",
                      "alertmanager.url", "state.dir", "eval.interval"):
             self.assertIn(flag, args)
@@ -271,7 +271,7 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(item[os.path.relpath(args["kafka.config"], mount["mountPath"])],
                          "kafka.properties")
 
-        # DESIGN.md §11: the client hash key comes from its own Secret.
+        # docs/design.md, "Safe to expose": the client hash key comes from its own Secret.
         mount, vol = volume_at(args["privacy.key_file"])
         self.assertTrue(mount.get("readOnly"))
         self.assertTrue(vol["secret"]["secretName"].startswith("outcomesd-privacy"))
@@ -584,7 +584,7 @@ class DeployTest(unittest.TestCase):
         daemon.proc.send_signal(signal.SIGTERM)
         code = daemon.proc.wait(pod["terminationGracePeriodSeconds"])
         self.assertEqual(code, 0, daemon.log_text())
-        self.assertLess(time.monotonic() - started, 5, "DESIGN.md §7: exit within 5 s")
+        self.assertLess(time.monotonic() - started, 5, "docs/configuration.md: exit within 5 s")
 
     # ---- container image ------------------------------------------------------
 

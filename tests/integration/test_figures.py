@@ -1,6 +1,6 @@
 """Integration (issue 3, acceptance 3 and 4): outcomes-simulate with a fixed
 seed -> outcomes-broker (real Kafka protocol over TCP) -> outcomesd, and every
-figure of DESIGN.md §4 on /metrics and the JSON API checked against
+figure of docs/metrics.md on /metrics and the JSON API checked against
 reference.py, a deliberately simple recomputation from the simulator's own
 --out file (plus a few hand-made edge-case events produced with kcat).
 
@@ -43,7 +43,7 @@ SEED = 20260
 PROVIDERS = 20
 DAYS = 100
 
-# The defaults of DESIGN §4 / outcomesd (the first daemon gets no flags).
+# The defaults of docs/configuration.md (the first daemon gets no flags).
 DEFAULT = ref.Settings()
 # Every setting changed: shorter horizon (the simulator's older events are
 # then too_old), other M, windows and min_cell, a second dimension that only
@@ -289,7 +289,7 @@ class FiguresTest(unittest.TestCase):
         return d
 
     def wait_for_counts(self, d, settings, events=None, timeout=60):
-        """Ingest counted exactly what the reference says (DESIGN §3)."""
+        """Ingest counted exactly what the reference says (docs/design.md, "From event to figure")."""
         events = self.events if events is None else events
         first_day = self.agency_today(settings)
         messages = len(events)
@@ -494,7 +494,7 @@ class FiguresTest(unittest.TestCase):
                              (0, 0, None, 0))
 
     def test_figures_as_of_past_days(self):
-        """?as_of=D (DESIGN §12) equals the reference computed as of D from
+        """?as_of=D (docs/design.md, "Brief, payments and backtest") equals the reference computed as of D from
         the events the daemon accepted (day within the horizon of today);
         figures reading days before today's horizon say complete: false."""
         d = self.start_daemon(group="figures-as-of", name="figures-as-of")

@@ -1,4 +1,4 @@
-"""Integration: history completeness (DESIGN.md §10, issue 7).
+"""Integration: history completeness (docs/design.md, "State through restarts, rebalances and faults", issue 7).
 
 One partition whose log lost its start: the mock cluster keeps about 5 MiB
 per partition, so ~107k simulated events over 110 days leave only the last

@@ -1,4 +1,4 @@
-"""Integration: the HTTP server is safe to expose (DESIGN.md §11). Hundreds
+"""Integration: the HTTP server is safe to expose (docs/design.md, "Safe to expose"). Hundreds
 of idle and slow connections do not stall /healthz; a slow client is cut at
 --http.request_timeout; a --listen port in use is fatal; POST /-/reload needs
 the bearer token (or, without a token file, a loopback client), refuses

@@ -1,4 +1,4 @@
-"""Integration (issue 10, outcome payments; DESIGN.md §12): events through
+"""Integration (issue 10, outcome payments; docs/design.md, "Brief, payments and backtest"): events through
 Kafka into outcomesd, then GET /api/v1/payments and the
 outcomes_payment_units / outcomes_payment_earned gauges, with amounts
 computed by hand; the same after a restart from the checkpoint; an unknown

@@ -1,4 +1,4 @@
-"""Integration: keyed client hashes (DESIGN.md §11, issue 8 item 4).
+"""Integration: keyed client hashes (docs/design.md, "Safe to expose", issue 8 item 4).
 
 Real processes on 127.0.0.1: a Kafka broker, outcomes-simulate and
 outcomesd.

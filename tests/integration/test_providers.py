@@ -1,4 +1,4 @@
-"""Integration: bounded providers (DESIGN.md §11). outcomesd + a broker
+"""Integration: bounded providers (docs/design.md, "Safe to expose"). outcomesd + a broker
 (mock cluster or Apache Kafka) + kcat.
 
 - 20,000 distinct providers with one referral each against the default

@@ -1,4 +1,4 @@
-"""Integration: figures stay right through restarts (DESIGN.md §10).
+"""Integration: figures stay right through restarts (docs/design.md, "State through restarts, rebalances and faults").
 
 Real processes on 127.0.0.1: a Kafka broker, outcomes-simulate, kcat and
 outcomesd. Each test reproduces one problem measured in issue 7:

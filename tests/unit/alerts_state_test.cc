@@ -1,7 +1,8 @@
 // Alerting across partition moves and not-ready/incomplete figures, with an
-// in-memory state topic and a FakeClock (DESIGN.md §10): `for` timers and
-// startsAt move with the partition, not-ready partitions and goals with
-// incomplete history are parked, records of unknown versions are skipped.
+// in-memory state topic and a FakeClock (docs/design.md, "State through
+// restarts, rebalances and faults"): `for` timers and startsAt move with the
+// partition, not-ready partitions and goals with incomplete history are parked,
+// records of unknown versions are skipped.
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -396,8 +397,9 @@ TEST_F(AlertStateTest, write_failures_are_counted) {
             "3");
 }
 
-// DESIGN.md §10: a partition that is not ready has its goals neither judged
-// nor resolved, and nothing about it is sent.
+// docs/design.md, "State through restarts, rebalances and faults": a partition
+// that is not ready has its goals neither judged nor resolved, and nothing
+// about it is sent.
 TEST_F(AlertStateTest, not_ready_partition_is_parked) {
   auto a = NewReplica("0s");
   a->alerting->OnSnapshot(Snap({Partition(1, 3)}));

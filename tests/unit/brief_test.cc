@@ -1,6 +1,6 @@
-// The meeting brief (DESIGN.md §12): calendar periods, ranks, the brief JSON
-// from hand-made figures judged by the daemon's own evaluator, and the HTML
-// and Markdown renderings of it.
+// The meeting brief (docs/design.md, "Brief, payments and backtest"): calendar
+// periods, ranks, the brief JSON from hand-made figures judged by the daemon's
+// own evaluator, and the HTML and Markdown renderings of it.
 #include "daemon/brief/brief.h"
 
 #include <string>

@@ -1,5 +1,6 @@
-// Keyed client hashes (DESIGN.md §11): keyed, stable, and key files are
-// checked strictly without their content ever showing in an error.
+// Keyed client hashes (docs/design.md, "Safe to expose"): keyed, stable, and
+// key files are checked strictly without their content ever showing in an
+// error.
 //
 // The known answers were computed independently of libsodium: Python's
 // hashlib.blake2b(secret, digest_size=16, person=b"outcomesd-ckey01") for

@@ -1,5 +1,6 @@
 // The router and the admin guard: status codes, Allow, longest prefix,
-// exceptions, and who may reach an admin route (DESIGN.md §11).
+// exceptions, and who may reach an admin route (docs/design.md, "Safe to
+// expose").
 #include "daemon/http/http_router.h"
 
 #include <stdexcept>

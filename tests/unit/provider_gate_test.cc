@@ -1,6 +1,6 @@
 // ProviderGate, PartitionProviders and the --providers.file format
-// (DESIGN.md §11): which providers take a slot, when slots free, what the
-// allowlist rejects, reloads.
+// (docs/design.md, "Safe to expose"): which providers take a slot, when slots
+// free, what the allowlist rejects, reloads.
 #include "daemon/ingest/provider_gate.h"
 
 #include <cstdio>

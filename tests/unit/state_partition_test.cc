@@ -1,4 +1,4 @@
-// Hand-built event sequences with hand-computed figures (DESIGN.md §4,
+// Hand-built event sequences with hand-computed figures (docs/metrics.md,
 // daemon/state/FUNNEL_RULES.md). Defaults: horizon 120, M = 14, windows
 // 7/30/90, min_cell 11. Ages are relative to kToday.
 #include <string>

@@ -1,6 +1,6 @@
 // Randomized check of PartitionState against a deliberately simple
 // reference: every figure is recomputed from the full list of applied
-// events, straight from DESIGN.md §4 and daemon/state/FUNNEL_RULES.md, at
+// events, straight from docs/metrics.md and daemon/state/FUNNEL_RULES.md, at
 // every evaluation day. Events arrive late and out of order; the state is
 // evicted and round-tripped through its checkpoint at random moments.
 #include <algorithm>
