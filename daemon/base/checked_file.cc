@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <iterator>
 
 #include "absl/base/internal/endian.h"
+#include "absl/base/macros.h"
 #include "absl/strings/str_cat.h"
 
 namespace outcomes {
@@ -68,7 +68,7 @@ void SyncDirectory(const std::string& path) {
 
 std::string EncodeCheckedFile(std::string_view magic, uint32_t version,
                               std::string_view payload) {
-  assert(magic.size() == 4);
+  ABSL_ASSERT(magic.size() == 4);
   std::string out(magic);
   char buf[8];
   absl::little_endian::Store32(buf, version);

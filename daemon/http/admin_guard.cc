@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include <cassert>
 
+#include "absl/base/macros.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -79,7 +79,7 @@ absl::StatusOr<AdminGuard> AdminGuard::FromTokenFile(const std::string& path) {
 }
 
 AdminGuard AdminGuard::WithToken(std::string token) {
-  assert(!token.empty());
+  ABSL_ASSERT(!token.empty());
   return AdminGuard(std::move(token));
 }
 

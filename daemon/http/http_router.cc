@@ -1,8 +1,8 @@
 #include "daemon/http/http_router.h"
 
-#include <cassert>
 #include <exception>
 
+#include "absl/base/macros.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "daemon/base/json_log.h"
@@ -21,8 +21,8 @@ HttpResponse JsonError(int status, const std::string& message) {
 
 void HttpRouter::Route(const std::string& method, const std::string& path,
                        Handler handler, RouteOptions options) {
-  assert(!path.empty() && path[0] == '/');
-  assert(!(options.admin && method == "GET"));
+  ABSL_ASSERT(!path.empty() && path[0] == '/');
+  ABSL_ASSERT(!(options.admin && method == "GET"));
   routes_[path][method] = Entry{std::move(handler), options};
 }
 

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include <cassert>
 #include <cstdarg>
 #include <cstdio>
 #include <iterator>
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/base/macros.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/base/json_log.h"
@@ -290,7 +290,7 @@ void HttpServer::SetAdminGuard(AdminGuard guard) {
 }
 
 absl::Status HttpServer::Bind(const std::string& listen) {
-  assert(listen_fd_ < 0 && impl_->daemon == nullptr);
+  ABSL_ASSERT(listen_fd_ < 0 && impl_->daemon == nullptr);
   absl::StatusOr<ListenAddress> address = ParseListenAddress(listen);
   if (!address.ok()) return address.status();
   absl::StatusOr<int> fd = OpenListenSocket(*address, kListenBacklog);
@@ -306,7 +306,7 @@ absl::Status HttpServer::Start(const std::string& listen) {
 }
 
 absl::Status HttpServer::Start() {
-  assert(listen_fd_ >= 0 && impl_->daemon == nullptr);
+  ABSL_ASSERT(listen_fd_ >= 0 && impl_->daemon == nullptr);
   const int fd = std::exchange(listen_fd_, -1);
   const HttpServerSettings& s = impl_->settings;
   // libmicrohttpd's inactivity timeout is only a backstop, a second past

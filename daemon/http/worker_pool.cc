@@ -1,12 +1,12 @@
 #include "daemon/http/worker_pool.h"
 
-#include <cassert>
+#include "absl/base/macros.h"
 
 namespace outcomes {
 
 WorkerPool::WorkerPool(int threads, int max_queued)
     : max_queued_(static_cast<size_t>(max_queued)) {
-  assert(threads >= 1 && max_queued >= 1);
+  ABSL_ASSERT(threads >= 1 && max_queued >= 1);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
