@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-
 #include "absl/base/macros.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
