@@ -42,8 +42,14 @@ class DedupeIndex {
   void InsertNew(uint64_t hash, DayNumber day);
   void Rehash(size_t capacity);
 
-  std::vector<uint64_t> hashes_;  // 0 = empty slot
-  std::vector<DayNumber> days_;   // parallel to hashes_
+  // A slot: hash (0 = empty) and day side by side, so that a lookup or an
+  // insert touches one cache line, not one in each of two arrays.
+  struct __attribute__((packed)) Slot {
+    uint64_t hash;
+    DayNumber day;
+  };
+  static_assert(sizeof(Slot) == 12);
+  std::vector<Slot> slots_;
   size_t size_ = 0;
   size_t mask_ = 0;  // capacity - 1; capacity is a power of two
 };

@@ -1,8 +1,31 @@
 #include "daemon/ingest/pipeline.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace outcomes {
+namespace {
+
+// AcceptedEventSink::Applier's default: the sink's Apply, per event.
+class ForwardingApplier : public AcceptedEventSink::PartitionApplier {
+ public:
+  ForwardingApplier(AcceptedEventSink& sink, PartitionId id)
+      : sink_(sink), id_(std::move(id)) {}
+  void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+    sink_.Apply(id_, event, day);
+  }
+
+ private:
+  AcceptedEventSink& sink_;
+  const PartitionId id_;
+};
+
+}  // namespace
+
+std::unique_ptr<AcceptedEventSink::PartitionApplier> AcceptedEventSink::Applier(
+    const PartitionId& id) {
+  return std::make_unique<ForwardingApplier>(*this, id);
+}
 
 IngestPipeline::IngestPipeline(const ValidationSettings& settings,
                                const Clock& clock, IngestMetrics& metrics,
@@ -21,9 +44,11 @@ IngestPipeline::IngestPipeline(const ValidationSettings& settings,
 
 void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
                             std::optional<DayNumber> history_from) {
+  EndBatch();
   Revoke(start.id);
-  PartitionIngest p{std::move(dedupe), start.next_offset, start.next_offset,
-                    PartitionProgress{start.id}, PartitionProviders(gate_)};
+  PartitionIngest p{std::move(dedupe),         start.next_offset,
+                    start.next_offset,         PartitionProgress{start.id},
+                    PartitionProviders(gate_), nullptr};
   PartitionProgress& progress = p.progress;
   progress.low_watermark = start.low_watermark;
   const bool replays =
@@ -43,6 +68,7 @@ void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
   p.dedupe.EvictBefore(today_ - settings_.horizon_days + 1);
   partitions_.push_back(std::move(p));
   sink_.AssignPartition(start.id);
+  partitions_.back().applier = sink_.Applier(start.id);
   // A restored checkpoint's providers take their slots (even past the
   // limit: restored state is never cut).
   partitions_.back().providers.Reset(sink_.Providers(start.id));
@@ -53,6 +79,7 @@ void IngestPipeline::Revoke(const PartitionId& id) {
       partitions_.begin(), partitions_.end(),
       [&id](const PartitionIngest& p) { return p.progress.id == id; });
   if (it == partitions_.end()) return;
+  EndBatch();
   partitions_.erase(it);
   sink_.RevokePartition(id);
 }
@@ -70,7 +97,12 @@ void IngestPipeline::SyncProviders() {
   }
 }
 
+void IngestPipeline::EndBatch() {
+  for (PartitionIngest& p : partitions_) p.applier->Release();
+}
+
 void IngestPipeline::BeginBatch() {
+  EndBatch();
   SyncProviders();
   now_ = clock_.Now();
   const DayNumber today = DayOf(now_, settings_.timezone);
@@ -153,7 +185,7 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     ++pending_.duplicates;
     return;
   }
-  sink_.Apply(p->progress.id, event, result.day);
+  p->applier->Apply(event, result.day);
   p->providers.Applied(event.provider_id());
   ++pending_.accepted[event.type()];
 }
@@ -173,7 +205,7 @@ void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   // creates no state a live read would have rejected.
   if (p.providers.Judge(event.provider_id())) return;
   if (!p.dedupe.Insert(event.event_id(), result.day)) return;
-  sink_.Apply(p.progress.id, event, result.day);
+  p.applier->Apply(event, result.day);
   p.providers.Applied(event.provider_id());
   ++pending_.replayed;
 }

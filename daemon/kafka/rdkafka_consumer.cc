@@ -23,7 +23,7 @@ namespace {
 
 using rdkafka::TopicPartitionListPtr;
 
-constexpr int kBatchSize = 512;
+constexpr int kBatchSize = 2048;
 constexpr int kCommittedTimeoutMs = 10000;
 constexpr absl::Duration kProbeInterval = absl::Seconds(1);
 constexpr absl::Duration kUnreachableAfter = absl::Seconds(3);
@@ -54,6 +54,11 @@ class RdKafkaConsumer : public EventConsumer {
                                 void* opaque);
   void OnAssign(rd_kafka_topic_partition_list_t* partitions);
   void OnRevoke(rd_kafka_topic_partition_list_t* partitions);
+
+  // Moves what the consumer queue holds (up to kBatchSize messages) into
+  // batch_; waits up to `timeout` only when it is empty. Returns the count,
+  // or -1 on error (rd_kafka_last_error).
+  ssize_t TakeQueued(absl::Duration timeout);
 
   // Sets each partition's offset to where replay must start.
   void FindReplayStarts(rd_kafka_topic_partition_list_t* partitions);
@@ -221,12 +226,27 @@ void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_assign(rk_, nullptr);
 }
 
+ssize_t RdKafkaConsumer::TakeQueued(absl::Duration timeout) {
+  // What is queued already, without waiting: a batch API call with a
+  // timeout waits until the batch is full, leaving the thread idle while
+  // the fetcher could have handed over the messages that were there.
+  ssize_t n =
+      rd_kafka_consume_batch_queue(queue_, 0, batch_.data(), batch_.size());
+  if (n != 0 || timeout <= absl::ZeroDuration()) return n;
+  // Idle: wait for one message (or a callback), then take what came too.
+  rd_kafka_message_t* first = rd_kafka_consume_queue(
+      queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (first == nullptr) return 0;  // timed out
+  batch_[0] = first;
+  n = rd_kafka_consume_batch_queue(queue_, 0, batch_.data() + 1,
+                                   batch_.size() - 1);
+  return n < 0 ? 1 : n + 1;
+}
+
 absl::Status RdKafkaConsumer::PollBatch(
     absl::Duration timeout,
     const std::function<void(const KafkaMessage&)>& handle) {
-  const ssize_t n = rd_kafka_consume_batch_queue(
-      queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)),
-      batch_.data(), batch_.size());
+  const ssize_t n = TakeQueued(timeout);
   if (n < 0) {
     return absl::UnavailableError(absl::StrCat(
         "kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
