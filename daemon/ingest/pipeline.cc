@@ -115,9 +115,18 @@ void IngestPipeline::BeginBatch() {
 
 IngestPipeline::PartitionIngest* IngestPipeline::Find(std::string_view topic,
                                                       int32_t partition) {
-  // A consumer owns few partitions: a linear scan beats hashing the topic.
-  for (PartitionIngest& p : partitions_) {
+  // Fetched messages come in runs of one partition: try the last one first.
+  if (last_found_ < partitions_.size()) {
+    PartitionIngest& p = partitions_[last_found_];
     if (p.progress.id.partition == partition && p.progress.id.topic == topic) {
+      return &p;
+    }
+  }
+  // A consumer owns few partitions: a linear scan beats hashing the topic.
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    PartitionIngest& p = partitions_[i];
+    if (p.progress.id.partition == partition && p.progress.id.topic == topic) {
+      last_found_ = i;
       return &p;
     }
   }

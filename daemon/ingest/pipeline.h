@@ -190,6 +190,7 @@ class IngestPipeline {
   absl::Time now_;
   DayNumber today_ = 0;
   std::vector<PartitionIngest> partitions_;
+  size_t last_found_ = 0;  // index in partitions_ of the last Find's hit
 };
 
 }  // namespace outcomes
