@@ -31,9 +31,9 @@ void ConsumerLoop::Run() {
   absl::Time next_commit = absl::Now() + commit_interval_;
   absl::Time next_lag = absl::Now();
   absl::Time first_message = absl::InfinitePast();
-  const auto handle = [&](const KafkaMessage& m) {
-    if (first_message == absl::InfinitePast()) first_message = absl::Now();
-    pipeline_.Process(m);
+  const auto handle = [&](absl::Span<const KafkaMessage> messages) {
+    first_message = absl::Now();
+    pipeline_.ProcessBatch(messages);
   };
   while (!stop_.load()) {
     pipeline_.BeginBatch();

@@ -52,11 +52,20 @@ void DedupeIndex::InsertNew(uint64_t hash, DayNumber day) {
   ++size_;
 }
 
-bool DedupeIndex::Insert(std::string_view event_id, DayNumber day) {
+uint64_t DedupeIndex::Hash(std::string_view event_id) {
+  return NonZeroHash(event_id);
+}
+
+uint64_t DedupeIndex::Prefetch(std::string_view event_id) const {
+  const uint64_t hash = NonZeroHash(event_id);
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  return hash;
+}
+
+bool DedupeIndex::InsertHash(uint64_t hash, DayNumber day) {
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     Rehash(std::max(kInitialCapacity, slots_.size() * 2));
   }
-  const uint64_t hash = NonZeroHash(event_id);
   for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
     if (s.hash == hash) {

@@ -26,7 +26,16 @@ class DedupeIndex {
  public:
   // Records `event_id` (of an event on `day`). Returns true when it is new,
   // false when it was seen before and not yet evicted.
-  bool Insert(std::string_view event_id, DayNumber day);
+  bool Insert(std::string_view event_id, DayNumber day) {
+    return InsertHash(Hash(event_id), day);
+  }
+
+  // Split Insert, so that the slot's cache miss overlaps other work:
+  // Prefetch returns the id's hash and asks the CPU to load its slot;
+  // InsertHash(hash, day) is then Insert(event_id, day).
+  uint64_t Prefetch(std::string_view event_id) const;
+  bool InsertHash(uint64_t hash, DayNumber day);
+  static uint64_t Hash(std::string_view event_id);
 
   // Forgets ids whose day is before `oldest_kept_day`.
   void EvictBefore(DayNumber oldest_kept_day);

@@ -83,6 +83,21 @@ const char* EventTypeName(v1::EventType type) {
   return kEventTypeNames[type];
 }
 
+std::optional<std::string_view> PeekEventId(std::string_view value) {
+  // Tag 0x0a (field 1, length-delimited), then a varint length of at most
+  // two bytes (event ids are at most 128 bytes).
+  if (value.size() < 2 || value[0] != 0x0a) return std::nullopt;
+  size_t length = static_cast<unsigned char>(value[1]);
+  size_t start = 2;
+  if (length & 0x80) {
+    if (value.size() < 3 || (value[2] & 0x80)) return std::nullopt;
+    length = (length & 0x7f) | (static_cast<size_t>(value[2]) << 7);
+    start = 3;
+  }
+  if (length > value.size() - start) return std::nullopt;
+  return value.substr(start, length);
+}
+
 bool IsValidIdentifier(std::string_view id) {
   if (id.empty() || id.size() > kMaxLabelValueLength) return false;
   for (char c : id) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,12 @@ static_assert(std::size(kEventTypeNames) == kEventTypeCount,
 // Label value for outcomes_events_total{type} (contract), e.g. "referral".
 // REQUIRES (assert): type is a valid EventType.
 const char* EventTypeName(v1::EventType type);
+
+// The event_id of a binary ServiceEvent that starts with it (field 1, as
+// protobuf serializers write it), read without decoding; nullopt for
+// anything else (JSON, another field first, truncated). A hint only: the
+// value is not validated.
+std::optional<std::string_view> PeekEventId(std::string_view value);
 
 struct ValidationSettings {
   absl::TimeZone timezone = absl::UTCTimeZone();

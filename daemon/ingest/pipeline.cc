@@ -199,6 +199,21 @@ void IngestPipeline::Process(const KafkaMessage& message) {
   ++pending_.accepted[event.type()];
 }
 
+void IngestPipeline::ProcessBatch(absl::Span<const KafkaMessage> messages) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i + 1 < messages.size()) Prefetch(messages[i + 1]);
+    Process(messages[i]);
+  }
+}
+
+void IngestPipeline::Prefetch(const KafkaMessage& message) {
+  const std::optional<std::string_view> id = PeekEventId(message.value);
+  if (!id) return;
+  if (PartitionIngest* p = Find(message.topic, message.partition)) {
+    p->dedupe.Prefetch(*id);
+  }
+}
+
 void IngestPipeline::Reject(const KafkaMessage& message, RejectReason reason,
                             std::string_view detail) {
   ++pending_.rejected[static_cast<int>(reason)];

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "daemon/base/clock.h"
 #include "daemon/ingest/dedupe.h"
 #include "daemon/ingest/event_decoder.h"
@@ -119,6 +120,9 @@ class IngestPipeline {
   // partition's start offset (a replay, see PartitionOffset::replay_from) only
   // rebuilds state: it was counted by the partition's earlier owner.
   void Process(const KafkaMessage& message);
+  // Process() of each message in turn, with the next one's dedupe slot
+  // fetched into the cache meanwhile (see PeekEventId).
+  void ProcessBatch(absl::Span<const KafkaMessage> messages);
 
   // Call once per consumed batch: refreshes "now", evicts dedupe entries
   // past the horizon when the day changed, and frees the provider slots of
@@ -162,6 +166,10 @@ class IngestPipeline {
   PartitionIngest* Find(std::string_view topic, int32_t partition);
   const PartitionIngest* Find(const PartitionId& id) const;
   void Replay(PartitionIngest& p, const KafkaMessage& message);
+  // Asks the CPU to load the dedupe slot of `message`'s event id (read
+  // from the raw value without decoding), so that its Process finds it in
+  // the cache. Only a hint: changes nothing.
+  void Prefetch(const KafkaMessage& message);
   // Counts and dead-letters a rejected live message.
   void Reject(const KafkaMessage& message, RejectReason reason,
               std::string_view detail);

@@ -36,7 +36,8 @@ class RdKafkaConsumer : public EventConsumer {
   absl::Status Start(const KafkaSettings& settings);
   absl::Status PollBatch(
       absl::Duration timeout,
-      const std::function<void(const KafkaMessage&)>& handle) override;
+      const std::function<void(absl::Span<const KafkaMessage>)>& handle)
+      override;
   absl::Status Commit(const std::vector<PartitionOffset>& offsets,
                       bool async) override;
   std::vector<CommitResult> TakeCommitResults() override;
@@ -86,6 +87,7 @@ class RdKafkaConsumer : public EventConsumer {
       assigned_watermarks_;
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
+  std::vector<KafkaMessage> messages_;  // views into batch_, for handle
 };
 
 RdKafkaConsumer::~RdKafkaConsumer() {
@@ -245,30 +247,29 @@ ssize_t RdKafkaConsumer::TakeQueued(absl::Duration timeout) {
 
 absl::Status RdKafkaConsumer::PollBatch(
     absl::Duration timeout,
-    const std::function<void(const KafkaMessage&)>& handle) {
+    const std::function<void(absl::Span<const KafkaMessage>)>& handle) {
   const ssize_t n = TakeQueued(timeout);
   if (n < 0) {
     return absl::UnavailableError(absl::StrCat(
         "kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
   }
+  messages_.clear();
   for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* m = batch_[i];
+    const rd_kafka_message_t* m = batch_[i];
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         Log(LogLevel::kWarning, "kafka consume error",
             {{"error", rd_kafka_message_errstr(m)}});
       }
-    } else {
-      KafkaMessage message;
-      message.topic = rd_kafka_topic_name(m->rkt);
-      message.partition = m->partition;
-      message.offset = m->offset;
-      message.key = {static_cast<const char*>(m->key), m->key_len};
-      message.value = {static_cast<const char*>(m->payload), m->len};
-      handle(message);
+      continue;
     }
-    rd_kafka_message_destroy(m);
+    messages_.push_back(
+        {rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+         std::string_view(static_cast<const char*>(m->key), m->key_len),
+         std::string_view(static_cast<const char*>(m->payload), m->len)});
   }
+  if (!messages_.empty()) handle(messages_);
+  for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(batch_[i]);
   return absl::OkStatus();
 }
 

@@ -463,5 +463,21 @@ TEST(PipelineApplierTest, OneLockPerPartitionAndBatchReleasedBeforeRevoke) {
                           "unlock t/1", "revoke t/1"));
 }
 
+TEST_F(PipelineTest, ProcessBatchProcessesEachMessageInOrder) {
+  const std::string a = Event("a", v1::EVENT_TYPE_REFERRAL);
+  const std::string b = Event("b", v1::EVENT_TYPE_ENROLLMENT);
+  const std::vector<KafkaMessage> batch = {{"t", 0, 0, "p1", a},
+                                           {"t", 0, 1, "p1", "{broken"},
+                                           {"t", 0, 2, "p1", a},
+                                           {"t", 0, 3, "p1", b}};
+  pipeline_.ProcessBatch(batch);
+  pipeline_.FlushMetrics();
+  EXPECT_EQ(metrics_.duplicates().Value(), 1);
+  EXPECT_THAT(dlq_.sent, ElementsAre("malformed@1"));
+  EXPECT_THAT(sink_.log,
+              ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+  EXPECT_EQ(pipeline_.Position(PartitionId{"t", 0}), 4);
+}
+
 }  // namespace
 }  // namespace outcomes
