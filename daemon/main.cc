@@ -61,6 +61,21 @@ T OrDie(absl::StatusOr<T> value) {
 
 // Accepted events go to the partition's funnel state.
 class StateSink : public AcceptedEventSink {
+  class WriterApplier : public PartitionApplier {
+   public:
+    explicit WriterApplier(StateStore::PartitionWriter writer)
+        : writer_(std::move(writer)) {}
+    void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+      if (!locked_) locked_.emplace(writer_.Lock());
+      locked_->Apply(event, day);
+    }
+    void Release() override { locked_.reset(); }
+
+   private:
+    StateStore::PartitionWriter writer_;
+    std::optional<StateStore::PartitionWriter::Locked> locked_;
+  };
+
  public:
   explicit StateSink(StateStore& store) : store_(store) {}
   void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
@@ -72,6 +87,10 @@ class StateSink : public AcceptedEventSink {
   void Apply(const PartitionId& id, const v1::ServiceEvent& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
+  }
+  // The consumer's path: the partition's writer, locked once per batch.
+  std::unique_ptr<PartitionApplier> Applier(const PartitionId& id) override {
+    return std::make_unique<WriterApplier>(store_.Writer(id));
   }
   std::vector<std::string> Providers(const PartitionId& id) const override {
     return store_.Providers(id);

@@ -31,9 +31,9 @@ void ConsumerLoop::Run() {
   absl::Time next_commit = absl::Now() + commit_interval_;
   absl::Time next_lag = absl::Now();
   absl::Time first_message = absl::InfinitePast();
-  const auto handle = [&](const KafkaMessage& m) {
-    if (first_message == absl::InfinitePast()) first_message = absl::Now();
-    pipeline_.Process(m);
+  const auto handle = [&](absl::Span<const KafkaMessage> messages) {
+    first_message = absl::Now();
+    pipeline_.ProcessBatch(messages);
   };
   while (!stop_.load()) {
     pipeline_.BeginBatch();
@@ -41,6 +41,7 @@ void ConsumerLoop::Run() {
     if (absl::Status s = consumer_->PollBatch(kPollTimeout, handle); !s.ok()) {
       Log(LogLevel::kWarning, "poll failed", {{"error", s.ToString()}});
     }
+    pipeline_.EndBatch();
     pipeline_.FlushMetrics();
     TakeCommitResults();
     const absl::Time end = absl::Now();
@@ -72,6 +73,7 @@ void ConsumerLoop::Run() {
 }
 
 void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
+  pipeline_.EndBatch();  // checkpoints restore under the partitions' locks
   for (PartitionOffset& start : assigned) {
     pipeline_.Revoke(start.id);
     if (auto it = counted_until_.find(start.id); it != counted_until_.end()) {
@@ -107,6 +109,7 @@ void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
 }
 
 void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
+  pipeline_.EndBatch();  // checkpoints are written under the same locks
   if (consumer_->AssignmentLost()) {
     // The session timed out (brokers unreachable): the partitions are gone
     // already; a commit would fail after blocking the consumer thread.

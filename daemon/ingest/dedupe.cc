@@ -36,38 +36,44 @@ uint64_t NonZeroHash(std::string_view s) {
 }  // namespace
 
 void DedupeIndex::Rehash(size_t capacity) {
-  std::vector<uint64_t> old_hashes = std::move(hashes_);
-  std::vector<DayNumber> old_days = std::move(days_);
-  hashes_.assign(capacity, 0);
-  days_.assign(capacity, 0);
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(capacity, Slot{0, 0});
   mask_ = capacity - 1;
   size_ = 0;
-  for (size_t i = 0; i < old_hashes.size(); ++i) {
-    if (old_hashes[i] != 0) InsertNew(old_hashes[i], old_days[i]);
+  for (const Slot& s : old) {
+    if (s.hash != 0) InsertNew(s.hash, s.day);
   }
 }
 
 void DedupeIndex::InsertNew(uint64_t hash, DayNumber day) {
   size_t i = hash & mask_;
-  while (hashes_[i] != 0) i = (i + 1) & mask_;
-  hashes_[i] = hash;
-  days_[i] = day;
+  while (slots_[i].hash != 0) i = (i + 1) & mask_;
+  slots_[i] = Slot{hash, day};
   ++size_;
 }
 
-bool DedupeIndex::Insert(std::string_view event_id, DayNumber day) {
-  if ((size_ + 1) * 4 > hashes_.size() * 3) {
-    Rehash(std::max(kInitialCapacity, hashes_.size() * 2));
-  }
+uint64_t DedupeIndex::Hash(std::string_view event_id) {
+  return NonZeroHash(event_id);
+}
+
+uint64_t DedupeIndex::Prefetch(std::string_view event_id) const {
   const uint64_t hash = NonZeroHash(event_id);
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  return hash;
+}
+
+bool DedupeIndex::InsertHash(uint64_t hash, DayNumber day) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) {
+    Rehash(std::max(kInitialCapacity, slots_.size() * 2));
+  }
   for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-    if (hashes_[i] == hash) {
-      if (days_[i] < day) days_[i] = day;
+    Slot& s = slots_[i];
+    if (s.hash == hash) {
+      if (s.day < day) s.day = day;
       return false;
     }
-    if (hashes_[i] == 0) {
-      hashes_[i] = hash;
-      days_[i] = day;
+    if (s.hash == 0) {
+      s = Slot{hash, day};
       ++size_;
       return true;
     }
@@ -75,32 +81,30 @@ bool DedupeIndex::Insert(std::string_view event_id, DayNumber day) {
 }
 
 void DedupeIndex::EvictBefore(DayNumber oldest_kept_day) {
-  std::vector<uint64_t> old_hashes = std::move(hashes_);
-  std::vector<DayNumber> old_days = std::move(days_);
+  std::vector<Slot> old = std::move(slots_);
   size_t kept = 0;
-  for (size_t i = 0; i < old_hashes.size(); ++i) {
-    if (old_hashes[i] != 0 && old_days[i] >= oldest_kept_day) ++kept;
+  for (const Slot& s : old) {
+    if (s.hash != 0 && s.day >= oldest_kept_day) ++kept;
   }
   size_t capacity = kInitialCapacity;
   while (kept * 4 > capacity * 3 / 2) capacity *= 2;  // room to grow again
-  hashes_.assign(capacity, 0);
-  days_.assign(capacity, 0);
+  slots_.assign(capacity, Slot{0, 0});
   mask_ = capacity - 1;
   size_ = 0;
-  for (size_t i = 0; i < old_hashes.size(); ++i) {
-    if (old_hashes[i] != 0 && old_days[i] >= oldest_kept_day) {
-      InsertNew(old_hashes[i], old_days[i]);
-    }
+  for (const Slot& s : old) {
+    if (s.hash != 0 && s.day >= oldest_kept_day) InsertNew(s.hash, s.day);
   }
 }
 
 std::string DedupeIndex::Serialize() const {
   std::string out(kMagic, sizeof(kMagic));
   out.reserve(sizeof(kMagic) + size_ * kEntrySize);
-  for (size_t i = 0; i < hashes_.size(); ++i) {
-    if (hashes_[i] == 0) continue;
-    out.append(reinterpret_cast<const char*>(&hashes_[i]), sizeof(uint64_t));
-    out.append(reinterpret_cast<const char*>(&days_[i]), sizeof(DayNumber));
+  for (const Slot& s : slots_) {
+    if (s.hash == 0) continue;
+    const uint64_t hash = s.hash;
+    const DayNumber day = s.day;
+    out.append(reinterpret_cast<const char*>(&hash), sizeof(hash));
+    out.append(reinterpret_cast<const char*>(&day), sizeof(day));
   }
   return out;
 }

@@ -27,7 +27,16 @@ class DedupeIndex {
  public:
   // Records `event_id` (of an event on `day`). Returns true when it is new,
   // false when it was seen before and not yet evicted.
-  bool Insert(std::string_view event_id, DayNumber day);
+  bool Insert(std::string_view event_id, DayNumber day) {
+    return InsertHash(Hash(event_id), day);
+  }
+
+  // Split Insert, so that the slot's cache miss overlaps other work:
+  // Prefetch returns the id's hash and asks the CPU to load its slot;
+  // InsertHash(hash, day) is then Insert(event_id, day).
+  uint64_t Prefetch(std::string_view event_id) const;
+  bool InsertHash(uint64_t hash, DayNumber day);
+  static uint64_t Hash(std::string_view event_id);
 
   // Forgets ids whose day is before `oldest_kept_day`.
   void EvictBefore(DayNumber oldest_kept_day);
@@ -43,8 +52,14 @@ class DedupeIndex {
   void InsertNew(uint64_t hash, DayNumber day);
   void Rehash(size_t capacity);
 
-  std::vector<uint64_t> hashes_;  // 0 = empty slot
-  std::vector<DayNumber> days_;   // parallel to hashes_
+  // A slot: hash (0 = empty) and day side by side, so that a lookup or an
+  // insert touches one cache line, not one in each of two arrays.
+  struct __attribute__((packed)) Slot {
+    uint64_t hash;
+    DayNumber day;
+  };
+  static_assert(sizeof(Slot) == 12);
+  std::vector<Slot> slots_;
   size_t size_ = 0;
   size_t mask_ = 0;  // capacity - 1; capacity is a power of two
 };

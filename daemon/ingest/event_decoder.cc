@@ -17,6 +17,10 @@ constexpr size_t kMaxFreeTextLength = 256;   // client_key, contract, codes
 constexpr size_t kMaxLabelValueLength = 64;  // groups, attribute keys/values
 constexpr int kMaxPriorityGroups = 16;
 constexpr int kMaxAttributes = 16;
+// EventDecoder's arena: a typical binary event takes ~150 bytes of it, so
+// kArenaEvents parses fit in the first block.
+constexpr size_t kArenaBlockBytes = 256 * 1024;
+constexpr int kArenaEvents = 512;
 
 // [A-Za-z0-9._:-] as a lookup table: this check runs on every event.
 constexpr std::array<bool, 256> kIdentifierChars = [] {
@@ -79,6 +83,21 @@ const char* EventTypeName(v1::EventType type) {
   return kEventTypeNames[type];
 }
 
+std::optional<std::string_view> PeekEventId(std::string_view value) {
+  // Tag 0x0a (field 1, length-delimited), then a varint length of at most
+  // two bytes (event ids are at most 128 bytes).
+  if (value.size() < 2 || value[0] != 0x0a) return std::nullopt;
+  size_t length = static_cast<unsigned char>(value[1]);
+  size_t start = 2;
+  if (length & 0x80) {
+    if (value.size() < 3 || (value[2] & 0x80)) return std::nullopt;
+    length = (length & 0x7f) | (static_cast<size_t>(value[2]) << 7);
+    start = 3;
+  }
+  if (length > value.size() - start) return std::nullopt;
+  return value.substr(start, length);
+}
+
 bool IsValidIdentifier(std::string_view id) {
   if (id.empty() || id.size() > kMaxLabelValueLength) return false;
   for (char c : id) {
@@ -88,7 +107,21 @@ bool IsValidIdentifier(std::string_view id) {
 }
 
 EventDecoder::EventDecoder(ValidationSettings settings)
-    : settings_(std::move(settings)) {}
+    : settings_(std::move(settings)), arena_block_(new char[kArenaBlockBytes]) {
+  RenewArena();
+}
+
+void EventDecoder::RenewArena() {
+  event_ = nullptr;
+  arena_.reset();
+  google::protobuf::ArenaOptions options;
+  options.initial_block = arena_block_.get();
+  options.initial_block_size = kArenaBlockBytes;
+  arena_ = std::make_unique<google::protobuf::Arena>(options);
+  event_ =
+      google::protobuf::Arena::CreateMessage<v1::ServiceEvent>(arena_.get());
+  parses_ = 0;
+}
 
 DecodeResult EventDecoder::Decode(std::string_view value, absl::Time now) {
   DecodeResult result;
@@ -102,19 +135,20 @@ DecodeResult EventDecoder::DecodeAtOccurrence(std::string_view value) {
   DecodeResult result;
   if (Parse(value, result) && CheckFields(result)) {
     result.ok = true;
-    result.day = DayOf(absl::FromUnixSeconds(event_.occurred_at().seconds()),
+    result.day = DayOf(absl::FromUnixSeconds(event_->occurred_at().seconds()),
                        settings_.timezone);
   }
   return result;
 }
 
 bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
+  if (++parses_ > kArenaEvents) RenewArena();
   if (LooksLikeJson(value)) {
-    event_.Clear();
+    event_->Clear();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     if (google::protobuf::util::JsonStringToMessage(
-            google::protobuf::StringPiece(value.data(), value.size()), &event_,
+            google::protobuf::StringPiece(value.data(), value.size()), event_,
             options)
             .ok()) {
       return true;
@@ -123,7 +157,7 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
     // 123 bytes): fall through and try protobuf.
   }
   // ParseFromArray clears the message first.
-  if (!event_.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+  if (!event_->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return Fail(
         result, RejectReason::kMalformed,
         "value is neither protobuf nor JSON of outcomes.v1.ServiceEvent");
@@ -132,7 +166,7 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
 }
 
 bool EventDecoder::CheckFields(DecodeResult& result) const {
-  const v1::ServiceEvent& e = event_;
+  const v1::ServiceEvent& e = *event_;
   if (e.event_id().empty()) {
     return Fail(result, RejectReason::kMissingField, "event_id is required");
   }
@@ -213,8 +247,8 @@ void EventDecoder::CacheDays(absl::Time now) {
 
 bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) {
   const absl::Time occurred =
-      absl::FromUnixSeconds(event_.occurred_at().seconds()) +
-      absl::Nanoseconds(event_.occurred_at().nanos());
+      absl::FromUnixSeconds(event_->occurred_at().seconds()) +
+      absl::Nanoseconds(event_->occurred_at().nanos());
   if (occurred - now > settings_.max_clock_skew) {
     return Fail(result, RejectReason::kFutureTimestamp,
                 "occurred_at is ahead of now by more than max_clock_skew");

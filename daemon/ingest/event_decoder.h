@@ -9,12 +9,15 @@
 
 #include <array>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "daemon/base/day.h"
+#include "google/protobuf/arena.h"
 #include "outcomes/v1/event.pb.h"
 
 namespace outcomes {
@@ -64,6 +67,12 @@ static_assert(std::size(kEventTypeNames) == kEventTypeCount,
 // REQUIRES (assert): type is a valid EventType.
 const char* EventTypeName(v1::EventType type);
 
+// The event_id of a binary ServiceEvent that starts with it (field 1, as
+// protobuf serializers write it), read without decoding; nullopt for
+// anything else (JSON, another field first, truncated). A hint only: the
+// value is not validated.
+std::optional<std::string_view> PeekEventId(std::string_view value);
+
 struct ValidationSettings {
   absl::TimeZone timezone = absl::UTCTimeZone();
   int horizon_days = 120;
@@ -94,7 +103,7 @@ class EventDecoder {
   // no time check can fail; day = occurred_at's day in the time zone.
   DecodeResult DecodeAtOccurrence(std::string_view value);
 
-  const v1::ServiceEvent& event() const { return event_; }
+  const v1::ServiceEvent& event() const { return *event_; }
 
  private:
   bool Parse(std::string_view value, DecodeResult& result);
@@ -103,8 +112,17 @@ class EventDecoder {
   // Rebuilds day_starts_ for the day of `now`.
   void CacheDays(absl::Time now);
 
+  // Parses into a message on an arena, recreated every kArenaEvents
+  // parses: a reused heap message would free and allocate its timestamp and
+  // attribute entries on every parse; on the arena they are bump-allocated
+  // and dropped all at once (in the arena's first block, so no malloc).
+  void RenewArena();
+
   ValidationSettings settings_;
-  v1::ServiceEvent event_;
+  std::unique_ptr<char[]> arena_block_;  // the arena's first block
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  v1::ServiceEvent* event_ = nullptr;  // on arena_
+  int parses_ = 0;                     // since RenewArena
   // Start of each day from today-horizon+1 to tomorrow (ascending), so an
   // event's day is found by binary search instead of a time-zone lookup.
   std::vector<absl::Time> day_starts_;

@@ -1,8 +1,31 @@
 #include "daemon/ingest/pipeline.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace outcomes {
+namespace {
+
+// AcceptedEventSink::Applier's default: the sink's Apply, per event.
+class ForwardingApplier : public AcceptedEventSink::PartitionApplier {
+ public:
+  ForwardingApplier(AcceptedEventSink& sink, PartitionId id)
+      : sink_(sink), id_(std::move(id)) {}
+  void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+    sink_.Apply(id_, event, day);
+  }
+
+ private:
+  AcceptedEventSink& sink_;
+  const PartitionId id_;
+};
+
+}  // namespace
+
+std::unique_ptr<AcceptedEventSink::PartitionApplier> AcceptedEventSink::Applier(
+    const PartitionId& id) {
+  return std::make_unique<ForwardingApplier>(*this, id);
+}
 
 IngestPipeline::IngestPipeline(const ValidationSettings& settings,
                                const Clock& clock, IngestMetrics& metrics,
@@ -21,9 +44,11 @@ IngestPipeline::IngestPipeline(const ValidationSettings& settings,
 
 void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
                             std::optional<DayNumber> history_from) {
+  EndBatch();
   Revoke(start.id);
-  PartitionIngest p{std::move(dedupe), start.next_offset, start.next_offset,
-                    PartitionProgress{start.id}, PartitionProviders(gate_)};
+  PartitionIngest p{std::move(dedupe),         start.next_offset,
+                    start.next_offset,         PartitionProgress{start.id},
+                    PartitionProviders(gate_), nullptr};
   PartitionProgress& progress = p.progress;
   progress.low_watermark = start.low_watermark;
   const bool replays =
@@ -43,6 +68,7 @@ void IngestPipeline::Assign(const PartitionOffset& start, DedupeIndex dedupe,
   p.dedupe.EvictBefore(today_ - settings_.horizon_days + 1);
   partitions_.push_back(std::move(p));
   sink_.AssignPartition(start.id);
+  partitions_.back().applier = sink_.Applier(start.id);
   // A restored checkpoint's providers take their slots (even past the
   // limit: restored state is never cut).
   partitions_.back().providers.Reset(sink_.Providers(start.id));
@@ -53,6 +79,7 @@ void IngestPipeline::Revoke(const PartitionId& id) {
       partitions_.begin(), partitions_.end(),
       [&id](const PartitionIngest& p) { return p.progress.id == id; });
   if (it == partitions_.end()) return;
+  EndBatch();
   partitions_.erase(it);
   sink_.RevokePartition(id);
 }
@@ -70,7 +97,12 @@ void IngestPipeline::SyncProviders() {
   }
 }
 
+void IngestPipeline::EndBatch() {
+  for (PartitionIngest& p : partitions_) p.applier->Release();
+}
+
 void IngestPipeline::BeginBatch() {
+  EndBatch();
   SyncProviders();
   now_ = clock_.Now();
   const DayNumber today = DayOf(now_, settings_.timezone);
@@ -83,9 +115,18 @@ void IngestPipeline::BeginBatch() {
 
 IngestPipeline::PartitionIngest* IngestPipeline::Find(std::string_view topic,
                                                       int32_t partition) {
-  // A consumer owns few partitions: a linear scan beats hashing the topic.
-  for (PartitionIngest& p : partitions_) {
+  // Fetched messages come in runs of one partition: try the last one first.
+  if (last_found_ < partitions_.size()) {
+    PartitionIngest& p = partitions_[last_found_];
     if (p.progress.id.partition == partition && p.progress.id.topic == topic) {
+      return &p;
+    }
+  }
+  // A consumer owns few partitions: a linear scan beats hashing the topic.
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    PartitionIngest& p = partitions_[i];
+    if (p.progress.id.partition == partition && p.progress.id.topic == topic) {
+      last_found_ = i;
       return &p;
     }
   }
@@ -153,9 +194,24 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     ++pending_.duplicates;
     return;
   }
-  sink_.Apply(p->progress.id, event, result.day);
+  p->applier->Apply(event, result.day);
   p->providers.Applied(event.provider_id());
   ++pending_.accepted[event.type()];
+}
+
+void IngestPipeline::ProcessBatch(absl::Span<const KafkaMessage> messages) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i + 1 < messages.size()) Prefetch(messages[i + 1]);
+    Process(messages[i]);
+  }
+}
+
+void IngestPipeline::Prefetch(const KafkaMessage& message) {
+  const std::optional<std::string_view> id = PeekEventId(message.value);
+  if (!id) return;
+  if (PartitionIngest* p = Find(message.topic, message.partition)) {
+    p->dedupe.Prefetch(*id);
+  }
 }
 
 void IngestPipeline::Reject(const KafkaMessage& message, RejectReason reason,
@@ -173,7 +229,7 @@ void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   // creates no state a live read would have rejected.
   if (p.providers.Judge(event.provider_id())) return;
   if (!p.dedupe.Insert(event.event_id(), result.day)) return;
-  sink_.Apply(p.progress.id, event, result.day);
+  p.applier->Apply(event, result.day);
   p.providers.Applied(event.provider_id());
   ++pending_.replayed;
 }

@@ -10,12 +10,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "daemon/base/clock.h"
 #include "daemon/ingest/dedupe.h"
 #include "daemon/ingest/event_decoder.h"
@@ -42,6 +44,24 @@ class AcceptedEventSink {
   // REQUIRES: `id` is assigned; `event` is validated and not a duplicate.
   virtual void Apply(const PartitionId& id, const v1::ServiceEvent& event,
                      DayNumber day) = 0;
+
+  // Applies the accepted events of one assigned partition, without looking
+  // the partition up per event. Apply may take a lock and keep it for the
+  // following calls; Release() gives it back. The pipeline calls Release()
+  // at the end of every consumed batch and before any other call on the
+  // sink, so a lock is held for one batch at most and never across a
+  // rebalance. Used by the consumer thread only.
+  class PartitionApplier {
+   public:
+    virtual ~PartitionApplier() = default;
+    // Same REQUIRES as AcceptedEventSink::Apply.
+    virtual void Apply(const v1::ServiceEvent& event, DayNumber day) = 0;
+    virtual void Release() {}
+  };
+  // The applier of partition `id`, obtained after AssignPartition(id) and
+  // dropped before RevokePartition(id). Default: one that calls
+  // Apply(id, ...) per event.
+  virtual std::unique_ptr<PartitionApplier> Applier(const PartitionId& id);
   // The providers with state in partition `id`: a restored checkpoint's,
   // those of the events applied since, minus those evicted. For the
   // provider slots (daemon/ingest/provider_gate.h). Default: none.
@@ -101,11 +121,17 @@ class IngestPipeline {
   // partition's start offset (a replay, see PartitionOffset::replay_from) only
   // rebuilds state: it was counted by the partition's earlier owner.
   void Process(const KafkaMessage& message);
+  // Process() of each message in turn, with the next one's dedupe slot
+  // fetched into the cache meanwhile (see PeekEventId).
+  void ProcessBatch(absl::Span<const KafkaMessage> messages);
 
   // Call once per consumed batch: refreshes "now", evicts dedupe entries
   // past the horizon when the day changed, and frees the provider slots of
   // state the sink evicted since the last batch.
   void BeginBatch();
+  // Call once a consumed batch is processed: releases the partition locks
+  // the sink's appliers took for it (see PartitionApplier).
+  void EndBatch();
   // Adds the counts of the messages processed since the last call to the
   // Prometheus counters (per batch, not per event: cheaper).
   void FlushMetrics();
@@ -123,6 +149,7 @@ class IngestPipeline {
   // AcceptedEventSink::SetPartitionStatus of the sink.
   void SetPartitionStatus(const PartitionId& id, bool ready,
                           DayNumber history_from) {
+    EndBatch();
     sink_.SetPartitionStatus(id, ready, history_from);
   }
   // The partition's dedupe index, for checkpoints; null when not assigned.
@@ -135,10 +162,15 @@ class IngestPipeline {
     int64_t committed_offset = -1;
     PartitionProgress progress;  // replay_until: offsets below are replays
     PartitionProviders providers;
+    std::unique_ptr<AcceptedEventSink::PartitionApplier> applier;
   };
   PartitionIngest* Find(std::string_view topic, int32_t partition);
   const PartitionIngest* Find(const PartitionId& id) const;
   void Replay(PartitionIngest& p, const KafkaMessage& message);
+  // Asks the CPU to load the dedupe slot of `message`'s event id (read
+  // from the raw value without decoding), so that its Process finds it in
+  // the cache. Only a hint: changes nothing.
+  void Prefetch(const KafkaMessage& message);
   // Counts and dead-letters a rejected live message.
   void Reject(const KafkaMessage& message, RejectReason reason,
               std::string_view detail);
@@ -167,6 +199,7 @@ class IngestPipeline {
   absl::Time now_;
   DayNumber today_ = 0;
   std::vector<PartitionIngest> partitions_;
+  size_t last_found_ = 0;  // index in partitions_ of the last Find's hit
 };
 
 }  // namespace outcomes

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "daemon/base/partition_id.h"
 
 namespace outcomes {
@@ -60,11 +61,13 @@ class EventConsumer {
  public:
   virtual ~EventConsumer() = default;
 
-  // Waits up to `timeout` for messages and calls `handle` for each, in
-  // partition order. Rebalance callbacks run inside this call.
+  // Takes the messages that are queued, waiting up to `timeout` only when
+  // none are, and calls `handle` once with them (in partition order; not
+  // called when there are none). Rebalance callbacks run inside this call,
+  // before `handle`.
   virtual absl::Status PollBatch(
       absl::Duration timeout,
-      const std::function<void(const KafkaMessage&)>& handle) = 0;
+      const std::function<void(absl::Span<const KafkaMessage>)>& handle) = 0;
 
   // Commits the given next-offsets. Synchronous: returns the result (this
   // blocks while the group coordinator is unreachable). Asynchronous

@@ -23,7 +23,7 @@ namespace {
 
 using rdkafka::TopicPartitionListPtr;
 
-constexpr int kBatchSize = 512;
+constexpr int kBatchSize = 2048;
 constexpr int kCommittedTimeoutMs = 10000;
 constexpr absl::Duration kProbeInterval = absl::Seconds(1);
 constexpr absl::Duration kUnreachableAfter = absl::Seconds(3);
@@ -36,7 +36,8 @@ class RdKafkaConsumer : public EventConsumer {
   absl::Status Start(const KafkaSettings& settings);
   absl::Status PollBatch(
       absl::Duration timeout,
-      const std::function<void(const KafkaMessage&)>& handle) override;
+      const std::function<void(absl::Span<const KafkaMessage>)>& handle)
+      override;
   absl::Status Commit(const std::vector<PartitionOffset>& offsets,
                       bool async) override;
   std::vector<CommitResult> TakeCommitResults() override;
@@ -54,6 +55,11 @@ class RdKafkaConsumer : public EventConsumer {
                                 void* opaque);
   void OnAssign(rd_kafka_topic_partition_list_t* partitions);
   void OnRevoke(rd_kafka_topic_partition_list_t* partitions);
+
+  // Moves what the consumer queue holds (up to kBatchSize messages) into
+  // batch_; waits up to `timeout` only when it is empty. Returns the count,
+  // or -1 on error (rd_kafka_last_error).
+  ssize_t TakeQueued(absl::Duration timeout);
 
   // Sets each partition's offset to where replay must start.
   void FindReplayStarts(rd_kafka_topic_partition_list_t* partitions);
@@ -81,6 +87,7 @@ class RdKafkaConsumer : public EventConsumer {
       assigned_watermarks_;
   std::vector<rd_kafka_message_t*> batch_ =
       std::vector<rd_kafka_message_t*>(kBatchSize);
+  std::vector<KafkaMessage> messages_;  // views into batch_, for handle
 };
 
 RdKafkaConsumer::~RdKafkaConsumer() {
@@ -221,34 +228,48 @@ void RdKafkaConsumer::OnRevoke(rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_assign(rk_, nullptr);
 }
 
+ssize_t RdKafkaConsumer::TakeQueued(absl::Duration timeout) {
+  // What is queued already, without waiting: a batch API call with a
+  // timeout waits until the batch is full, leaving the thread idle while
+  // the fetcher could have handed over the messages that were there.
+  ssize_t n =
+      rd_kafka_consume_batch_queue(queue_, 0, batch_.data(), batch_.size());
+  if (n != 0 || timeout <= absl::ZeroDuration()) return n;
+  // Idle: wait for one message (or a callback), then take what came too.
+  rd_kafka_message_t* first = rd_kafka_consume_queue(
+      queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (first == nullptr) return 0;  // timed out
+  batch_[0] = first;
+  n = rd_kafka_consume_batch_queue(queue_, 0, batch_.data() + 1,
+                                   batch_.size() - 1);
+  return n < 0 ? 1 : n + 1;
+}
+
 absl::Status RdKafkaConsumer::PollBatch(
     absl::Duration timeout,
-    const std::function<void(const KafkaMessage&)>& handle) {
-  const ssize_t n = rd_kafka_consume_batch_queue(
-      queue_, static_cast<int>(absl::ToInt64Milliseconds(timeout)),
-      batch_.data(), batch_.size());
+    const std::function<void(absl::Span<const KafkaMessage>)>& handle) {
+  const ssize_t n = TakeQueued(timeout);
   if (n < 0) {
     return absl::UnavailableError(absl::StrCat(
         "kafka consume: ", rd_kafka_err2str(rd_kafka_last_error())));
   }
+  messages_.clear();
   for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* m = batch_[i];
+    const rd_kafka_message_t* m = batch_[i];
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         Log(LogLevel::kWarning, "kafka consume error",
             {{"error", rd_kafka_message_errstr(m)}});
       }
-    } else {
-      KafkaMessage message;
-      message.topic = rd_kafka_topic_name(m->rkt);
-      message.partition = m->partition;
-      message.offset = m->offset;
-      message.key = {static_cast<const char*>(m->key), m->key_len};
-      message.value = {static_cast<const char*>(m->payload), m->len};
-      handle(message);
+      continue;
     }
-    rd_kafka_message_destroy(m);
+    messages_.push_back(
+        {rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+         std::string_view(static_cast<const char*>(m->key), m->key_len),
+         std::string_view(static_cast<const char*>(m->payload), m->len)});
   }
+  if (!messages_.empty()) handle(messages_);
+  for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(batch_[i]);
   return absl::OkStatus();
 }
 

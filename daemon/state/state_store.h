@@ -4,11 +4,10 @@
 //
 // Applying events: Apply(id, event, day) looks the partition up on every
 // call (a store-wide reader lock, a PartitionId hash, the partition's
-// lock); that is what the daemon does today (StateSink in main.cc). A
-// cheaper path exists, so far used only by tests and benchmarks: a
+// lock). The consumer takes the cheaper path (StateSink in main.cc): a
 // PartitionWriter, obtained once per assignment with Writer(id), whose
-// Apply takes only the partition's own lock, and whose Lock() takes that
-// lock once for a run of events of the partition.
+// Lock() takes the partition's own lock once for the events of one
+// consumed batch (PartitionWriter::Apply takes it per event).
 //
 // Thread safety: all methods are thread-safe, PartitionWriter included
 // (one writer may be used from any thread; writers of one partition

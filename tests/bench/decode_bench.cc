@@ -42,8 +42,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -411,8 +413,26 @@ class StateSink : public AcceptedEventSink {
              DayNumber day) override {
     store_.Apply(id, event, day);
   }
+  // As the daemon's (main.cc): the partition's writer, locked per batch.
+  std::unique_ptr<PartitionApplier> Applier(const PartitionId& id) override {
+    return std::make_unique<WriterApplier>(store_.Writer(id));
+  }
 
  private:
+  class WriterApplier : public PartitionApplier {
+   public:
+    explicit WriterApplier(StateStore::PartitionWriter writer)
+        : writer_(std::move(writer)) {}
+    void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+      if (!locked_) locked_.emplace(writer_.Lock());
+      locked_->Apply(event, day);
+    }
+    void Release() override { locked_.reset(); }
+
+   private:
+    StateStore::PartitionWriter writer_;
+    std::optional<StateStore::PartitionWriter::Locked> locked_;
+  };
   StateStore& store_;
 };
 
@@ -455,6 +475,7 @@ struct StatefulIngest {
   }
 
   size_t LiveFunnels() {
+    pipeline.EndBatch();  // the snapshot takes the partitions' locks
     size_t funnels = 0;
     const StoreSnapshot snapshot =
         store.Snapshot(DayOf(kNow, absl::UTCTimeZone()));

@@ -17,7 +17,8 @@
 //                            (PartitionWriter): the consumer thread's
 //                            in-process work per message, minus librdkafka,
 //                            offsets and metrics (issue 3 target: 2 M
-//                            events/s per core)
+//                            events/s per core); like ProcessBatch, it
+//                            prefetches the next event's dedupe slot
 //   BM_PipelineStoreApply    the same with StateStore::Apply(PartitionId, ..)
 //   BM_PipelineNoState       the same without the state update: BM_Pipeline
 //                            minus this is the state's cost in the pipeline
@@ -323,6 +324,10 @@ class Cursor {
   Cursor(const World& w, const std::vector<uint32_t>& order)
       : w_(w), order_(order), today_(w.history_today) {}
   size_t index() const { return order_[i_]; }
+  // The event after index() (the first one at the end of a pass).
+  size_t next_index() const {
+    return order_[i_ + 1 == order_.size() ? 0 : i_ + 1];
+  }
   int64_t pass() const { return pass_; }
   DayNumber day() const {
     return w_.days[index()] + static_cast<DayNumber>(pass_ * kCorpusDays);
@@ -687,6 +692,12 @@ void RunPipeline(benchmark::State& state) {
   const int64_t rejected = f.rejected, duplicates = f.duplicates;
   for (auto _ : state) {
     const size_t i = f.cursor.index();
+    // As IngestPipeline::ProcessBatch: the next event's dedupe slot is
+    // fetched while this one is processed.
+    const size_t next = f.cursor.next_index();
+    if (const auto id = PeekEventId(f.values[next])) {
+      f.dedupe[f.w.partitions[next]].Prefetch(*id);
+    }
     const DecodeResult result = f.decoder.Decode(f.values[i], f.now);
     if (!result.ok) {
       ++f.rejected;

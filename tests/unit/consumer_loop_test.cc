@@ -21,7 +21,8 @@ class FakeConsumer : public EventConsumer {
 
   absl::Status PollBatch(
       absl::Duration,
-      const std::function<void(const KafkaMessage&)>& handle) override {
+      const std::function<void(absl::Span<const KafkaMessage>)>& handle)
+      override {
     if (!assigned_) {
       assigned_ = true;
       std::vector<PartitionOffset> assigned = {start};
@@ -41,9 +42,11 @@ class FakeConsumer : public EventConsumer {
       std::vector<PartitionOffset> again = {reassign};
       listener_.OnAssigned(again);
     }
+    std::vector<KafkaMessage> messages;
     for (const auto& [offset, value] : batches_.front()) {
-      handle(KafkaMessage{"t", 0, offset, "p", value});
+      messages.push_back(KafkaMessage{"t", 0, offset, "p", value});
     }
+    handle(messages);
     batches_.pop_front();
     return absl::OkStatus();
   }

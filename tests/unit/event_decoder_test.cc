@@ -203,5 +203,30 @@ TEST(EventDecoderTest, IdentifierRule) {
   EXPECT_FALSE(IsValidIdentifier("é"));
 }
 
+TEST(EventDecoderTest, PeekEventIdReadsTheLeadingField) {
+  EXPECT_EQ(PeekEventId(ValidEvent().SerializeAsString()), "ev-1");
+  v1::ServiceEvent e = ValidEvent();
+  e.set_event_id(std::string(128, 'x'));  // a two-byte length varint
+  EXPECT_EQ(PeekEventId(e.SerializeAsString()), std::string(128, 'x'));
+  e.clear_event_id();  // another field comes first
+  EXPECT_EQ(PeekEventId(e.SerializeAsString()), std::nullopt);
+  EXPECT_EQ(PeekEventId(std::string("\x0a\x05ev-1", 6)), std::nullopt);
+  EXPECT_EQ(PeekEventId(R"({"eventId":"ev-1"})"), std::nullopt);
+  EXPECT_EQ(PeekEventId(""), std::nullopt);
+}
+
+// Events decode the same across the decoder's arena renewals (every 512
+// parses): the 1,300th event is the event it was given.
+TEST(EventDecoderTest, ManyDecodesKeepTheirContent) {
+  EventDecoder decoder{ValidationSettings{}};
+  for (int i = 0; i < 1300; ++i) {
+    v1::ServiceEvent e = ValidEvent();
+    e.set_event_id("ev-" + std::to_string(i));
+    ASSERT_TRUE(decoder.Decode(e.SerializeAsString(), kNow).ok);
+    ASSERT_EQ(decoder.event().event_id(), e.event_id());
+    ASSERT_EQ(decoder.event().attributes().at("race_ethnicity"), "black");
+  }
+}
+
 }  // namespace
 }  // namespace outcomes

@@ -236,9 +236,6 @@ TEST_F(PipelineTest, MetricsTextHasEveryReasonAndType) {
   EXPECT_THAT(text, HasSubstr("outcomes_events_duplicate_total 0"));
 }
 
-}  // namespace
-}  // namespace outcomes
-
 namespace outcomes {
 namespace {
 
@@ -397,6 +394,89 @@ TEST_F(AllowlistPipelineTest, UnlistedProviderIsRejectedAfterKeyMismatch) {
   Feed(0, 3, "a", "p9");  // listed now; "a" was never deduped
   EXPECT_EQ(Accepted(), 2);
   EXPECT_EQ(metrics_.duplicates().Value(), 0);
+}
+
+}  // namespace
+}  // namespace outcomes
+
+// A sink whose appliers log when they would take and give back the
+// partition's lock, as the daemon's StateSink does.
+class LockingSink : public RecordingSink {
+ public:
+  class LoggingApplier : public PartitionApplier {
+   public:
+    LoggingApplier(LockingSink& sink, PartitionId id)
+        : sink_(sink), id_(std::move(id)) {}
+    void Apply(const v1::ServiceEvent& e, DayNumber) override {
+      if (!held_) sink_.log.push_back("lock " + id_.ToString());
+      held_ = true;
+      sink_.log.push_back("apply " + id_.ToString() + " " + e.event_id());
+    }
+    void Release() override {
+      if (held_) sink_.log.push_back("unlock " + id_.ToString());
+      held_ = false;
+    }
+
+   private:
+    LockingSink& sink_;
+    const PartitionId id_;
+    bool held_ = false;
+  };
+  std::unique_ptr<PartitionApplier> Applier(const PartitionId& id) override {
+    return std::make_unique<LoggingApplier>(*this, id);
+  }
+};
+
+TEST(PipelineApplierTest, OneLockPerPartitionAndBatchReleasedBeforeRevoke) {
+  FakeClock clock(kNow);
+  prometheus::Registry registry;
+  IngestMetrics metrics(registry);
+  LockingSink sink;
+  RecordingDeadLetters dlq;
+  IngestPipeline pipeline(ValidationSettings{}, clock, metrics, sink, dlq);
+  pipeline.Assign({PartitionId{"t", 0}, -1});
+  pipeline.Assign({PartitionId{"t", 1}, -1});
+  const auto event = [](const std::string& id) {
+    v1::ServiceEvent e;
+    e.set_event_id(id);
+    e.set_type(v1::EVENT_TYPE_REFERRAL);
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) - 60);
+    e.set_provider_id("p1");
+    e.set_program_id("w");
+    e.set_client_key("c1");
+    return e.SerializeAsString();
+  };
+  const std::string a = event("a"), b = event("b"), c = event("c"),
+                    d = event("d");
+  pipeline.BeginBatch();
+  pipeline.Process(KafkaMessage{"t", 0, 0, "p1", a});
+  pipeline.Process(KafkaMessage{"t", 1, 0, "p1", b});
+  pipeline.Process(KafkaMessage{"t", 0, 1, "p1", c});
+  pipeline.EndBatch();
+  pipeline.BeginBatch();
+  pipeline.Process(KafkaMessage{"t", 1, 1, "p1", d});
+  pipeline.Revoke(PartitionId{"t", 1});  // a rebalance inside a poll
+  EXPECT_THAT(sink.log,
+              ElementsAre("assign t/0", "assign t/1", "lock t/0", "apply t/0 a",
+                          "lock t/1", "apply t/1 b", "apply t/0 c",
+                          "unlock t/0", "unlock t/1", "lock t/1", "apply t/1 d",
+                          "unlock t/1", "revoke t/1"));
+}
+
+TEST_F(PipelineTest, ProcessBatchProcessesEachMessageInOrder) {
+  const std::string a = Event("a", v1::EVENT_TYPE_REFERRAL);
+  const std::string b = Event("b", v1::EVENT_TYPE_ENROLLMENT);
+  const std::vector<KafkaMessage> batch = {{"t", 0, 0, "p1", a},
+                                           {"t", 0, 1, "p1", "{broken"},
+                                           {"t", 0, 2, "p1", a},
+                                           {"t", 0, 3, "p1", b}};
+  pipeline_.ProcessBatch(batch);
+  pipeline_.FlushMetrics();
+  EXPECT_EQ(metrics_.duplicates().Value(), 1);
+  EXPECT_THAT(dlq_.sent, ElementsAre("malformed@1"));
+  EXPECT_THAT(sink_.log,
+              ElementsAre("assign t/0", "apply t/0 a", "apply t/0 b"));
+  EXPECT_EQ(pipeline_.Position(PartitionId{"t", 0}), 4);
 }
 
 }  // namespace

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Catching up while live events arrive (issue 11, "a fresh group consuming
+180k events while 2,000 events/s arrive live"), on a real Apache Kafka
+broker (--broker=mock: the mock cluster). Not a ctest test: figures, not
+pass/fail.
+
+In one run:
+  1. start Apache Kafka (tests/integration/harness.py KafkaBroker) with 8
+     partitions and produce --events (default 180,000) binary events with
+     outcomes-simulate (--providers=400 --days=100 --seed=1): the backlog;
+  2. --runs times (default 3), alternating, each with a fresh consumer group:
+     (a) quiet: outcomesd started, timed from process start to its first
+         /readyz 200 (every partition caught up once and the figures
+         computed after that: DESIGN.md §10), and to the moment it has
+         counted the whole backlog;
+     (b) live: the same while outcomes-simulate --rate=--live_rate (default
+         2,000 events/s, another seed: new event ids) produces from 1 s
+         before outcomesd starts until it is ready; the live producer is
+         then stopped and its events added to what must be counted;
+     ratio b/a of the times to ready (per run, and of the medians).
+  3. print the medians and the ratio (goal: b/a <= 2).
+
+Usage: tests/bench/catchup_bench.py [--build=build] [--runs=3]
+           [--events=180000] [--live_rate=2000] [--broker=real|mock]
+           [--json=FILE]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+PARTITIONS = 8
+PROVIDERS = 400
+POLL = 0.05
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def counted(harness, samples):
+    """Every event the daemon has processed: accepted + rejected + dups."""
+    return (harness.metric_sum(samples, "outcomes_events_total")
+            + harness.metric_sum(samples, "outcomes_events_rejected_total")
+            + harness.metric_sum(samples, "outcomes_events_duplicate_total"))
+
+
+def delivered(stderr_text):
+    m = re.search(r"kafka_delivered=(\d+)", stderr_text)
+    if not m:
+        sys.exit(f"no kafka_delivered in simulator output:\n{stderr_text}")
+    return int(m.group(1))
+
+
+class Bench:
+    def __init__(self, args):
+        os.environ["OUTCOMES_BUILD_DIR"] = os.path.abspath(args.build)
+        import harness
+        self.h = harness
+        self.args = args
+        self.broker = None
+        self.daemons = []
+        self.produced = 0
+
+    def close(self):
+        for d in self.daemons:
+            d.close()
+        if self.broker:
+            self.broker.close()
+
+    def simulate(self, *flags, **popen):
+        return [self.h.binary("outcomes-simulate"),
+                f"--brokers={self.broker.bootstrap}",
+                f"--providers={PROVIDERS}", *flags]
+
+    def one(self, run, live):
+        """Seconds from outcomesd's start to ready and to all counted."""
+        producer = None
+        if live:
+            producer = subprocess.Popen(
+                self.simulate(f"--seed={1000 + run}", "--days=1",
+                              f"--rate={self.args.live_rate}"),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(1.0)  # events are arriving when the daemon starts
+        kind = "live" if live else "quiet"
+        t0 = time.monotonic()
+        d = self.h.Daemon(self.broker.bootstrap,
+                          group=f"catchup-{kind}-{run}",
+                          name=f"outcomesd-{kind}-{run}")
+        self.daemons.append(d)
+        backlog_at = None
+        ready_at = None
+        deadline = t0 + self.args.timeout
+        while ready_at is None and time.monotonic() < deadline:
+            now = time.monotonic()
+            if backlog_at is None and counted(
+                    self.h, d.metrics()) >= self.produced:
+                backlog_at = now
+            if d.ready():
+                ready_at = time.monotonic()
+            time.sleep(POLL)
+        if producer is not None:
+            producer.send_signal(signal.SIGTERM)
+            _, err = producer.communicate(timeout=60)
+            self.produced += delivered(err.decode())
+        if ready_at is None:
+            sys.exit(f"outcomesd ({kind}) not ready in {self.args.timeout} s:"
+                     f"\n{d.log_text()[-3000:]}")
+        # Ready means right: every event produced so far gets counted.
+        self.h.wait_until(
+            lambda: counted(self.h, d.metrics()) >= self.produced, 120,
+            "every event counted")
+        if backlog_at is None:
+            backlog_at = ready_at
+        d.terminate(timeout=30)
+        return {"ready_s": ready_at - t0, "backlog_s": backlog_at - t0}
+
+    def broker_name(self):
+        return (f"Apache Kafka {self.h.kafka_version()}"
+                if self.args.broker == "real" else "mock cluster")
+
+    def run(self):
+        log(f"== {self.broker_name()}, {PARTITIONS} partitions")
+        if self.args.broker == "real":
+            self.broker = self.h.KafkaBroker(partitions=PARTITIONS)
+        else:
+            self.broker = self.h.Broker(partitions=PARTITIONS)
+        r = subprocess.run(
+            self.simulate("--seed=1", "--days=100", "--rate=0",
+                          f"--max_events={self.args.events}"),
+            capture_output=True, timeout=300)
+        self.produced = delivered(r.stderr.decode())
+        log(f"   backlog: {self.produced:,} events")
+        rows = []
+        for run in range(1, self.args.runs + 1):
+            a = self.one(run, live=False)
+            b = self.one(run, live=True)
+            rows.append({"run": run, "quiet": a, "live": b,
+                         "ratio": b["ready_s"] / a["ready_s"]})
+            log(f"  run {run}: (a) quiet: ready {a['ready_s']:6.2f} s "
+                f"(backlog counted at {a['backlog_s']:6.2f} s)  (b) "
+                f"{self.args.live_rate}/s live: ready {b['ready_s']:6.2f} s "
+                f"(backlog counted at {b['backlog_s']:6.2f} s)  b/a "
+                f"{rows[-1]['ratio']:.2f}")
+        a = median([r["quiet"]["ready_s"] for r in rows])
+        b = median([r["live"]["ready_s"] for r in rows])
+        summary = {"broker": self.broker_name(),
+                   "partitions": PARTITIONS, "events": self.args.events,
+                   "live_rate": self.args.live_rate, "runs": self.args.runs,
+                   "median_quiet_ready_s": a, "median_live_ready_s": b,
+                   "ratio_of_medians": b / a,
+                   "median_ratio": median([r["ratio"] for r in rows]),
+                   "rows": rows}
+        log(f"== catch-up: fresh group, {self.args.events:,}-event backlog, "
+            f"{PARTITIONS} partitions, {self.broker_name()}, medians of "
+            f"{self.args.runs} runs")
+        log(f"  (a) start to ready, no live traffic       {a:7.2f} s")
+        log(f"  (b) start to ready, {self.args.live_rate:,}/s arriving live "
+            f"{b:7.2f} s")
+        log(f"  ratio b/a: {b / a:.2f} (median of per-run ratios "
+            f"{summary['median_ratio']:.2f}; goal <= 2)")
+        if self.args.json:
+            with open(self.args.json, "w") as f:
+                json.dump(summary, f, indent=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.environ.get(
+        "BUILD_DIR", os.path.join(REPO, "build")))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--events", type=int, default=180_000)
+    parser.add_argument("--live_rate", type=int, default=2000)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--broker", choices=("real", "mock"), default="real",
+                        help="Apache Kafka (default) or the mock cluster")
+    parser.add_argument("--json", help="also write results as JSON here")
+    args = parser.parse_args()
+    bench = Bench(args)
+    try:
+        bench.run()
+    finally:
+        bench.close()
+
+
+if __name__ == "__main__":
+    main()
