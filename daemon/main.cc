@@ -352,8 +352,7 @@ int Run(DaemonSettings settings) {
   alerting.AddReloadHook([&providers] { return providers->Reload(); });
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
-  PaymentReport payments(
-      store, [&alerting] { return alerting.rules(); }, registry);
+  PaymentReport payments(store, [&alerting] { return alerting.rules(); });
   evaluation.AddListener(
       [&payments](const StoreSnapshot& s) { payments.OnSnapshot(s); });
 
@@ -369,8 +368,8 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, {&registry, &process_metrics}, loop,
-                  checkpointer ? &*checkpointer : nullptr);
+  AddHealthRoutes(http, {&registry, &process_metrics, &exporter, &payments},
+                  loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   AddPaymentRoutes(http, payments);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
