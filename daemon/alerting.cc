@@ -106,7 +106,7 @@ Alerting::Alerting(AlertingSettings settings, const Clock& clock,
       sink_(sink),
       ready_(std::move(ready)),
       lifecycle_({settings_.resend_interval, absl::Minutes(15)}, clock),
-      alert_metrics_(registry),
+      alert_metrics_(lifecycle_),
       reload_success_(ReloadFamily(registry).Add({{"result", "success"}})),
       reload_failure_(ReloadFamily(registry).Add({{"result", "failure"}})),
       last_reload_ok_(NewGauge(registry, "outcomes_rules_last_reload_success",
@@ -322,7 +322,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   }
   if (!ready_()) return;
   const std::shared_ptr<const RuleSet> rules = this->rules();
-  const std::vector<GoalResult> results =
+  std::vector<GoalResult> results =
       EvaluateGoals(*rules, figures, settings_.evaluator);
   absl::flat_hash_set<ProviderProgram> owned;
   for (const ProgramFigures& f : figures) owned.emplace(f.provider, f.program);
@@ -349,7 +349,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
     return held.contains(pp) ? AlertScope::kHeld : AlertScope::kAway;
   };
   lifecycle_.UpdateScoped(ShortfallInputs(results), scope);
-  alert_metrics_.Update(results, OwnInstances());
+  alert_metrics_.Update(std::move(results), rules);
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
   if (!due.empty()) {

@@ -368,8 +368,10 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, {&registry, &process_metrics, &exporter, &payments},
-                  loop, checkpointer ? &*checkpointer : nullptr);
+  AddHealthRoutes(
+      http,
+      {&registry, &process_metrics, &exporter, &payments, &alerting.metrics()},
+      loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   AddPaymentRoutes(http, payments);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);

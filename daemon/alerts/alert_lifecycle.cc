@@ -31,15 +31,16 @@ std::string LabelKey(const AlertLabels& labels) {
 AlertLifecycle::AlertLifecycle(Options options, const Clock& clock)
     : options_(options), clock_(clock) {}
 
-void AlertLifecycle::Hold(const AlertInput& in, absl::Time now) {
-  AlertInstance& a = instances_[LabelKey(in.labels)];
+void AlertLifecycle::Hold(const std::string& key, const AlertInput& in,
+                          absl::Time now) {
+  AlertInstance& a = instances_[key];
   if (a.labels.empty() || a.phase == AlertPhase::kResolved) {
     a = AlertInstance{};
     a.labels = in.labels;
     a.active_at = now;
     a.updated_at = now;
   }
-  a.annotations = in.annotations;
+  if (a.annotations != in.annotations) a.annotations = in.annotations;
   a.value = in.value;
   a.target = in.target;
   a.sample_size = in.sample_size;
@@ -96,10 +97,15 @@ void AlertLifecycle::UpdateScoped(
     const std::function<AlertScope(const AlertLabels&)>& scope) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
-  absl::flat_hash_set<std::string> held;
+  // Keys of `holding` (views of in.key, or of `computed`).
+  absl::flat_hash_set<std::string_view> held;
+  std::vector<std::string> computed;
+  computed.reserve(holding.size());
   for (const AlertInput& in : holding) {
-    Hold(in, now);
-    held.insert(LabelKey(in.labels));
+    const std::string* key = &in.key;
+    if (key->empty()) key = &computed.emplace_back(LabelKey(in.labels));
+    Hold(*key, in, now);
+    held.insert(*key);
   }
   for (auto it = instances_.begin(); it != instances_.end();) {
     AlertInstance& a = it->second;
@@ -163,12 +169,15 @@ std::vector<AlertNotification> AlertLifecycle::TakeDueNotifications() {
 
 std::vector<AlertInstance> AlertLifecycle::Instances() const {
   std::vector<AlertInstance> out;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [key, a] : instances_) out.push_back(a);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& x, const auto& y) { return x.labels < y.labels; });
+  absl::MutexLock lock(&mu_);
+  // Sorted as pointers, copied once in order.
+  std::vector<const AlertInstance*> sorted;
+  sorted.reserve(instances_.size());
+  for (const auto& [key, a] : instances_) sorted.push_back(&a);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* x, const auto* y) { return x->labels < y->labels; });
+  out.reserve(sorted.size());
+  for (const AlertInstance* a : sorted) out.push_back(*a);
   return out;
 }
 

@@ -127,6 +127,14 @@ class AlertLifecycle {
   // All current instances (pending, firing, resolved within retention),
   // sorted by labels.
   std::vector<AlertInstance> Instances() const;
+  // Calls f(const AlertInstance&) for every current instance, in no
+  // particular order, holding the lifecycle's lock: f must not call the
+  // lifecycle. For readers that need no copy (metrics at scrape time).
+  template <typename F>
+  void ForEachInstance(F&& f) const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, a] : instances_) f(a);
+  }
 
   // Drops instances without notifying (e.g. the partition holding their
   // provider was revoked: its new owner restores them from the snapshot).
@@ -149,7 +157,7 @@ class AlertLifecycle {
   absl::Status Restore(const v1::AlertStateSnapshot& snapshot);
 
  private:
-  void Hold(const AlertInput& input, absl::Time now)
+  void Hold(const std::string& key, const AlertInput& input, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // False when the instance is to be erased.
   bool Release(AlertInstance& instance, absl::Time now)

@@ -1,6 +1,7 @@
 #include "daemon/alerts/alert_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/rules/goal_metrics.h"
 
 namespace outcomes {
@@ -63,8 +64,16 @@ std::string DefaultDescription(const GoalResult& r) {
 
 AlertAnnotations AnnotationsOf(const GoalResult& r) {
   const GoalSpec& g = *r.goal;
-  const TemplateVars vars = TemplateVarsOf(r);
   AlertAnnotations a;
+  if (g.summary.empty() && g.description.empty()) {  // no template to fill
+    a["summary"] = DefaultSummary(r);
+    a["description"] = DefaultDescription(r);
+    a["value"] = r.value ? FormatNumber(*r.value) : "";
+    a["target"] = FormatNumber(r.target);
+    a["sample_size"] = absl::StrCat(r.sample_size);
+    return a;
+  }
+  const TemplateVars vars = TemplateVarsOf(r);
   a["summary"] =
       g.summary.empty() ? DefaultSummary(r) : RenderTemplate(g.summary, vars);
   a["description"] = g.description.empty()
@@ -83,6 +92,7 @@ std::vector<AlertInput> ShortfallInputs(
     if (!r.shortfall) continue;
     AlertInput in;
     in.labels = LabelsOf(r);
+    in.key = LabelKey(in.labels);
     in.annotations = AnnotationsOf(r);
     in.value = r.value.value_or(0);
     in.target = r.target;

@@ -18,6 +18,9 @@ using AlertAnnotations = std::map<std::string, std::string>;
 // One alert instance whose condition holds in this evaluation.
 struct AlertInput {
   AlertLabels labels;  // identity of the instance
+  // LabelKey(labels) (alert_lifecycle.h), or empty: then the lifecycle
+  // computes it.
+  std::string key;
   AlertAnnotations annotations;
   double value = 0;
   double target = 0;

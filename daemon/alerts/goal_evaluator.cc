@@ -13,7 +13,8 @@ bool Beyond(const GoalSpec& goal, double v, double target) {
 }
 
 // Sets judged/shortfall/interval of `r` from its value and sample.
-void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
+void Judge(const GoalSpec& goal, int64_t successes, bool explain,
+           GoalResult& r) {
   r.judged = r.value.has_value() && r.sample_size >= goal.min_sample;
   if (!r.judged) return;
   if (!goal.confidence.has_value()) {
@@ -24,6 +25,7 @@ void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
       WilsonInterval(successes, r.sample_size, *goal.confidence);
   r.interval = ci;
   r.shortfall = Beyond(goal, goal.is_min ? ci.upper : ci.lower, r.target);
+  if (!explain) return;
   absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ", "The ",
                   FormatNumber(*goal.confidence * 100),
                   "% Wilson interval is [", FormatNumber(ci.lower), ", ",
@@ -48,7 +50,7 @@ const std::vector<GroupRate>* Groups(const GoalSpec& goal,
 }
 
 std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
-                                    const ProgramFigures& f) {
+                                    const ProgramFigures& f, bool explain) {
   std::vector<GoalResult> out;
   const std::vector<GroupRate>* groups = Groups(goal, f);
   if (groups == nullptr) return out;
@@ -73,11 +75,14 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
     r.value = *g->rate.value() / best_rate;
     r.sample_size = g->rate.denominator;
     r.sample_unit = unit;
-    r.explanation = absl::StrCat(
-        goal.dimension, " ", g->group, ": ", Percent(*g->rate.value()), " of ",
-        g->rate.denominator, " ", unit, " vs. ", Percent(best_rate), " of ",
-        best->rate.denominator, " for ", best->group, ", the best group.");
-    Judge(goal, 0, r);
+    if (explain) {
+      r.explanation = absl::StrCat(
+          goal.dimension, " ", g->group, ": ", Percent(*g->rate.value()),
+          " of ", g->rate.denominator, " ", unit, " vs. ", Percent(best_rate),
+          " of ", best->rate.denominator, " for ", best->group,
+          ", the best group.");
+    }
+    Judge(goal, 0, explain, r);
     out.push_back(std::move(r));
   }
   return out;
@@ -101,7 +106,7 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                                      const EvaluatorSettings& settings) {
   const bool complete = HistoryComplete(goal, figures);
   if (MetricInfo(goal.metric).per_group) {
-    if (complete) return GroupRatios(goal, figures);
+    if (complete) return GroupRatios(goal, figures, settings.explain);
     GoalResult r = Base(goal, figures);
     r.incomplete = true;
     r.explanation = kIncomplete;
@@ -119,19 +124,36 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                     kIncomplete);
     return {std::move(r)};
   }
-  Judge(goal, m.successes, r);
+  Judge(goal, m.successes, settings.explain, r);
   return {std::move(r)};
 }
 
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings) {
+  // Explanations are text for alerts: written for the results an alert
+  // may show (in shortfall, or not judged for missing history), by judging
+  // those goals again with them.
+  EvaluatorSettings quiet = settings;
+  quiet.explain = false;
+  const auto shown = [](const GoalResult& r) {
+    return r.shortfall || r.incomplete;
+  };
   std::vector<GoalResult> out;
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
       for (const ProgramFigures& f : figures) {
         if (!contract.AppliesTo(f.provider, f.program)) continue;
-        std::vector<GoalResult> results = EvaluateGoal(goal, f, settings);
+        std::vector<GoalResult> results = EvaluateGoal(goal, f, quiet);
+        if (settings.explain &&
+            std::any_of(results.begin(), results.end(), shown)) {
+          std::vector<GoalResult> full = EvaluateGoal(goal, f, settings);
+          for (size_t i = 0; i < results.size() && i < full.size(); ++i) {
+            if (shown(results[i])) {
+              results[i].explanation = std::move(full[i].explanation);
+            }
+          }
+        }
         for (GoalResult& r : results) out.push_back(std::move(r));
       }
     }

@@ -279,15 +279,14 @@ TEST(AlertTextTest, labels_and_inputs) {
 }
 
 TEST(AlertMetricsTest, exports_and_removes_series) {
-  prometheus::Registry registry;
-  AlertMetrics metrics(registry);
   FakeClock clock(absl::FromUnixSeconds(1767571200));
   AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
+  AlertMetrics metrics(lifecycle);
   const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   std::vector<GoalResult> results = {One(g, Figures(9, 20))};
   lifecycle.Update(ShortfallInputs(results));
-  metrics.Update(results, lifecycle.Instances());
-  std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  metrics.Update(results);
+  std::string text = prometheus::TextSerializer().Serialize(metrics.Collect());
   EXPECT_NE(
       text.find("outcomes_goal_value{contract=\"wd-2026\",goal=\"enrollment-"
                 "rate\",program=\"workforce\",provider=\"prov-001\"} 0.45"),
@@ -306,8 +305,8 @@ TEST(AlertMetricsTest, exports_and_removes_series) {
       std::string::npos)
       << text;
   lifecycle.Update({});
-  metrics.Update({}, lifecycle.Instances());
-  text = prometheus::TextSerializer().Serialize(registry.Collect());
+  metrics.Update({});
+  text = prometheus::TextSerializer().Serialize(metrics.Collect());
   EXPECT_EQ(text.find("prov-001"), std::string::npos) << text;
 }
 
