@@ -348,7 +348,8 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
     }
     return held.contains(pp) ? AlertScope::kHeld : AlertScope::kAway;
   };
-  lifecycle_.UpdateScoped(ShortfallInputs(results), scope);
+  lifecycle_.UpdateScopedInputs(shortfall_inputs_.Inputs(results, rules),
+                                scope);
   alert_metrics_.Update(std::move(results), rules);
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();

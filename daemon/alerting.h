@@ -61,6 +61,7 @@
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/alerts/alert_state_replica.h"
 #include "daemon/alerts/alert_state_store.h"
+#include "daemon/alerts/alert_text.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "daemon/base/clock.h"
@@ -209,6 +210,7 @@ class Alerting {
   absl::flat_hash_set<PartitionId> revoked_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<StateRead> read_in_flight_ ABSL_GUARDED_BY(mu_);
   std::thread read_thread_ ABSL_GUARDED_BY(eval_mu_);
+  ShortfallInputCache shortfall_inputs_ ABSL_GUARDED_BY(eval_mu_);
   // The providers of each partition in the last snapshot.
   absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
       ABSL_GUARDED_BY(mu_);

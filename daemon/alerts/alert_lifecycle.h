@@ -120,6 +120,10 @@ class AlertLifecycle {
   // treated (owned == true is kJudged, false is kAway).
   void UpdateScoped(const std::vector<AlertInput>& holding,
                     const std::function<AlertScope(const AlertLabels&)>& scope);
+  // The same, with the inputs by pointer (ShortfallInputCache).
+  void UpdateScopedInputs(
+      const std::vector<const AlertInput*>& holding,
+      const std::function<AlertScope(const AlertLabels&)>& scope);
 
   // Notifications due at clock.Now(), marked as sent (last_sent_at = now).
   std::vector<AlertNotification> TakeDueNotifications();

@@ -85,23 +85,59 @@ AlertAnnotations AnnotationsOf(const GoalResult& r) {
   return a;
 }
 
+namespace {
+
+AlertInput InputOf(const GoalResult& r) {
+  AlertInput in;
+  in.labels = LabelsOf(r);
+  in.key = LabelKey(in.labels);
+  in.annotations = AnnotationsOf(r);
+  in.value = r.value.value_or(0);
+  in.target = r.target;
+  in.sample_size = r.sample_size;
+  in.window = r.goal->window;
+  in.for_duration = r.goal->for_duration;
+  in.keep_firing_for = r.goal->keep_firing_for;
+  return in;
+}
+
+}  // namespace
+
 std::vector<AlertInput> ShortfallInputs(
     const std::vector<GoalResult>& results) {
   std::vector<AlertInput> out;
   for (const GoalResult& r : results) {
-    if (!r.shortfall) continue;
-    AlertInput in;
-    in.labels = LabelsOf(r);
-    in.key = LabelKey(in.labels);
-    in.annotations = AnnotationsOf(r);
-    in.value = r.value.value_or(0);
-    in.target = r.target;
-    in.sample_size = r.sample_size;
-    in.window = r.goal->window;
-    in.for_duration = r.goal->for_duration;
-    in.keep_firing_for = r.goal->keep_firing_for;
-    out.push_back(std::move(in));
+    if (r.shortfall) out.push_back(InputOf(r));
   }
+  return out;
+}
+
+std::vector<const AlertInput*> ShortfallInputCache::Inputs(
+    const std::vector<GoalResult>& results,
+    const std::shared_ptr<const RuleSet>& rules) {
+  if (rules != rules_) {  // goals may have moved or changed: start over
+    entries_.clear();
+    rules_ = rules;
+  }
+  const uint64_t call = ++calls_;
+  std::vector<const AlertInput*> out;
+  for (const GoalResult& r : results) {
+    if (!r.shortfall) continue;
+    Entry& e =
+        entries_[Key{r.goal, r.provider, r.program, r.dimension, r.group}];
+    const bool same =
+        e.call != 0 && e.value == r.value && e.input.target == r.target &&
+        e.input.sample_size == r.sample_size && e.explanation == r.explanation;
+    if (!same) {
+      e.input = InputOf(r);
+      e.value = r.value;
+      e.explanation = r.explanation;
+    }
+    e.call = call;
+    out.push_back(&e.input);
+  }
+  absl::erase_if(entries_,
+                 [call](const auto& kv) { return kv.second.call != call; });
   return out;
 }
 

@@ -49,11 +49,10 @@ const std::vector<GroupRate>* Groups(const GoalSpec& goal,
                                             : &w->completion_groups;
 }
 
-std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
-                                    const ProgramFigures& f, bool explain) {
-  std::vector<GoalResult> out;
+void GroupRatios(const GoalSpec& goal, const ProgramFigures& f, bool explain,
+                 std::vector<GoalResult>& out) {
   const std::vector<GroupRate>* groups = Groups(goal, f);
-  if (groups == nullptr) return out;
+  if (groups == nullptr) return;
   const int64_t min_cases = std::max<int64_t>(goal.min_sample, 1);
   std::vector<const GroupRate*> eligible;
   const GroupRate* best = nullptr;
@@ -65,11 +64,11 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
     eligible.push_back(&g);
     if (best == nullptr || *g.rate.value() > *best->rate.value()) best = &g;
   }
-  if (best == nullptr || *best->rate.value() == 0) return out;
+  if (best == nullptr || *best->rate.value() == 0) return;
   const double best_rate = *best->rate.value();
   const char* unit = goal.rate == GoalRate::kEnrollment ? "referrals" : "exits";
   for (const GroupRate* g : eligible) {
-    GoalResult r = Base(goal, f);
+    GoalResult& r = out.emplace_back(Base(goal, f));
     r.dimension = g->dimension;
     r.group = g->group;
     r.value = *g->rate.value() / best_rate;
@@ -83,9 +82,7 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
           ", the best group.");
     }
     Judge(goal, 0, explain, r);
-    out.push_back(std::move(r));
   }
-  return out;
 }
 
 // False when the history the goal's figure reads is not all retained.
@@ -101,19 +98,19 @@ constexpr char kIncomplete[] =
 
 }  // namespace
 
-std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
-                                     const ProgramFigures& figures,
-                                     const EvaluatorSettings& settings) {
+void EvaluateGoalInto(const GoalSpec& goal, const ProgramFigures& figures,
+                      const EvaluatorSettings& settings,
+                      std::vector<GoalResult>& out) {
   const bool complete = HistoryComplete(goal, figures);
   if (MetricInfo(goal.metric).per_group) {
-    if (complete) return GroupRatios(goal, figures, settings.explain);
-    GoalResult r = Base(goal, figures);
+    if (complete) return GroupRatios(goal, figures, settings.explain, out);
+    GoalResult& r = out.emplace_back(Base(goal, figures));
     r.incomplete = true;
     r.explanation = kIncomplete;
-    return {std::move(r)};
+    return;
   }
   Measurement m = Measure(goal, figures, settings);
-  GoalResult r = Base(goal, figures);
+  GoalResult& r = out.emplace_back(Base(goal, figures));
   r.value = m.value;
   r.sample_size = m.sample_size;
   r.sample_unit = std::move(m.sample_unit);
@@ -122,10 +119,17 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
     r.incomplete = true;
     absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ",
                     kIncomplete);
-    return {std::move(r)};
+    return;
   }
   Judge(goal, m.successes, settings.explain, r);
-  return {std::move(r)};
+}
+
+std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
+                                     const ProgramFigures& figures,
+                                     const EvaluatorSettings& settings) {
+  std::vector<GoalResult> out;
+  EvaluateGoalInto(goal, figures, settings, out);
+  return out;
 }
 
 std::vector<GoalResult> EvaluateGoals(
@@ -140,21 +144,24 @@ std::vector<GoalResult> EvaluateGoals(
     return r.shortfall || r.incomplete;
   };
   std::vector<GoalResult> out;
+  out.reserve(static_cast<size_t>(rules.num_goals()) * figures.size());
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
       for (const ProgramFigures& f : figures) {
         if (!contract.AppliesTo(f.provider, f.program)) continue;
-        std::vector<GoalResult> results = EvaluateGoal(goal, f, quiet);
-        if (settings.explain &&
-            std::any_of(results.begin(), results.end(), shown)) {
-          std::vector<GoalResult> full = EvaluateGoal(goal, f, settings);
-          for (size_t i = 0; i < results.size() && i < full.size(); ++i) {
-            if (shown(results[i])) {
-              results[i].explanation = std::move(full[i].explanation);
-            }
+        const size_t first = out.size();
+        EvaluateGoalInto(goal, f, quiet, out);
+        if (!settings.explain ||
+            std::none_of(out.begin() + first, out.end(), shown)) {
+          continue;
+        }
+        std::vector<GoalResult> full;
+        EvaluateGoalInto(goal, f, settings, full);
+        for (size_t i = 0; i < full.size() && first + i < out.size(); ++i) {
+          if (shown(out[first + i])) {
+            out[first + i].explanation = std::move(full[i].explanation);
           }
         }
-        for (GoalResult& r : results) out.push_back(std::move(r));
       }
     }
   }

@@ -72,7 +72,11 @@ std::vector<GoalResult> EvaluateGoals(
     const EvaluatorSettings& settings);
 
 // One goal against one provider+program (group_rate_ratio: one result per
-// eligible group). Exposed for tests.
+// eligible group), appended to `out`.
+void EvaluateGoalInto(const GoalSpec& goal, const ProgramFigures& figures,
+                      const EvaluatorSettings& settings,
+                      std::vector<GoalResult>& out);
+// The same, returned. Exposed for tests.
 std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                                      const ProgramFigures& figures,
                                      const EvaluatorSettings& settings);
