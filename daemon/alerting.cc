@@ -300,7 +300,8 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   absl::MutexLock eval_lock(&eval_mu_);
   ReadSharedState(snapshot);
   const absl::Time start = absl::Now();
-  std::vector<ProgramFigures> figures;
+  // The judged figures, in the snapshot (not copied).
+  std::vector<const ProgramFigures*> figures;
   // Providers of partitions held but not judgeable yet (not ready, or the
   // state topic not read): parked and kept.
   absl::flat_hash_set<ProviderProgram> held;
@@ -313,7 +314,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
       for (const ProgramFigures& f : p.programs) {
         providers.emplace_back(f.provider, f.program);
         if (judged) {
-          figures.push_back(f);
+          figures.push_back(&f);
         } else {
           held.emplace(f.provider, f.program);
         }
@@ -325,7 +326,9 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   std::vector<GoalResult> results =
       EvaluateGoals(*rules, figures, settings_.evaluator);
   absl::flat_hash_set<ProviderProgram> owned;
-  for (const ProgramFigures& f : figures) owned.emplace(f.provider, f.program);
+  for (const ProgramFigures* f : figures) {
+    owned.emplace(f->provider, f->program);
+  }
   // Goals not judged for missing history: contract, goal, provider, program.
   absl::flat_hash_set<std::string> incomplete;
   for (const GoalResult& r : results) {

@@ -135,6 +135,15 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings) {
+  std::vector<const ProgramFigures*> all;
+  all.reserve(figures.size());
+  for (const ProgramFigures& f : figures) all.push_back(&f);
+  return EvaluateGoals(rules, all, settings);
+}
+
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
+    const EvaluatorSettings& settings) {
   // Explanations are text for alerts: written for the results an alert
   // may show (in shortfall, or not judged for missing history), by judging
   // those goals again with them.
@@ -147,7 +156,8 @@ std::vector<GoalResult> EvaluateGoals(
   out.reserve(static_cast<size_t>(rules.num_goals()) * figures.size());
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
-      for (const ProgramFigures& f : figures) {
+      for (const ProgramFigures* figure : figures) {
+        const ProgramFigures& f = *figure;
         if (!contract.AppliesTo(f.provider, f.program)) continue;
         const size_t first = out.size();
         EvaluateGoalInto(goal, f, quiet, out);

@@ -70,6 +70,10 @@ struct GoalResult {
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings);
+// The same over figures held elsewhere (no copy of them).
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
+    const EvaluatorSettings& settings);
 
 // One goal against one provider+program (group_rate_ratio: one result per
 // eligible group), appended to `out`.

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cassert>
 #include <cstdarg>
 #include <cstdio>
@@ -353,9 +354,17 @@ std::string RenderMetrics(
     families.insert(families.end(), std::make_move_iterator(f.begin()),
                     std::make_move_iterator(f.end()));
   }
-  std::ostringstream out;
+  // One buffer of about the previous scrape's size, handed back without a
+  // copy: the text of thousands of providers is tens of MiB, and growing
+  // it by doubling copied it over and over.
+  static std::atomic<size_t> last_size{0};
+  std::string buffer;
+  buffer.reserve(last_size.load() / 8 * 9 + 4096);
+  std::ostringstream out(std::move(buffer));
   prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+  std::string text = std::move(out).str();
+  last_size.store(text.size());
+  return text;
 }
 
 }  // namespace outcomes

@@ -144,6 +144,16 @@ Families Render(const StoreSnapshot& snapshot) {
     out[f].help = kFamilies[f].second;
     out[f].type = prometheus::MetricType::Gauge;
   }
+  // Room for every series up front (the text of thousands of providers is
+  // hundreds of thousands of them).
+  size_t windows = 0;
+  for (const PartitionFigures& part : snapshot.partitions) {
+    for (const ProgramFigures& p : part.programs) windows += p.windows.size();
+  }
+  out[kWindowEvents].metric.reserve(windows * kNumEventKinds);
+  for (FamilyIndex f : {kEnrollmentRate, kCompletionRate, kPriorityShare}) {
+    out[f].metric.reserve(windows);
+  }
   absl::flat_hash_set<std::pair<std::string_view, std::string_view>> rendered;
   for (const PartitionFigures& part : snapshot.partitions) {
     Add(out[kFunnels],
