@@ -84,7 +84,10 @@ void AlertLifecycle::Hold(const std::string& key, const AlertInput& in,
     a.active_at = now;
     a.updated_at = now;
   }
-  if (a.annotations != in.annotations) a.annotations = in.annotations;
+  if (in.annotations_id == 0 || in.annotations_id != a.annotations_id) {
+    if (a.annotations != in.annotations) a.annotations = in.annotations;
+    a.annotations_id = in.annotations_id;
+  }
   a.value = in.value;
   a.target = in.target;
   a.sample_size = in.sample_size;

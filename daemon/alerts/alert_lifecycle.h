@@ -83,6 +83,9 @@ struct AlertInstance {
   // should the provider come back, and not to be listed or exported as
   // this process's. Not persisted.
   AlertScope scope = AlertScope::kJudged;
+  // AlertInput::annotations_id of the annotations held (0: unknown). Not
+  // persisted.
+  uint64_t annotations_id = 0;
   double value = 0;
   double target = 0;
   int64_t sample_size = 0;

@@ -1,5 +1,7 @@
 #include "daemon/alerts/alert_text.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/rules/goal_metrics.h"
@@ -129,7 +131,9 @@ std::vector<const AlertInput*> ShortfallInputCache::Inputs(
         e.call != 0 && e.value == r.value && e.input.target == r.target &&
         e.input.sample_size == r.sample_size && e.explanation == r.explanation;
     if (!same) {
+      static std::atomic<uint64_t> next_id{0};
       e.input = InputOf(r);
+      e.input.annotations_id = ++next_id;
       e.value = r.value;
       e.explanation = r.explanation;
     }
