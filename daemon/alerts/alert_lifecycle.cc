@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace outcomes {
@@ -84,6 +83,7 @@ void AlertLifecycle::Hold(const std::string& key, const AlertInput& in,
     a.active_at = now;
     a.updated_at = now;
   }
+  a.held_in = updates_;
   if (in.annotations_id == 0 || in.annotations_id != a.annotations_id) {
     if (a.annotations != in.annotations) a.annotations = in.annotations;
     a.annotations_id = in.annotations_id;
@@ -153,22 +153,20 @@ void AlertLifecycle::UpdateScopedInputs(
     const std::function<AlertScope(const AlertLabels&)>& scope) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
-  // Keys of `holding` (views of in.key, or of `computed`).
-  absl::flat_hash_set<std::string_view> held;
-  std::vector<std::string> computed;
-  computed.reserve(holding.size());
+  ++updates_;  // Hold stamps the instances that hold with it
   for (const AlertInput* input : holding) {
     const AlertInput& in = *input;
-    const std::string* key = &in.key;
-    if (key->empty()) key = &computed.emplace_back(LabelKey(in.labels));
-    Hold(*key, in, now);
-    held.insert(*key);
+    if (in.key.empty()) {
+      Hold(LabelKey(in.labels), in, now);
+    } else {
+      Hold(in.key, in, now);
+    }
   }
   for (auto it = instances_.begin(); it != instances_.end();) {
     AlertInstance& a = it->second;
     bool keep = true;
     a.scope = AlertScope::kJudged;
-    if (held.contains(it->first)) {
+    if (a.held_in == updates_) {
       // judged above
     } else if (const AlertScope sc = scope(a.labels);
                sc != AlertScope::kJudged) {

@@ -86,6 +86,8 @@ struct AlertInstance {
   // AlertInput::annotations_id of the annotations held (0: unknown). Not
   // persisted.
   uint64_t annotations_id = 0;
+  // The lifecycle update that last held it (not persisted).
+  uint64_t held_in = 0;
   double value = 0;
   double target = 0;
   int64_t sample_size = 0;
@@ -177,6 +179,7 @@ class AlertLifecycle {
   // Canonical label key -> instance.
   absl::flat_hash_map<std::string, AlertInstance> instances_
       ABSL_GUARDED_BY(mu_);
+  uint64_t updates_ ABSL_GUARDED_BY(mu_) = 0;  // UpdateScoped calls
 };
 
 // Canonical key of a label set: name="value" pairs, sorted, comma-joined.
