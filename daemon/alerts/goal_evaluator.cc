@@ -92,6 +92,27 @@ bool HistoryComplete(const GoalSpec& goal, const ProgramFigures& f) {
   return w == nullptr || w->complete;
 }
 
+// At least as many as EvaluateGoals returns (one result per goal and
+// figures, one per group for group_rate_ratio), so the results are never
+// moved while they are appended.
+size_t ResultsBound(const RuleSet& rules,
+                    const std::vector<const ProgramFigures*>& figures) {
+  size_t n = 0;
+  for (const ContractSpec& contract : rules.contracts) {
+    for (const GoalSpec& goal : contract.goals) {
+      if (!MetricInfo(goal.metric).per_group) {
+        n += figures.size();
+        continue;
+      }
+      for (const ProgramFigures* f : figures) {
+        const std::vector<GroupRate>* groups = Groups(goal, *f);
+        n += groups == nullptr ? 1 : std::max<size_t>(groups->size(), 1);
+      }
+    }
+  }
+  return n;
+}
+
 constexpr char kIncomplete[] =
     "Not judged: the retained Kafka history does not cover the period this "
     "figure needs.";
@@ -153,7 +174,7 @@ std::vector<GoalResult> EvaluateGoals(
     return r.shortfall || r.incomplete;
   };
   std::vector<GoalResult> out;
-  out.reserve(static_cast<size_t>(rules.num_goals()) * figures.size());
+  out.reserve(ResultsBound(rules, figures));
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
       for (const ProgramFigures* figure : figures) {
