@@ -12,7 +12,6 @@
 #include <iterator>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -20,10 +19,10 @@
 #include "daemon/base/json_log.h"
 #include "daemon/http/connection_reaper.h"
 #include "daemon/http/listen_socket.h"
+#include "daemon/http/metrics_text.h"
 #include "daemon/http/worker_pool.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
-#include "prometheus/text_serializer.h"
 
 namespace outcomes {
 namespace {
@@ -354,15 +353,13 @@ std::string RenderMetrics(
     families.insert(families.end(), std::make_move_iterator(f.begin()),
                     std::make_move_iterator(f.end()));
   }
-  // One buffer of about the previous scrape's size, handed back without a
-  // copy: the text of thousands of providers is tens of MiB, and growing
-  // it by doubling copied it over and over.
+  // One buffer of about the previous scrape's size: the text of thousands
+  // of providers is tens of MiB, and growing it by doubling copied it over
+  // and over.
   static std::atomic<size_t> last_size{0};
-  std::string buffer;
-  buffer.reserve(last_size.load() / 8 * 9 + 4096);
-  std::ostringstream out(std::move(buffer));
-  prometheus::TextSerializer().Serialize(out, families);
-  std::string text = std::move(out).str();
+  std::string text;
+  text.reserve(last_size.load() / 8 * 9 + 4096);
+  AppendMetricsText(families, text);
   last_size.store(text.size());
   return text;
 }
