@@ -323,8 +323,10 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   }
   if (!ready_()) return;
   const std::shared_ptr<const RuleSet> rules = this->rules();
-  std::vector<GoalResult> results =
-      EvaluateGoals(*rules, figures, settings_.evaluator);
+  // Alerts read the explanations of the results in shortfall only.
+  EvaluatorSettings evaluator = settings_.evaluator;
+  evaluator.explain_all = false;
+  std::vector<GoalResult> results = EvaluateGoals(*rules, figures, evaluator);
   absl::flat_hash_set<ProviderProgram> owned;
   for (const ProgramFigures* f : figures) {
     owned.emplace(f->provider, f->program);

@@ -165,9 +165,22 @@ std::vector<GoalResult> EvaluateGoals(
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
     const EvaluatorSettings& settings) {
-  // Explanations are text for alerts: written for the results an alert
-  // may show (in shortfall, or not judged for missing history), by judging
-  // those goals again with them.
+  if (settings.explain_all || !settings.explain) {
+    std::vector<GoalResult> out;
+    out.reserve(ResultsBound(rules, figures));
+    for (const ContractSpec& contract : rules.contracts) {
+      for (const GoalSpec& goal : contract.goals) {
+        for (const ProgramFigures* f : figures) {
+          if (!contract.AppliesTo(f->provider, f->program)) continue;
+          EvaluateGoalInto(goal, *f, settings, out);
+        }
+      }
+    }
+    return out;
+  }
+  // Explanations only for the results an alert may show (in shortfall, or
+  // not judged for missing history): those goals are judged again with
+  // them.
   EvaluatorSettings quiet = settings;
   quiet.explain = false;
   const auto shown = [](const GoalResult& r) {
@@ -182,8 +195,7 @@ std::vector<GoalResult> EvaluateGoals(
         if (!contract.AppliesTo(f.provider, f.program)) continue;
         const size_t first = out.size();
         EvaluateGoalInto(goal, f, quiet, out);
-        if (!settings.explain ||
-            std::none_of(out.begin() + first, out.end(), shown)) {
+        if (std::none_of(out.begin() + first, out.end(), shown)) {
           continue;
         }
         std::vector<GoalResult> full;

@@ -58,15 +58,15 @@ struct GoalResult {
   // Plain sentences about what is behind the value, e.g. "9 of 20 referrals
   // made 15-44 days ago enrolled within 14 days. 17 referrals older than 14
   // days are not enrolled; 11 are priority-population clients."
-  // EvaluateGoals writes it only for results in shortfall or incomplete
-  // (the ones an alert shows); EvaluateGoal as settings.explain says.
+  // Empty when settings.explain is false, and with settings.explain_all
+  // false for results neither in shortfall nor incomplete (EvaluateGoals).
   std::string explanation;
 };
 
-// Results in (contract, goal, figures order, group) order. Explanations
-// only for results in shortfall or incomplete (and only with
-// settings.explain): building the text of every result would cost more
-// than judging it.
+// Results in (contract, goal, figures order, group) order. With
+// settings.explain_all false, explanations only for results in shortfall or
+// incomplete (alerting: the text of every result would cost more than
+// judging it).
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings);

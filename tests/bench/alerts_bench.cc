@@ -84,6 +84,13 @@ std::vector<ProgramFigures> Figures(int providers = kProviders) {
   return figures;
 }
 
+// As Alerting judges: explanations only for the results an alert shows.
+EvaluatorSettings AsAlerting() {
+  EvaluatorSettings s;
+  s.explain_all = false;
+  return s;
+}
+
 RuleSet Rules() {
   const std::string path = "/tmp/outcomes_bench_rules.yaml";
   std::ofstream(path) << kRules;
@@ -109,7 +116,7 @@ void BM_GoalEvaluationCycle(benchmark::State& state) {
   // The rules as Alerting holds them (a shared RuleSet; the cache keys on it).
   const auto shared = std::make_shared<const RuleSet>(rules);
   const auto cycle = [&] {
-    auto results = EvaluateGoals(*shared, figures, EvaluatorSettings{});
+    auto results = EvaluateGoals(*shared, figures, AsAlerting());
     lifecycle.UpdateScopedInputs(inputs.Inputs(results, shared), scope);
     metrics.Update(std::move(results));
     alerts = lifecycle.TakeDueNotifications().size();
@@ -136,15 +143,14 @@ void BM_EvaluateGoalsOnly(benchmark::State& state) {
   const RuleSet rules = Rules();
   const std::vector<ProgramFigures> figures = Figures();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        EvaluateGoals(rules, figures, EvaluatorSettings{}));
+    benchmark::DoNotOptimize(EvaluateGoals(rules, figures, AsAlerting()));
   }
 }
 BENCHMARK(BM_EvaluateGoalsOnly)->Unit(benchmark::kMillisecond);
 
 void BM_LifecycleUpdateOnly(benchmark::State& state) {
   const RuleSet rules = Rules();
-  const auto results = EvaluateGoals(rules, Figures(), EvaluatorSettings{});
+  const auto results = EvaluateGoals(rules, Figures(), AsAlerting());
   const auto inputs = ShortfallInputs(results);
   FakeClock clock(absl::FromUnixSeconds(1795000000));
   AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
@@ -158,7 +164,7 @@ BENCHMARK(BM_LifecycleUpdateOnly)->Unit(benchmark::kMillisecond);
 // Steady state: the inputs of the previous cycle are reused.
 void BM_ShortfallInputCacheOnly(benchmark::State& state) {
   const auto rules = std::make_shared<const RuleSet>(Rules());
-  const auto results = EvaluateGoals(*rules, Figures(), EvaluatorSettings{});
+  const auto results = EvaluateGoals(*rules, Figures(), AsAlerting());
   ShortfallInputCache cache;
   cache.Inputs(results, rules);
   for (auto _ : state) benchmark::DoNotOptimize(cache.Inputs(results, rules));
@@ -168,7 +174,7 @@ BENCHMARK(BM_ShortfallInputCacheOnly)->Unit(benchmark::kMillisecond);
 // Not part of the cycle: the goal and alert series rendered at scrape time.
 void BM_AlertMetricsCollect(benchmark::State& state) {
   const RuleSet rules = Rules();
-  auto results = EvaluateGoals(rules, Figures(), EvaluatorSettings{});
+  auto results = EvaluateGoals(rules, Figures(), AsAlerting());
   FakeClock clock(absl::FromUnixSeconds(1795000000));
   AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
   lifecycle.Update(ShortfallInputs(results));

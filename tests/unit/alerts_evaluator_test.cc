@@ -278,6 +278,32 @@ TEST(AlertTextTest, labels_and_inputs) {
   EXPECT_EQ(inputs[0].window, "30d");
 }
 
+// Alerting's mode: explanations only where an alert shows them, the same
+// text there as when every result is explained.
+TEST(GoalEvaluatorTest, explains_only_shown_results_when_asked) {
+  RuleSet rules;
+  rules.contracts.emplace_back();
+  rules.contracts[0].program = "workforce";
+  rules.contracts[0].goals.push_back(
+      Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6));
+  ProgramFigures good = Figures(19, 20);
+  good.provider = "prov-002";
+  const std::vector<ProgramFigures> figures = {Figures(9, 20), good};
+  EvaluatorSettings shown;
+  shown.explain_all = false;
+  const auto all = EvaluateGoals(rules, figures, EvaluatorSettings{});
+  const auto some = EvaluateGoals(rules, figures, shown);
+  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_TRUE(some[0].shortfall);
+  EXPECT_FALSE(some[0].explanation.empty());
+  EXPECT_EQ(some[0].explanation, all[0].explanation);
+  EXPECT_FALSE(some[1].shortfall);
+  EXPECT_EQ(some[1].explanation, "");
+  EXPECT_FALSE(all[1].explanation.empty());
+  EXPECT_EQ(some[1].value, all[1].value);
+}
+
 // The cache hands back the same input while the result says the same, and
 // a rebuilt one (new text) when it changes or the rules are reloaded.
 TEST(AlertTextTest, cached_inputs_are_rebuilt_only_on_change) {
