@@ -106,7 +106,7 @@ Alerting::Alerting(AlertingSettings settings, const Clock& clock,
       sink_(sink),
       ready_(std::move(ready)),
       lifecycle_({settings_.resend_interval, absl::Minutes(15)}, clock),
-      alert_metrics_(registry),
+      alert_metrics_(lifecycle_),
       reload_success_(ReloadFamily(registry).Add({{"result", "success"}})),
       reload_failure_(ReloadFamily(registry).Add({{"result", "failure"}})),
       last_reload_ok_(NewGauge(registry, "outcomes_rules_last_reload_success",
@@ -300,7 +300,8 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   absl::MutexLock eval_lock(&eval_mu_);
   ReadSharedState(snapshot);
   const absl::Time start = absl::Now();
-  std::vector<ProgramFigures> figures;
+  // The judged figures, in the snapshot (not copied).
+  std::vector<const ProgramFigures*> figures;
   // Providers of partitions held but not judgeable yet (not ready, or the
   // state topic not read): parked and kept.
   absl::flat_hash_set<ProviderProgram> held;
@@ -313,7 +314,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
       for (const ProgramFigures& f : p.programs) {
         providers.emplace_back(f.provider, f.program);
         if (judged) {
-          figures.push_back(f);
+          figures.push_back(&f);
         } else {
           held.emplace(f.provider, f.program);
         }
@@ -322,10 +323,14 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   }
   if (!ready_()) return;
   const std::shared_ptr<const RuleSet> rules = this->rules();
-  const std::vector<GoalResult> results =
-      EvaluateGoals(*rules, figures, settings_.evaluator);
+  // Alerts read the explanations of the results in shortfall only.
+  EvaluatorSettings evaluator = settings_.evaluator;
+  evaluator.explain_all = false;
+  std::vector<GoalResult> results = EvaluateGoals(*rules, figures, evaluator);
   absl::flat_hash_set<ProviderProgram> owned;
-  for (const ProgramFigures& f : figures) owned.emplace(f.provider, f.program);
+  for (const ProgramFigures* f : figures) {
+    owned.emplace(f->provider, f->program);
+  }
   // Goals not judged for missing history: contract, goal, provider, program.
   absl::flat_hash_set<std::string> incomplete;
   for (const GoalResult& r : results) {
@@ -348,8 +353,9 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
     }
     return held.contains(pp) ? AlertScope::kHeld : AlertScope::kAway;
   };
-  lifecycle_.UpdateScoped(ShortfallInputs(results), scope);
-  alert_metrics_.Update(results, OwnInstances());
+  lifecycle_.UpdateScopedInputs(shortfall_inputs_.Inputs(results, rules),
+                                scope);
+  alert_metrics_.Update(std::move(results), rules);
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
   if (!due.empty()) {

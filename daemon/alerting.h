@@ -30,8 +30,9 @@
 // outcomes_rules_last_reload_success, outcomes_rules_goals,
 // outcomes_goal_evaluation_seconds, outcomes_alert_snapshot_failures_total
 // {reason=corrupt|unreadable|write}, outcomes_alert_snapshot_writable; the
-// goal and alert series in alert_metrics.h, the state topic's in
-// alert_state_replica.h.
+// state topic's in alert_state_replica.h. The goal and alert series
+// (alert_metrics.h) are rendered at scrape time by metrics(), a Collectable
+// to scrape next to the registry.
 //
 // Thread safety: all public methods are thread-safe (OnSnapshot runs on the
 // evaluation thread, OnPartitionsRevoked on the consumer thread, Reload on an
@@ -60,6 +61,7 @@
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/alerts/alert_state_replica.h"
 #include "daemon/alerts/alert_state_store.h"
+#include "daemon/alerts/alert_text.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "daemon/base/clock.h"
@@ -149,6 +151,10 @@ class Alerting {
   std::string AlertsJson() const;
   std::string RulesJson() const;
 
+  // outcomes_goal_value, outcomes_goal_target and outcomes_alerts of the
+  // last evaluation (alert_metrics.h).
+  const prometheus::Collectable& metrics() const { return alert_metrics_; }
+
   // The rules in force, and what goals are judged with (for the brief,
   // which reuses EvaluateGoals).
   std::shared_ptr<const RuleSet> rules() const;
@@ -205,6 +211,7 @@ class Alerting {
   absl::flat_hash_set<PartitionId> revoked_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<StateRead> read_in_flight_ ABSL_GUARDED_BY(mu_);
   std::thread read_thread_ ABSL_GUARDED_BY(eval_mu_);
+  ShortfallInputCache shortfall_inputs_ ABSL_GUARDED_BY(eval_mu_);
   // The providers of each partition in the last snapshot.
   absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
       ABSL_GUARDED_BY(mu_);

@@ -41,7 +41,7 @@ void EvaluationLoop::RunOnce() {
   const absl::Time started = clock_.Now();
   const DayNumber today = DayOf(started, timezone_);
   auto snapshot = std::make_shared<const StoreSnapshot>(store_.Snapshot(today));
-  exporter_.Update(*snapshot);
+  exporter_.Update(snapshot);
   for (const Listener& listener : listeners_) listener(*snapshot);
   absl::MutexLock lock(&mu_);
   latest_ = std::move(snapshot);

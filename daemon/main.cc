@@ -374,8 +374,7 @@ int Run(DaemonSettings settings) {
   alerting.AddReloadHook([&providers] { return providers->Reload(); });
   evaluation.AddListener(
       [&alerting](const StoreSnapshot& s) { alerting.OnSnapshot(s); });
-  PaymentReport payments(
-      store, [&alerting] { return alerting.rules(); }, registry);
+  PaymentReport payments(store, [&alerting] { return alerting.rules(); });
   evaluation.AddListener(
       [&payments](const StoreSnapshot& s) { payments.OnSnapshot(s); });
 
@@ -391,8 +390,10 @@ int Run(DaemonSettings settings) {
   auto consumer = OrDie(NewRdKafkaConsumer(settings.kafka, &rebalance));
   loop.SetConsumer(consumer.get());
 
-  AddHealthRoutes(http, {&registry, &process_metrics}, loop,
-                  checkpointer ? &*checkpointer : nullptr);
+  AddHealthRoutes(
+      http,
+      {&registry, &process_metrics, &exporter, &payments, &alerting.metrics()},
+      loop, checkpointer ? &*checkpointer : nullptr);
   AddApiRoutes(http, evaluation, alerting);
   AddPaymentRoutes(http, payments);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);

@@ -2,25 +2,27 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "daemon/base/json.h"
 #include "daemon/rules/payments_json.h"
 
 namespace outcomes {
+namespace {
 
-PaymentReport::PaymentReport(const StateStore& store, RulesSource rules,
-                             prometheus::Registry& registry)
-    : store_(store),
-      rules_(std::move(rules)),
-      units_(registry, "outcomes_payment_units",
-             "Units of an outcome payment component in the current or "
-             "previous contract period (clients or events; "
-             "docs/design.md)."),
-      earned_(registry, "outcomes_payment_earned",
-              "Amount earned by a provider for an outcome payment component "
-              "in the current or previous contract period (currency "
-              "units).") {}
+prometheus::MetricFamily Family(const char* name, const char* help) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = prometheus::MetricType::Gauge;
+  return f;
+}
+
+}  // namespace
+
+PaymentReport::PaymentReport(const StateStore& store, RulesSource rules)
+    : store_(store), rules_(std::move(rules)) {}
 
 void PaymentReport::OnSnapshot(const StoreSnapshot& snapshot) {
   auto result = std::make_shared<Result>();
@@ -33,33 +35,62 @@ void PaymentReport::OnSnapshot(const StoreSnapshot& snapshot) {
           &c, CollectPayments(c, store_, snapshot.today));
     }
   }
-  for (const auto& [contract, providers] : result->contracts) {
-    for (const ProviderPayments& p : providers) {
-      for (const PaymentLine& line : p.lines) {
-        const prometheus::Labels labels{
-            {"contract", line.contract},
-            {"provider", line.provider},
-            {"program", line.program},
-            {"component", line.component},
-            {"period", line.current ? "current" : "previous"}};
-        units_.Set(labels, static_cast<double>(line.units));
-        earned_.Set(labels, line.earned);
-      }
-    }
-  }
-  units_.Sweep();
-  earned_.Sweep();
   absl::MutexLock lock(&mu_);
   latest_ = std::move(result);
 }
 
+std::shared_ptr<const PaymentReport::Result> PaymentReport::Latest() const {
+  absl::MutexLock lock(&mu_);
+  return latest_;
+}
+
+std::vector<prometheus::MetricFamily> PaymentReport::Collect() const {
+  const std::shared_ptr<const Result> result = Latest();
+  if (result == nullptr) return {};
+  prometheus::MetricFamily units =
+      Family("outcomes_payment_units",
+             "Units of an outcome payment component in the current or previous "
+             "contract period (clients or events; docs/design.md).");
+  prometheus::MetricFamily earned = Family(
+      "outcomes_payment_earned",
+      "Amount earned by a provider for an outcome payment component in the "
+      "current or previous contract period (currency units).");
+  // One series per label set; a repeated one takes the last line's value.
+  absl::flat_hash_map<std::string, size_t> index;
+  for (const auto& [contract, providers] : result->contracts) {
+    for (const ProviderPayments& p : providers) {
+      for (const PaymentLine& line : p.lines) {
+        const char* period = line.current ? "current" : "previous";
+        auto [it, added] = index.try_emplace(
+            absl::StrCat(line.contract, "\x1f", line.provider, "\x1f",
+                         line.program, "\x1f", line.component, "\x1f", period),
+            units.metric.size());
+        if (added) {
+          // Labels sorted by name, as the text format lists them.
+          const std::vector<prometheus::ClientMetric::Label> labels = {
+              {"component", line.component},
+              {"contract", line.contract},
+              {"period", period},
+              {"program", line.program},
+              {"provider", line.provider}};
+          units.metric.emplace_back().label = labels;
+          earned.metric.emplace_back().label = labels;
+        }
+        units.metric[it->second].gauge.value = static_cast<double>(line.units);
+        earned.metric[it->second].gauge.value = line.earned;
+      }
+    }
+  }
+  if (units.metric.empty()) return {};
+  std::vector<prometheus::MetricFamily> out;
+  out.push_back(std::move(units));
+  out.push_back(std::move(earned));
+  return out;
+}
+
 absl::StatusOr<std::string> PaymentReport::Json(
     const std::string& contract) const {
-  std::shared_ptr<const Result> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = latest_;
-  }
+  std::shared_ptr<const Result> result = Latest();
   if (result == nullptr) result = std::make_shared<Result>();
   if (!contract.empty()) {
     bool known = false;

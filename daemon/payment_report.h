@@ -7,12 +7,14 @@
 //   outcomes_payment_earned{contract,provider,program,component,period}
 //
 // (period: current | previous; earned in currency units) and kept for
-// GET /api/v1/payments. Series of providers no longer held (revoked
-// partitions, data past the horizon) and of components no longer in the
-// rules are removed at the next evaluation, like the other figures.
+// GET /api/v1/payments. A prometheus-cpp Collectable: the series are
+// rendered from the latest result at scrape time (no object per series),
+// so those of providers no longer held (revoked partitions, data past the
+// horizon) and of components no longer in the rules are gone after the
+// next evaluation, like the other figures.
 //
-// Thread safety: OnSnapshot runs on the evaluation thread; Json from any
-// thread. Ownership: borrows the store and registry; they must outlive it.
+// Thread safety: OnSnapshot runs on the evaluation thread; Json and Collect
+// from any thread. Ownership: borrows the store; it must outlive this.
 #ifndef OUTCOMESD_DAEMON_PAYMENT_REPORT_H_
 #define OUTCOMESD_DAEMON_PAYMENT_REPORT_H_
 
@@ -27,22 +29,21 @@
 #include "absl/synchronization/mutex.h"
 #include "daemon/rules/goal_spec.h"
 #include "daemon/rules/payments.h"
-#include "daemon/state/gauge_series.h"
 #include "daemon/state/state_store.h"
-#include "prometheus/registry.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
 
 namespace outcomes {
 
-class PaymentReport {
+class PaymentReport : public prometheus::Collectable {
  public:
   // The rules in force (never null once the daemon has started).
   using RulesSource = std::function<std::shared_ptr<const RuleSet>()>;
 
-  PaymentReport(const StateStore& store, RulesSource rules,
-                prometheus::Registry& registry);
+  PaymentReport(const StateStore& store, RulesSource rules);
 
   // The evaluation listener: computes every contract's payments as of
-  // snapshot.today, sets the gauges and keeps the result.
+  // snapshot.today and keeps the result for Json and Collect.
   void OnSnapshot(const StoreSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu_);
 
   // GET /api/v1/payments body (payments_json.h) as of the last evaluation:
@@ -50,6 +51,11 @@ class PaymentReport {
   // `contract` is empty, else only that one. NotFound (with the reason)
   // for a contract not in the rules or without a payments block.
   absl::StatusOr<std::string> Json(const std::string& contract) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The two families of the last evaluation (none before the first, and a
+  // family without series is not listed).
+  std::vector<prometheus::MetricFamily> Collect() const override
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -63,8 +69,8 @@ class PaymentReport {
 
   const StateStore& store_;
   const RulesSource rules_;
-  GaugeSeries units_;   // only the evaluation thread
-  GaugeSeries earned_;  // only the evaluation thread
+  std::shared_ptr<const Result> Latest() const ABSL_LOCKS_EXCLUDED(mu_);
+
   mutable absl::Mutex mu_;
   std::shared_ptr<const Result> latest_ ABSL_GUARDED_BY(mu_);
 };

@@ -84,6 +84,11 @@ struct AlertInstance {
   // should the provider come back, and not to be listed or exported as
   // this process's. Not persisted.
   AlertScope scope = AlertScope::kJudged;
+  // AlertInput::annotations_id of the annotations held (0: unknown). Not
+  // persisted.
+  uint64_t annotations_id = 0;
+  // The lifecycle update that last held it (not persisted).
+  uint64_t held_in = 0;
   double value = 0;
   double target = 0;
   int64_t sample_size = 0;
@@ -121,6 +126,10 @@ class AlertLifecycle {
   // treated (owned == true is kJudged, false is kAway).
   void UpdateScoped(const std::vector<AlertInput>& holding,
                     const std::function<AlertScope(const AlertLabels&)>& scope);
+  // The same, with the inputs by pointer (ShortfallInputCache).
+  void UpdateScopedInputs(
+      const std::vector<const AlertInput*>& holding,
+      const std::function<AlertScope(const AlertLabels&)>& scope);
 
   // Notifications due at clock.Now(), marked as sent (last_sent_at = now).
   std::vector<AlertNotification> TakeDueNotifications();
@@ -128,6 +137,14 @@ class AlertLifecycle {
   // All current instances (pending, firing, resolved within retention),
   // sorted by labels.
   std::vector<AlertInstance> Instances() const;
+  // Calls f(const AlertInstance&) for every current instance, in no
+  // particular order, holding the lifecycle's lock: f must not call the
+  // lifecycle. For readers that need no copy (metrics at scrape time).
+  template <typename F>
+  void ForEachInstance(F&& f) const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, a] : instances_) f(a);
+  }
 
   // Drops instances without notifying (e.g. the partition holding their
   // provider was revoked: its new owner restores them from the snapshot).
@@ -150,7 +167,7 @@ class AlertLifecycle {
   absl::Status Restore(const v1::AlertStateSnapshot& snapshot);
 
  private:
-  void Hold(const AlertInput& input, absl::Time now)
+  void Hold(const std::string& key, const AlertInput& input, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // False when the instance is to be erased.
   bool Release(AlertInstance& instance, absl::Time now)
@@ -163,6 +180,7 @@ class AlertLifecycle {
   // Canonical label key -> instance.
   absl::flat_hash_map<std::string, AlertInstance> instances_
       ABSL_GUARDED_BY(mu_);
+  uint64_t updates_ ABSL_GUARDED_BY(mu_) = 0;  // UpdateScoped calls
 };
 
 // Canonical key of a label set: name="value" pairs, sorted, comma-joined.

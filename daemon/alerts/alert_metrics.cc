@@ -1,105 +1,128 @@
 #include "daemon/alerts/alert_metrics.h"
 
 #include <algorithm>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "absl/container/flat_hash_map.h"
 
 namespace outcomes {
 namespace {
 
-using Labels = std::map<std::string, std::string>;
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
 
-Labels GoalLabels(const GoalResult& r) {
+MetricFamily Family(const char* name, const char* help) {
+  MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = prometheus::MetricType::Gauge;
+  return f;
+}
+
+// Labels sorted by name, as the text format lists them.
+std::vector<ClientMetric::Label> GoalLabels(const GoalResult& r) {
   return {{"contract", r.goal->contract},
-          {"provider", r.provider},
+          {"goal", r.goal->name},
           {"program", r.program},
-          {"goal", r.goal->name}};
+          {"provider", r.provider}};
 }
 
-Labels AlertSeriesLabels(const AlertInstance& a) {
-  Labels out;
-  for (const char* name :
-       {"alertname", "contract", "provider", "program", "goal", "severity"}) {
-    auto it = a.labels.find(name);
-    out[name] = it == a.labels.end() ? "" : it->second;
+std::string_view LabelOf(const AlertInstance& a, const char* name) {
+  const auto it = a.labels.find(name);
+  return it == a.labels.end() ? std::string_view() : it->second;
+}
+
+// goal_value (lowest value of a goal's results) and goal_target (the last
+// result's target) per (contract, goal, provider, program).
+void RenderGoals(const std::vector<GoalResult>& results, MetricFamily& values,
+                 MetricFamily& targets) {
+  using Key = std::tuple<std::string_view, std::string_view, std::string_view,
+                         std::string_view>;
+  absl::flat_hash_map<Key, std::pair<size_t, size_t>> index;  // target, value
+  constexpr size_t kNone = SIZE_MAX;
+  for (const GoalResult& r : results) {
+    const Key key{r.goal->contract, r.goal->name, r.provider, r.program};
+    auto [it, added] = index.try_emplace(key, targets.metric.size(), kNone);
+    if (added) targets.metric.emplace_back().label = GoalLabels(r);
+    targets.metric[it->second.first].gauge.value = r.target;
+    if (!r.value.has_value()) continue;
+    size_t& v = it->second.second;
+    if (v == kNone) {
+      v = values.metric.size();
+      ClientMetric& m = values.metric.emplace_back();
+      m.label = GoalLabels(r);
+      m.gauge.value = *r.value;
+    } else {
+      values.metric[v].gauge.value =
+          std::min(values.metric[v].gauge.value, *r.value);
+    }
   }
-  out["alertstate"] = AlertPhaseName(a.phase);
-  return out;
 }
 
-// The label values joined with a separator that cannot occur in them.
-std::string GoalKey(const GoalResult& r) {
-  return absl::StrCat(r.goal->contract, "\x1f", r.provider, "\x1f", r.program,
-                      "\x1f", r.goal->name);
-}
-
-std::string AlertKey(const AlertInstance& a) {
-  std::string key;
-  for (const auto& [name, value] : AlertSeriesLabels(a)) {
-    absl::StrAppend(&key, value, "\x1f");
-  }
-  return key;
+// One series per label set of docs/metrics.md among the pending and firing
+// instances that are this process's.
+void RenderAlerts(const AlertLifecycle& lifecycle, MetricFamily& alerts) {
+  constexpr const char* kNames[] = {"alertname", "contract", "goal",
+                                    "program",   "provider", "severity"};
+  absl::flat_hash_map<std::string, bool> seen;
+  lifecycle.ForEachInstance([&](const AlertInstance& a) {
+    if (a.phase == AlertPhase::kResolved || a.scope == AlertScope::kAway) {
+      return;
+    }
+    const char* state = AlertPhaseName(a.phase);
+    std::string key = state;
+    for (const char* name : kNames) {
+      key += '\x1f';
+      key += LabelOf(a, name);
+    }
+    if (!seen.try_emplace(std::move(key), true).second) return;
+    ClientMetric& m = alerts.metric.emplace_back();
+    m.label = {{"alertname", std::string(LabelOf(a, "alertname"))},
+               {"alertstate", state},
+               {"contract", std::string(LabelOf(a, "contract"))},
+               {"goal", std::string(LabelOf(a, "goal"))},
+               {"program", std::string(LabelOf(a, "program"))},
+               {"provider", std::string(LabelOf(a, "provider"))},
+               {"severity", std::string(LabelOf(a, "severity"))}};
+    m.gauge.value = 1;
+  });
 }
 
 }  // namespace
 
-AlertMetrics::AlertMetrics(prometheus::Registry& registry)
-    : goal_value_(
-          prometheus::BuildGauge()
-              .Name("outcomes_goal_value")
-              .Help("Current value of each contract goal per provider "
-                    "and program (group_rate_ratio: lowest group ratio)")
-              .Register(registry)),
-      goal_target_(prometheus::BuildGauge()
-                       .Name("outcomes_goal_target")
-                       .Help("Target of each contract goal per provider and "
-                             "program (min or max, after overrides)")
-                       .Register(registry)),
-      alerts_(prometheus::BuildGauge()
-                  .Name("outcomes_alerts")
-                  .Help("Pending and firing shortfall alerts, like "
-                        "Prometheus's ALERTS")
-                  .Register(registry)) {}
-
-void AlertMetrics::Sync(prometheus::Family<prometheus::Gauge>& family,
-                        LiveMap& live, const SeriesMap& series) {
-  for (auto it = live.begin(); it != live.end();) {
-    if (!series.contains(it->first)) {
-      family.Remove(it->second);
-      live.erase(it++);
-    } else {
-      ++it;
-    }
-  }
-  for (const auto& [key, s] : series) {
-    auto [it, inserted] = live.try_emplace(key, nullptr);
-    if (inserted) {
-      it->second =
-          &family.Add(s.result != nullptr ? GoalLabels(*s.result)
-                                          : AlertSeriesLabels(*s.alert));
-    }
-    it->second->Set(s.value);
-  }
+void AlertMetrics::Update(std::vector<GoalResult> results,
+                          std::shared_ptr<const RuleSet> rules) {
+  auto latest = std::make_shared<Latest>();
+  latest->rules = std::move(rules);
+  latest->results = std::move(results);
+  std::shared_ptr<const Latest> old;  // freed outside the lock
+  absl::MutexLock lock(&mu_);
+  old = std::exchange(latest_, std::move(latest));
 }
 
-void AlertMetrics::Update(const std::vector<GoalResult>& results,
-                          const std::vector<AlertInstance>& instances) {
-  SeriesMap values, targets, alerts;
-  for (const GoalResult& r : results) {
-    const std::string key = GoalKey(r);
-    targets[key] = Series{&r, nullptr, r.target};
-    if (!r.value.has_value()) continue;
-    auto [it, inserted] =
-        values.try_emplace(key, Series{&r, nullptr, *r.value});
-    if (!inserted) it->second.value = std::min(it->second.value, *r.value);
+std::vector<prometheus::MetricFamily> AlertMetrics::Collect() const {
+  std::shared_ptr<const Latest> latest;
+  {
+    absl::MutexLock lock(&mu_);
+    latest = latest_;
   }
-  for (const AlertInstance& a : instances) {
-    if (a.phase == AlertPhase::kResolved) continue;
-    alerts[AlertKey(a)] = Series{nullptr, &a, 1};
-  }
-  Sync(goal_value_, live_value_, values);
-  Sync(goal_target_, live_target_, targets);
-  Sync(alerts_, live_alerts_, alerts);
+  std::vector<MetricFamily> out;
+  out.push_back(Family("outcomes_goal_value",
+                       "Current value of each contract goal per provider and "
+                       "program (group_rate_ratio: lowest group ratio)"));
+  out.push_back(Family("outcomes_goal_target",
+                       "Target of each contract goal per provider and program "
+                       "(min or max, after overrides)"));
+  out.push_back(Family("outcomes_alerts",
+                       "Pending and firing shortfall alerts, like "
+                       "Prometheus's ALERTS"));
+  if (latest != nullptr) RenderGoals(latest->results, out[0], out[1]);
+  RenderAlerts(lifecycle_, out[2]);
+  std::erase_if(out, [](const MetricFamily& f) { return f.metric.empty(); });
+  return out;
 }
 
 }  // namespace outcomes

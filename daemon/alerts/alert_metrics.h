@@ -8,58 +8,56 @@
 // per-subgroup instances of a group_rate_ratio goal share one series per
 // (goal, provider, program, alertstate); outcomes_goal_value of such a goal
 // is the lowest ratio among the eligible groups. The per-group detail is in
-// the notifications and /api/v1/alerts. Series of goals and instances that
-// are gone are removed at the next Update. Goals without a value export
-// no goal_value series (never NaN).
+// the notifications and /api/v1/alerts. Goals without a value export no
+// goal_value series (never NaN).
 //
-// Thread safety: Update must not run concurrently with itself; scraping the
-// registry concurrently is safe (prometheus-cpp locks).
+// A prometheus-cpp Collectable: Update keeps the last evaluation's results
+// (moved in, no copy) and Collect renders the series from them, and from
+// the lifecycle's instances (all but those parked away, AlertScope::kAway),
+// at scrape time: no object is kept per series, and series of goals and
+// instances that are gone are simply not rendered any more.
+//
+// Thread safety: Update and Collect are thread-safe and may run
+// concurrently.
 #ifndef OUTCOMESD_DAEMON_ALERTS_ALERT_METRICS_H_
 #define OUTCOMESD_DAEMON_ALERTS_ALERT_METRICS_H_
 
-#include <map>
-#include <string>
+#include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/alerts/goal_evaluator.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/registry.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
 
 namespace outcomes {
 
-class AlertMetrics {
+class AlertMetrics : public prometheus::Collectable {
  public:
-  // `registry` must outlive this object.
-  explicit AlertMetrics(prometheus::Registry& registry);
+  // `lifecycle` must outlive this object.
+  explicit AlertMetrics(const AlertLifecycle& lifecycle)
+      : lifecycle_(lifecycle) {}
 
-  void Update(const std::vector<GoalResult>& results,
-              const std::vector<AlertInstance>& instances);
+  // `rules` keeps alive the goals the results point to (may be null when
+  // they outlive the next Update anyway, as in tests).
+  void Update(std::vector<GoalResult> results,
+              std::shared_ptr<const RuleSet> rules = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The three families (a family without series is not listed).
+  std::vector<prometheus::MetricFamily> Collect() const override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  using Labels = std::map<std::string, std::string>;
-  // A series: its labels (built only when it is new) and value. Keyed by the
-  // label values joined, which is cheap to hash; thousands of series are
-  // synced every evaluation.
-  struct Series {
-    const GoalResult* result = nullptr;    // goal series
-    const AlertInstance* alert = nullptr;  // alert series
-    double value = 0;
+  struct Latest {
+    std::shared_ptr<const RuleSet> rules;
+    std::vector<GoalResult> results;
   };
-  using SeriesMap = absl::flat_hash_map<std::string, Series>;
-  using LiveMap = absl::flat_hash_map<std::string, prometheus::Gauge*>;
-  // Sets `family` to exactly `series`, removing the others.
-  static void Sync(prometheus::Family<prometheus::Gauge>& family, LiveMap& live,
-                   const SeriesMap& series);
-
-  prometheus::Family<prometheus::Gauge>& goal_value_;
-  prometheus::Family<prometheus::Gauge>& goal_target_;
-  prometheus::Family<prometheus::Gauge>& alerts_;
-  LiveMap live_value_;
-  LiveMap live_target_;
-  LiveMap live_alerts_;
+  const AlertLifecycle& lifecycle_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Latest> latest_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace outcomes

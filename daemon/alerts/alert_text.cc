@@ -1,6 +1,9 @@
 #include "daemon/alerts/alert_text.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
+#include "daemon/alerts/alert_lifecycle.h"
 #include "daemon/rules/goal_metrics.h"
 
 namespace outcomes {
@@ -63,8 +66,16 @@ std::string DefaultDescription(const GoalResult& r) {
 
 AlertAnnotations AnnotationsOf(const GoalResult& r) {
   const GoalSpec& g = *r.goal;
-  const TemplateVars vars = TemplateVarsOf(r);
   AlertAnnotations a;
+  if (g.summary.empty() && g.description.empty()) {  // no template to fill
+    a["summary"] = DefaultSummary(r);
+    a["description"] = DefaultDescription(r);
+    a["value"] = r.value ? FormatNumber(*r.value) : "";
+    a["target"] = FormatNumber(r.target);
+    a["sample_size"] = absl::StrCat(r.sample_size);
+    return a;
+  }
+  const TemplateVars vars = TemplateVarsOf(r);
   a["summary"] =
       g.summary.empty() ? DefaultSummary(r) : RenderTemplate(g.summary, vars);
   a["description"] = g.description.empty()
@@ -76,22 +87,61 @@ AlertAnnotations AnnotationsOf(const GoalResult& r) {
   return a;
 }
 
+namespace {
+
+AlertInput InputOf(const GoalResult& r) {
+  AlertInput in;
+  in.labels = LabelsOf(r);
+  in.key = LabelKey(in.labels);
+  in.annotations = AnnotationsOf(r);
+  in.value = r.value.value_or(0);
+  in.target = r.target;
+  in.sample_size = r.sample_size;
+  in.window = r.goal->window;
+  in.for_duration = r.goal->for_duration;
+  in.keep_firing_for = r.goal->keep_firing_for;
+  return in;
+}
+
+}  // namespace
+
 std::vector<AlertInput> ShortfallInputs(
     const std::vector<GoalResult>& results) {
   std::vector<AlertInput> out;
   for (const GoalResult& r : results) {
-    if (!r.shortfall) continue;
-    AlertInput in;
-    in.labels = LabelsOf(r);
-    in.annotations = AnnotationsOf(r);
-    in.value = r.value.value_or(0);
-    in.target = r.target;
-    in.sample_size = r.sample_size;
-    in.window = r.goal->window;
-    in.for_duration = r.goal->for_duration;
-    in.keep_firing_for = r.goal->keep_firing_for;
-    out.push_back(std::move(in));
+    if (r.shortfall) out.push_back(InputOf(r));
   }
+  return out;
+}
+
+std::vector<const AlertInput*> ShortfallInputCache::Inputs(
+    const std::vector<GoalResult>& results,
+    const std::shared_ptr<const RuleSet>& rules) {
+  if (rules != rules_) {  // goals may have moved or changed: start over
+    entries_.clear();
+    rules_ = rules;
+  }
+  const uint64_t call = ++calls_;
+  std::vector<const AlertInput*> out;
+  for (const GoalResult& r : results) {
+    if (!r.shortfall) continue;
+    Entry& e =
+        entries_[Key{r.goal, r.provider, r.program, r.dimension, r.group}];
+    const bool same =
+        e.call != 0 && e.value == r.value && e.input.target == r.target &&
+        e.input.sample_size == r.sample_size && e.explanation == r.explanation;
+    if (!same) {
+      static std::atomic<uint64_t> next_id{0};
+      e.input = InputOf(r);
+      e.input.annotations_id = ++next_id;
+      e.value = r.value;
+      e.explanation = r.explanation;
+    }
+    e.call = call;
+    out.push_back(&e.input);
+  }
+  absl::erase_if(entries_,
+                 [call](const auto& kv) { return kv.second.call != call; });
   return out;
 }
 

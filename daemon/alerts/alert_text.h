@@ -10,9 +10,14 @@
 #ifndef OUTCOMESD_DAEMON_ALERTS_ALERT_TEXT_H_
 #define OUTCOMESD_DAEMON_ALERTS_ALERT_TEXT_H_
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "daemon/alerts/alert_types.h"
 #include "daemon/alerts/goal_evaluator.h"
 #include "daemon/rules/template.h"
@@ -28,6 +33,36 @@ AlertAnnotations AnnotationsOf(const GoalResult& result);
 
 // The lifecycle inputs: one per result in shortfall.
 std::vector<AlertInput> ShortfallInputs(const std::vector<GoalResult>& results);
+
+// The same inputs, kept from one evaluation to the next: the input of a
+// result with the same goal, provider, program, group, value, target,
+// sample size and explanation as in the previous call (under the same
+// rules) is reused as is, its labels and annotations not built again;
+// building the text of every held alert each cycle would cost more than
+// judging the goals.
+//
+// Thread safety: none (one evaluation thread).
+class ShortfallInputCache {
+ public:
+  // Pointers into the cache, valid until the next call. `rules` is the
+  // RuleSet the results' goals point into.
+  std::vector<const AlertInput*> Inputs(
+      const std::vector<GoalResult>& results,
+      const std::shared_ptr<const RuleSet>& rules);
+
+ private:
+  using Key = std::tuple<const GoalSpec*, std::string, std::string, std::string,
+                         std::string>;
+  struct Entry {
+    AlertInput input;
+    std::optional<double> value;
+    std::string explanation;
+    uint64_t call = 0;  // the last call that used it
+  };
+  std::shared_ptr<const RuleSet> rules_;     // what the entries were built for
+  absl::node_hash_map<Key, Entry> entries_;  // stable addresses
+  uint64_t calls_ = 0;
+};
 
 }  // namespace outcomes
 

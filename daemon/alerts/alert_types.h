@@ -18,6 +18,13 @@ using AlertAnnotations = std::map<std::string, std::string>;
 // One alert instance whose condition holds in this evaluation.
 struct AlertInput {
   AlertLabels labels;  // identity of the instance
+  // LabelKey(labels) (alert_lifecycle.h), or empty: then the lifecycle
+  // computes it.
+  std::string key;
+  // Non-zero: names these annotations (a process-wide counter of
+  // ShortfallInputCache): an instance holding the same number holds the
+  // same annotations, which are then neither compared nor copied.
+  uint64_t annotations_id = 0;
   AlertAnnotations annotations;
   double value = 0;
   double target = 0;

@@ -13,7 +13,8 @@ bool Beyond(const GoalSpec& goal, double v, double target) {
 }
 
 // Sets judged/shortfall/interval of `r` from its value and sample.
-void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
+void Judge(const GoalSpec& goal, int64_t successes, bool explain,
+           GoalResult& r) {
   r.judged = r.value.has_value() && r.sample_size >= goal.min_sample;
   if (!r.judged) return;
   if (!goal.confidence.has_value()) {
@@ -24,6 +25,7 @@ void Judge(const GoalSpec& goal, int64_t successes, GoalResult& r) {
       WilsonInterval(successes, r.sample_size, *goal.confidence);
   r.interval = ci;
   r.shortfall = Beyond(goal, goal.is_min ? ci.upper : ci.lower, r.target);
+  if (!explain) return;
   absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ", "The ",
                   FormatNumber(*goal.confidence * 100),
                   "% Wilson interval is [", FormatNumber(ci.lower), ", ",
@@ -47,11 +49,10 @@ const std::vector<GroupRate>* Groups(const GoalSpec& goal,
                                             : &w->completion_groups;
 }
 
-std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
-                                    const ProgramFigures& f) {
-  std::vector<GoalResult> out;
+void GroupRatios(const GoalSpec& goal, const ProgramFigures& f, bool explain,
+                 std::vector<GoalResult>& out) {
   const std::vector<GroupRate>* groups = Groups(goal, f);
-  if (groups == nullptr) return out;
+  if (groups == nullptr) return;
   const int64_t min_cases = std::max<int64_t>(goal.min_sample, 1);
   std::vector<const GroupRate*> eligible;
   const GroupRate* best = nullptr;
@@ -63,24 +64,25 @@ std::vector<GoalResult> GroupRatios(const GoalSpec& goal,
     eligible.push_back(&g);
     if (best == nullptr || *g.rate.value() > *best->rate.value()) best = &g;
   }
-  if (best == nullptr || *best->rate.value() == 0) return out;
+  if (best == nullptr || *best->rate.value() == 0) return;
   const double best_rate = *best->rate.value();
   const char* unit = goal.rate == GoalRate::kEnrollment ? "referrals" : "exits";
   for (const GroupRate* g : eligible) {
-    GoalResult r = Base(goal, f);
+    GoalResult& r = out.emplace_back(Base(goal, f));
     r.dimension = g->dimension;
     r.group = g->group;
     r.value = *g->rate.value() / best_rate;
     r.sample_size = g->rate.denominator;
     r.sample_unit = unit;
-    r.explanation = absl::StrCat(
-        goal.dimension, " ", g->group, ": ", Percent(*g->rate.value()), " of ",
-        g->rate.denominator, " ", unit, " vs. ", Percent(best_rate), " of ",
-        best->rate.denominator, " for ", best->group, ", the best group.");
-    Judge(goal, 0, r);
-    out.push_back(std::move(r));
+    if (explain) {
+      r.explanation = absl::StrCat(
+          goal.dimension, " ", g->group, ": ", Percent(*g->rate.value()),
+          " of ", g->rate.denominator, " ", unit, " vs. ", Percent(best_rate),
+          " of ", best->rate.denominator, " for ", best->group,
+          ", the best group.");
+    }
+    Judge(goal, 0, explain, r);
   }
-  return out;
 }
 
 // False when the history the goal's figure reads is not all retained.
@@ -90,25 +92,46 @@ bool HistoryComplete(const GoalSpec& goal, const ProgramFigures& f) {
   return w == nullptr || w->complete;
 }
 
+// At least as many as EvaluateGoals returns (one result per goal and
+// figures, one per group for group_rate_ratio), so the results are never
+// moved while they are appended.
+size_t ResultsBound(const RuleSet& rules,
+                    const std::vector<const ProgramFigures*>& figures) {
+  size_t n = 0;
+  for (const ContractSpec& contract : rules.contracts) {
+    for (const GoalSpec& goal : contract.goals) {
+      if (!MetricInfo(goal.metric).per_group) {
+        n += figures.size();
+        continue;
+      }
+      for (const ProgramFigures* f : figures) {
+        const std::vector<GroupRate>* groups = Groups(goal, *f);
+        n += groups == nullptr ? 1 : std::max<size_t>(groups->size(), 1);
+      }
+    }
+  }
+  return n;
+}
+
 constexpr char kIncomplete[] =
     "Not judged: the retained Kafka history does not cover the period this "
     "figure needs.";
 
 }  // namespace
 
-std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
-                                     const ProgramFigures& figures,
-                                     const EvaluatorSettings& settings) {
+void EvaluateGoalInto(const GoalSpec& goal, const ProgramFigures& figures,
+                      const EvaluatorSettings& settings,
+                      std::vector<GoalResult>& out) {
   const bool complete = HistoryComplete(goal, figures);
   if (MetricInfo(goal.metric).per_group) {
-    if (complete) return GroupRatios(goal, figures);
-    GoalResult r = Base(goal, figures);
+    if (complete) return GroupRatios(goal, figures, settings.explain, out);
+    GoalResult& r = out.emplace_back(Base(goal, figures));
     r.incomplete = true;
     r.explanation = kIncomplete;
-    return {std::move(r)};
+    return;
   }
   Measurement m = Measure(goal, figures, settings);
-  GoalResult r = Base(goal, figures);
+  GoalResult& r = out.emplace_back(Base(goal, figures));
   r.value = m.value;
   r.sample_size = m.sample_size;
   r.sample_unit = std::move(m.sample_unit);
@@ -117,22 +140,71 @@ std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
     r.incomplete = true;
     absl::StrAppend(&r.explanation, r.explanation.empty() ? "" : " ",
                     kIncomplete);
-    return {std::move(r)};
+    return;
   }
-  Judge(goal, m.successes, r);
-  return {std::move(r)};
+  Judge(goal, m.successes, settings.explain, r);
+}
+
+std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
+                                     const ProgramFigures& figures,
+                                     const EvaluatorSettings& settings) {
+  std::vector<GoalResult> out;
+  EvaluateGoalInto(goal, figures, settings, out);
+  return out;
 }
 
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings) {
+  std::vector<const ProgramFigures*> all;
+  all.reserve(figures.size());
+  for (const ProgramFigures& f : figures) all.push_back(&f);
+  return EvaluateGoals(rules, all, settings);
+}
+
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
+    const EvaluatorSettings& settings) {
+  if (settings.explain_all || !settings.explain) {
+    std::vector<GoalResult> out;
+    out.reserve(ResultsBound(rules, figures));
+    for (const ContractSpec& contract : rules.contracts) {
+      for (const GoalSpec& goal : contract.goals) {
+        for (const ProgramFigures* f : figures) {
+          if (!contract.AppliesTo(f->provider, f->program)) continue;
+          EvaluateGoalInto(goal, *f, settings, out);
+        }
+      }
+    }
+    return out;
+  }
+  // Explanations only for the results an alert may show (in shortfall, or
+  // not judged for missing history): those goals are judged again with
+  // them.
+  EvaluatorSettings quiet = settings;
+  quiet.explain = false;
+  const auto shown = [](const GoalResult& r) {
+    return r.shortfall || r.incomplete;
+  };
   std::vector<GoalResult> out;
+  out.reserve(ResultsBound(rules, figures));
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
-      for (const ProgramFigures& f : figures) {
+      for (const ProgramFigures* figure : figures) {
+        const ProgramFigures& f = *figure;
         if (!contract.AppliesTo(f.provider, f.program)) continue;
-        std::vector<GoalResult> results = EvaluateGoal(goal, f, settings);
-        for (GoalResult& r : results) out.push_back(std::move(r));
+        const size_t first = out.size();
+        EvaluateGoalInto(goal, f, quiet, out);
+        if (std::none_of(out.begin() + first, out.end(), shown)) {
+          continue;
+        }
+        std::vector<GoalResult> full;
+        EvaluateGoalInto(goal, f, settings, full);
+        for (size_t i = 0; i < full.size() && first + i < out.size(); ++i) {
+          if (shown(out[first + i])) {
+            out[first + i].explanation = std::move(full[i].explanation);
+          }
+        }
       }
     }
   }

@@ -59,16 +59,29 @@ struct GoalResult {
   // Plain sentences about what is behind the value, e.g. "9 of 20 referrals
   // made 15-44 days ago enrolled within 14 days. 17 referrals older than 14
   // days are not enrolled; 11 are priority-population clients."
+  // Empty when settings.explain is false, and with settings.explain_all
+  // false for results neither in shortfall nor incomplete (EvaluateGoals).
   std::string explanation;
 };
 
-// Results in (contract, goal, figures order, group) order.
+// Results in (contract, goal, figures order, group) order. With
+// settings.explain_all false, explanations only for results in shortfall or
+// incomplete (alerting: the text of every result would cost more than
+// judging it).
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<ProgramFigures>& figures,
     const EvaluatorSettings& settings);
+// The same over figures held elsewhere (no copy of them).
+std::vector<GoalResult> EvaluateGoals(
+    const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
+    const EvaluatorSettings& settings);
 
 // One goal against one provider+program (group_rate_ratio: one result per
-// eligible group). Exposed for tests.
+// eligible group), appended to `out`.
+void EvaluateGoalInto(const GoalSpec& goal, const ProgramFigures& figures,
+                      const EvaluatorSettings& settings,
+                      std::vector<GoalResult>& out);
+// The same, returned. Exposed for tests.
 std::vector<GoalResult> EvaluateGoal(const GoalSpec& goal,
                                      const ProgramFigures& figures,
                                      const EvaluatorSettings& settings);

@@ -24,7 +24,15 @@ Interval WilsonInterval(int64_t successes, int64_t trials, double confidence) {
   if (trials <= 0) return {};
   const double n = static_cast<double>(trials);
   const double p = static_cast<double>(successes) / n;
-  const double z = TwoSidedZ(confidence);
+  // Goals use a few confidence levels: the bisection runs once per level
+  // and thread, not once per interval (the same z either way).
+  thread_local double last_confidence = -1;
+  thread_local double last_z = 0;
+  if (confidence != last_confidence) {
+    last_z = TwoSidedZ(confidence);
+    last_confidence = confidence;
+  }
+  const double z = last_z;
   const double z2 = z * z;
   const double denom = 1 + z2 / n;
   const double center = (p + z2 / (2 * n)) / denom;

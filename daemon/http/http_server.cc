@@ -5,12 +5,12 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <iterator>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/base/macros.h"
@@ -19,10 +19,10 @@
 #include "daemon/base/json_log.h"
 #include "daemon/http/connection_reaper.h"
 #include "daemon/http/listen_socket.h"
+#include "daemon/http/metrics_text.h"
 #include "daemon/http/worker_pool.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
-#include "prometheus/text_serializer.h"
 
 namespace outcomes {
 namespace {
@@ -353,9 +353,15 @@ std::string RenderMetrics(
     families.insert(families.end(), std::make_move_iterator(f.begin()),
                     std::make_move_iterator(f.end()));
   }
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+  // One buffer of about the previous scrape's size: the text of thousands
+  // of providers is tens of MiB, and growing it by doubling copied it over
+  // and over.
+  static std::atomic<size_t> last_size{0};
+  std::string text;
+  text.reserve(last_size.load() / 8 * 9 + 4096);
+  AppendMetricsText(families, text);
+  last_size.store(text.size());
+  return text;
 }
 
 }  // namespace outcomes

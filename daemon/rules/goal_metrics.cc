@@ -40,18 +40,20 @@ void Append(std::string& text, const std::string& sentence) {
 // ---- measure functions, one per row ----
 
 Measurement WindowEvents(const GoalSpec& g, const WindowFigures* w,
-                         const ProgramFigures&, const EvaluatorSettings&) {
+                         const ProgramFigures&, const EvaluatorSettings& s) {
   const std::string type(kEventKindNames[g.event_kind]);
   const int64_t n = w->events[g.event_kind];
-  return Count(
-      n, absl::StrCat(type, " events"),
-      absl::StrCat(n, " ", type, " events in the last ", w->days, " days."));
+  return Count(n, absl::StrCat(type, " events"),
+               s.explain ? absl::StrCat(n, " ", type, " events in the last ",
+                                        w->days, " days.")
+                         : "");
 }
 
 Measurement EnrollmentRate(const GoalSpec&, const WindowFigures* w,
                            const ProgramFigures& f,
                            const EvaluatorSettings& s) {
   Measurement m = FromRate(w->enrollment_rate, "referrals");
+  if (!s.explain) return m;
   const int first = s.enroll_within_days + 1;
   m.explanation = absl::StrCat(
       m.successes, " of ", m.sample_size, " referrals made ", first, "-",
@@ -62,8 +64,9 @@ Measurement EnrollmentRate(const GoalSpec&, const WindowFigures* w,
 }
 
 Measurement CompletionRate(const GoalSpec&, const WindowFigures* w,
-                           const ProgramFigures&, const EvaluatorSettings&) {
+                           const ProgramFigures&, const EvaluatorSettings& s) {
   Measurement m = FromRate(w->completion_rate, "exits");
+  if (!s.explain) return m;
   m.explanation = absl::StrCat(m.successes, " of ", m.sample_size,
                                " clients who left the program in the last ",
                                w->days, " days completed it.");
@@ -73,16 +76,18 @@ Measurement CompletionRate(const GoalSpec&, const WindowFigures* w,
 Measurement StalledReferrals(const GoalSpec&, const WindowFigures*,
                              const ProgramFigures& f,
                              const EvaluatorSettings& s) {
-  return Count(f.stalled_referrals, "referrals", StalledSentence(f, s));
+  return Count(f.stalled_referrals, "referrals",
+               s.explain ? StalledSentence(f, s) : "");
 }
 
-Measurement DaysToEnroll(const WindowFigures& w, bool p90) {
+Measurement DaysToEnroll(const WindowFigures& w, bool p90, bool explain) {
   Measurement m;
   const std::optional<int> q =
       p90 ? w.days_to_enroll_p90 : w.days_to_enroll_p50;
   if (q.has_value()) m.value = *q;
   m.sample_size = w.days_to_enroll_count;
   m.sample_unit = "enrollments";
+  if (!explain) return m;
   m.explanation = absl::StrCat(p90 ? "90th percentile" : "Median",
                                " of the days from referral to enrollment over ",
                                w.days_to_enroll_count,
@@ -91,22 +96,23 @@ Measurement DaysToEnroll(const WindowFigures& w, bool p90) {
 }
 
 Measurement DaysToEnrollP50(const GoalSpec&, const WindowFigures* w,
-                            const ProgramFigures&, const EvaluatorSettings&) {
-  return DaysToEnroll(*w, false);
+                            const ProgramFigures&, const EvaluatorSettings& s) {
+  return DaysToEnroll(*w, false, s.explain);
 }
 
 Measurement DaysToEnrollP90(const GoalSpec&, const WindowFigures* w,
-                            const ProgramFigures&, const EvaluatorSettings&) {
-  return DaysToEnroll(*w, true);
+                            const ProgramFigures&, const EvaluatorSettings& s) {
+  return DaysToEnroll(*w, true, s.explain);
 }
 
 Measurement PriorityShare(const GoalSpec& g, const WindowFigures* w,
-                          const ProgramFigures&, const EvaluatorSettings&) {
+                          const ProgramFigures&, const EvaluatorSettings& s) {
   const bool referral = g.stage == GoalStage::kReferral;
   const char* unit = referral ? "referrals" : "enrollments";
   Measurement m = FromRate(
       referral ? w->priority_share_referral : w->priority_share_enrollment,
       unit);
+  if (!s.explain) return m;
   m.explanation = absl::StrCat(m.successes, " of ", m.sample_size, " ", unit,
                                " in the last ", w->days,
                                " days were priority-population clients.");
@@ -114,7 +120,7 @@ Measurement PriorityShare(const GoalSpec& g, const WindowFigures* w,
 }
 
 Measurement Creaming(const GoalSpec&, const WindowFigures* w,
-                     const ProgramFigures&, const EvaluatorSettings&) {
+                     const ProgramFigures&, const EvaluatorSettings& s) {
   const Rate& enr = w->priority_share_enrollment;
   const Rate& ref = w->priority_share_referral;
   Measurement m;
@@ -122,6 +128,7 @@ Measurement Creaming(const GoalSpec&, const WindowFigures* w,
   m.sample_unit = "enrollments";
   if (!enr.value() || !ref.value() || *ref.value() == 0) return m;
   m.value = *enr.value() / *ref.value();
+  if (!s.explain) return m;
   m.explanation = absl::StrCat(
       "Priority-population clients were ", Percent(*enr.value()), " of ",
       enr.denominator, " enrollments but ", Percent(*ref.value()), " of ",

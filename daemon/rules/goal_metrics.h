@@ -29,6 +29,13 @@ struct GoalSpec;
 struct EvaluatorSettings {
   int enroll_within_days = 14;
   int horizon_days = 120;
+  // False: Measure (and the goal evaluator) leave explanations empty, for
+  // results nobody reads (the value and sample are the same either way).
+  bool explain = true;
+  // EvaluateGoals: false explains only the results an alert shows (in
+  // shortfall or incomplete), which is what alerting reads; the others'
+  // text would cost more than judging them.
+  bool explain_all = true;
 };
 
 // The value behind one goal for one provider+program.

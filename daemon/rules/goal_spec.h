@@ -52,6 +52,7 @@ struct GoalSpec {
   std::string source;  // "file:line" of the goal, for messages
 
   double TargetFor(const std::string& provider) const {
+    if (provider_targets.empty()) return target;  // no hashing per result
     auto it = provider_targets.find(provider);
     return it == provider_targets.end() ? target : it->second;
   }

@@ -1,29 +1,97 @@
 #include "daemon/state/day_rings.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 
 namespace outcomes {
+namespace {
+
+// n value-initialized elements; no allocation (null) for none.
+template <typename T>
+std::unique_ptr<T[]> Allocate(size_t n) {
+  return n == 0 ? nullptr : std::make_unique<T[]>(n);
+}
+
+}  // namespace
 
 DayRings::DayRings(int horizon_days)
-    : slots_(std::make_unique<DaySlot[]>(horizon_days)),
-      horizon_(horizon_days) {}
+    : horizon_(static_cast<uint16_t>(horizon_days)) {}
 
-int DayRings::ClaimSlot(DayNumber day) {
-  if (day == last_day_) return last_slot_;  // claimed by the last call
-  const int slot = Slot(day);
-  DaySlot& s = slots_[slot];
-  if (s.day != day) {
-    if (s.day != kNoDay && s.day > day) return -1;
-    s.day = day;
-    s.counts = {};
-    ClearSlot(slot);
+int DayRings::ClaimNew(DayNumber day) {
+  int slot = -1;
+  if (dense()) {
+    slot = Slot(day);
+    DaySlot& s = slots_[slot];
+    if (s.day != day) {
+      if (s.day != kNoDay && s.day > day) return -1;
+      s.day = day;
+      s.counts = {};
+      ClearSlot(slot);
+    }
+  } else {
+    const int ring = Slot(day);
+    int free = -1;
+    for (int i = 0; i < capacity_ && slot < 0; ++i) {
+      const DayNumber d = slots_[i].day;
+      if (d == kNoDay) {
+        if (free < 0) free = i;
+      } else if (d == day) {
+        slot = i;
+      } else if (Slot(d) == ring) {
+        if (d > day) return -1;  // the ring slot holds a newer day
+        slot = i;                // an older day: cleared below
+      }
+    }
+    if (slot < 0) slot = free >= 0 ? free : AddEntry(day);
+    DaySlot& s = slots_[slot];
+    if (s.day != day) {
+      s.day = day;
+      s.counts = {};
+      ClearSlot(slot);
+    }
   }
-  // The memo stays valid until the slot's day changes: only ClaimSlot
-  // (for another day: not memoized), EvictBefore and RestoreSlot do that.
+  // The memo stays valid until the slot's day changes or the entries move:
+  // only ClaimSlot (for another day: not memoized), EvictBefore,
+  // RestoreSlot and AddEntry do that, and they reset it.
   last_day_ = day;
-  last_slot_ = slot;
+  last_slot_ = static_cast<uint16_t>(slot);
   return slot;
+}
+
+int DayRings::AddEntry(DayNumber day) {
+  const int used = capacity_;  // every entry is in use when this is called
+  const int grown = std::max(1, 2 * used);
+  Reshape(used >= kMaxSparseDays || grown >= horizon_ ? horizon_ : grown);
+  return dense() ? Slot(day) : used;
+}
+
+int DayRings::FreeEntry(DayNumber day) {
+  if (dense()) return Slot(day);
+  for (int i = 0; i < capacity_; ++i) {
+    if (slots_[i].day == kNoDay) return i;
+  }
+  return AddEntry(day);
+}
+
+void DayRings::Reshape(int capacity) {
+  auto slots = Allocate<DaySlot>(capacity);
+  auto counts =
+      Allocate<GroupCounts>(static_cast<size_t>(capacity) * num_rings_);
+  const bool to_dense = capacity == horizon_;
+  int next = 0;
+  for (int i = 0; i < capacity_; ++i) {
+    if (slots_[i].day == kNoDay) continue;
+    const int to = to_dense ? Slot(slots_[i].day) : next++;
+    slots[to] = slots_[i];
+    std::copy_n(group_counts_.get() + static_cast<size_t>(i) * num_rings_,
+                num_rings_,
+                counts.get() + static_cast<size_t>(to) * num_rings_);
+  }
+  slots_ = std::move(slots);
+  group_counts_ = std::move(counts);
+  capacity_ = static_cast<uint16_t>(capacity);
+  last_day_ = kNoDay;
 }
 
 void DayRings::ClearSlot(int slot) {
@@ -33,8 +101,8 @@ void DayRings::ClearSlot(int slot) {
 
 size_t DayRings::AddGroupRing(GroupRingKey key) {
   const size_t n = num_rings_;
-  auto counts = std::make_unique<GroupCounts[]>(horizon_ * (n + 1));
-  for (int s = 0; s < horizon_; ++s) {
+  auto counts = Allocate<GroupCounts>(capacity_ * (n + 1));
+  for (size_t s = 0; s < capacity_; ++s) {
     std::copy_n(group_counts_.get() + s * n, n, counts.get() + s * (n + 1));
   }
   group_counts_ = std::move(counts);
@@ -48,7 +116,7 @@ void DayRings::IndexRings() {
   GroupRingKey max_key = 0;
   for (GroupRingKey k : group_keys_) max_key = std::max(max_key, k);
   ring_of_size_ = group_keys_.empty() ? 0 : static_cast<uint16_t>(max_key + 1);
-  ring_of_ = std::make_unique<uint16_t[]>(ring_of_size_);
+  ring_of_ = Allocate<uint16_t>(ring_of_size_);
   std::fill_n(ring_of_.get(), ring_of_size_, kNoRing);
   for (size_t r = 0; r < group_keys_.size(); ++r) {
     ring_of_[group_keys_[r]] = static_cast<uint16_t>(r);
@@ -57,9 +125,18 @@ void DayRings::IndexRings() {
 
 int64_t DayRings::Sum(int counter, DayNumber today, int n) const {
   int64_t sum = 0;
-  for (DayNumber d = today - n + 1; d <= today; ++d) {
-    const DaySlot& s = slots_[Slot(d)];
-    if (s.day == d) sum += s.counts[counter];
+  if (dense()) {
+    for (DayNumber d = today - n + 1; d <= today; ++d) {
+      const DaySlot& s = slots_[Slot(d)];
+      if (s.day == d) sum += s.counts[counter];
+    }
+    return sum;
+  }
+  for (int i = 0; i < capacity_; ++i) {
+    const DaySlot& s = slots_[i];
+    if (s.day != kNoDay && s.day > today - n && s.day <= today) {
+      sum += s.counts[counter];
+    }
   }
   return sum;
 }
@@ -69,12 +146,21 @@ DayRings::GroupCounts DayRings::SumGroup(GroupRingKey key, DayNumber today,
   GroupCounts sum = {};
   if (key >= ring_of_size_ || ring_of_[key] == kNoRing) return sum;
   const size_t r = ring_of_[key];
-  for (DayNumber d = today - n + 1; d <= today; ++d) {
-    const int slot = Slot(d);
-    if (slots_[slot].day != d) continue;
-    const GroupCounts& c = group_counts_[slot * num_rings_ + r];
+  const auto add = [&](int entry) {
+    const GroupCounts& c = group_counts_[entry * num_rings_ + r];
     sum[0] += c[0];
     sum[1] += c[1];
+  };
+  if (dense()) {
+    for (DayNumber d = today - n + 1; d <= today; ++d) {
+      const int slot = Slot(d);
+      if (slots_[slot].day == d) add(slot);
+    }
+    return sum;
+  }
+  for (int i = 0; i < capacity_; ++i) {
+    const DayNumber d = slots_[i].day;
+    if (d != kNoDay && d > today - n && d <= today) add(i);
   }
   return sum;
 }
@@ -82,9 +168,14 @@ DayRings::GroupCounts DayRings::SumGroup(GroupRingKey key, DayNumber today,
 std::vector<GroupRingKey> DayRings::GroupKeys() const { return group_keys_; }
 
 void DayRings::EvictBefore(DayNumber min_day) {
-  for (int slot = 0; slot < horizon_; ++slot) {
+  int used = 0;
+  for (int slot = 0; slot < capacity_; ++slot) {
     DaySlot& s = slots_[slot];
-    if (s.day == kNoDay || s.day >= min_day) continue;
+    if (s.day == kNoDay) continue;
+    if (s.day >= min_day) {
+      ++used;
+      continue;
+    }
     s = DaySlot{};
     ClearSlot(slot);
   }
@@ -93,7 +184,7 @@ void DayRings::EvictBefore(DayNumber min_day) {
   const size_t n = num_rings_;
   std::vector<size_t> keep;
   for (size_t r = 0; r < n; ++r) {
-    for (int s = 0; s < horizon_; ++s) {
+    for (int s = 0; s < capacity_; ++s) {
       const GroupCounts& c = group_counts_[s * n + r];
       if (c[0] + c[1] != 0) {
         keep.push_back(r);
@@ -101,32 +192,59 @@ void DayRings::EvictBefore(DayNumber min_day) {
       }
     }
   }
-  if (keep.size() == n) return;
-  auto counts = std::make_unique<GroupCounts[]>(horizon_ * keep.size());
-  for (int s = 0; s < horizon_; ++s) {
-    for (size_t k = 0; k < keep.size(); ++k) {
-      counts[s * keep.size() + k] = group_counts_[s * n + keep[k]];
+  if (keep.size() != n) {
+    auto counts = Allocate<GroupCounts>(capacity_ * keep.size());
+    for (int s = 0; s < capacity_; ++s) {
+      for (size_t k = 0; k < keep.size(); ++k) {
+        counts[s * keep.size() + k] = group_counts_[s * n + keep[k]];
+      }
     }
+    std::vector<GroupRingKey> keys;
+    for (size_t r : keep) keys.push_back(group_keys_[r]);
+    group_counts_ = std::move(counts);
+    group_keys_ = std::move(keys);
+    num_rings_ = static_cast<uint16_t>(group_keys_.size());
+    IndexRings();
   }
-  std::vector<GroupRingKey> keys;
-  for (size_t r : keep) keys.push_back(group_keys_[r]);
-  group_counts_ = std::move(counts);
-  group_keys_ = std::move(keys);
-  num_rings_ = static_cast<uint16_t>(group_keys_.size());
-  IndexRings();
+  // Back to (a smaller) sparse array when few days are left.
+  const int fit =
+      used == 0 ? 0
+                : static_cast<int>(std::bit_ceil(static_cast<unsigned>(used)));
+  if (fit <= kMaxSparseDays / 2 && fit < horizon_ && 2 * fit <= capacity_) {
+    Reshape(fit);
+  }
 }
 
 bool DayRings::HasDataSince(DayNumber min_day) const {
   return std::any_of(
-      slots_.get(), slots_.get() + horizon_,
+      slots_.get(), slots_.get() + capacity_,
       [&](const DaySlot& s) { return s.day != kNoDay && s.day >= min_day; });
 }
 
 bool DayRings::HasDataBetween(DayNumber min_day, DayNumber max_day) const {
   return std::any_of(
-      slots_.get(), slots_.get() + horizon_, [&](const DaySlot& s) {
+      slots_.get(), slots_.get() + capacity_, [&](const DaySlot& s) {
         return s.day != kNoDay && s.day >= min_day && s.day <= max_day;
       });
+}
+
+int DayRings::EntryOf(int slot) const {
+  if (dense()) return slot;
+  for (int i = 0; i < capacity_; ++i) {
+    if (slots_[i].day != kNoDay && Slot(slots_[i].day) == slot) return i;
+  }
+  return -1;
+}
+
+DayNumber DayRings::slot_day(int slot) const {
+  const int entry = EntryOf(slot);
+  return entry < 0 ? kNoDay : slots_[entry].day;
+}
+
+const DayRings::DayCounts& DayRings::slot_counts(int slot) const {
+  static constexpr DayCounts kZero = {};
+  const int entry = EntryOf(slot);
+  return entry < 0 ? kZero : slots_[entry].counts;
 }
 
 const DayRings::GroupCounts& DayRings::group_slot(GroupRingKey key,
@@ -134,19 +252,25 @@ const DayRings::GroupCounts& DayRings::group_slot(GroupRingKey key,
   if (key >= ring_of_size_ || ring_of_[key] == kNoRing) {
     std::abort();  // REQUIRES broken
   }
-  return group_counts_[slot * num_rings_ + ring_of_[key]];
+  static constexpr GroupCounts kZero = {};
+  const int entry = EntryOf(slot);
+  return entry < 0 ? kZero : group_counts_[entry * num_rings_ + ring_of_[key]];
 }
 
 void DayRings::RestoreSlot(int slot, DayNumber day, const DayCounts& counts) {
-  slots_[slot].day = day;
-  slots_[slot].counts = counts;
+  int entry = EntryOf(slot);
+  if (entry < 0) entry = FreeEntry(day);
+  slots_[entry].day = day;
+  slots_[entry].counts = counts;
   last_day_ = kNoDay;
 }
 
 void DayRings::RestoreGroupSlot(GroupRingKey key, int slot,
                                 const GroupCounts& c) {
   const size_t ring = GroupRing(key);  // may add a ring: first
-  group_counts_[slot * num_rings_ + ring] = c;
+  const int entry = EntryOf(slot);
+  if (entry < 0) return;  // no day: never read
+  group_counts_[entry * num_rings_ + ring] = c;
 }
 
 }  // namespace outcomes

@@ -1,12 +1,20 @@
 // Per-day event counters of one provider+program over the horizon
-// (docs/design.md, "Parts and layers" "day buckets"). Slot i of every ring
-// holds the day d with d mod horizon == i; a slot is cleared lazily when a
-// newer day claims it, so rings never need a timer and late events land in
-// their own day.
+// (docs/design.md, "Parts and layers": day buckets). Ring slot i holds the
+// day d with d mod horizon == i; a slot is cleared lazily when a newer day
+// claims it, so rings never need a timer and late events land in their own
+// day.
 //
-// Layout (per-event speed): a slot's day and its counters share 32 bytes
+// Two representations with the same behaviour: a provider+program with few
+// days in use (at most kMaxSparseDays) keeps only those days, in a small
+// array searched linearly ("sparse": 32 bytes a day instead of 32 bytes a
+// day of the horizon); past that it switches to one entry per ring slot
+// ("dense", entry i = ring slot i), and back when eviction leaves few days.
+// Entry indices (ClaimSlot, AddAt) are positions in whichever array is in
+// use; the raw access for checkpoints speaks of ring slots in both.
+//
+// Layout (per-event speed): an entry's day and its counters share 32 bytes
 // (one cache line half); the subgroup rings are one array indexed
-// [slot][ring], so all subgroup counts of one day are adjacent.
+// [entry][ring], so all subgroup counts of one day are adjacent.
 //
 // Thread safety: none; owned by one PartitionState.
 #ifndef OUTCOMESD_DAEMON_STATE_DAY_RINGS_H_
@@ -50,21 +58,25 @@ class DayRings {
   // false, changing nothing, when the slot holds a newer day, i.e. `day`
   // is at least a horizon older than data already kept.
   bool Claim(DayNumber day) { return ClaimSlot(day) >= 0; }
-  // Claim(day), returning the slot index for AddAt/AddGroupAt, or -1.
-  int ClaimSlot(DayNumber day);
+  // Claim(day), returning the entry index for AddAt/AddGroupAt, or -1.
+  int ClaimSlot(DayNumber day) {
+    if (day == last_day_) return last_slot_;  // claimed by the last call
+    return ClaimNew(day);
+  }
   // REQUIRES: Claim(day) returned true.
-  void Add(DayNumber day, int counter) { AddAt(Slot(day), counter); }
+  void Add(DayNumber day, int counter) { AddAt(ClaimSlot(day), counter); }
   // REQUIRES: `slot` came from ClaimSlot, with no Claim/Evict since.
   void AddAt(int slot, int counter) { slots_[slot].counts[counter]++; }
   // Counts a completion (completion=true) or disenrollment of a subgroup.
   // REQUIRES: Claim(day) returned true.
   void AddGroup(DayNumber day, GroupRingKey key, bool completion) {
-    AddGroupAt(Slot(day), key, completion);
+    AddGroupAt(ClaimSlot(day), key, completion);
   }
   // Starts loading what ClaimSlot(day), AddAt and (groups) AddGroupAt will
   // touch; a hint, no effect on contents.
   void Prefetch(DayNumber day, bool groups) const {
-    const int slot = day == last_day_ ? last_slot_ : Slot(day);
+    if (capacity_ == 0) return;
+    const int slot = day == last_day_ ? last_slot_ : dense() ? Slot(day) : 0;
     PrefetchLine(&slots_[slot]);
     if (groups && num_rings_ != 0) {
       PrefetchLine(group_counts_.get() +
@@ -93,15 +105,25 @@ class DayRings {
   // True if any day in [min_day, max_day] has been claimed.
   bool HasDataBetween(DayNumber min_day, DayNumber max_day) const;
 
-  // Raw access for checkpoints. kNoDay marks an unused slot.
+  // Raw access for checkpoints, by ring slot (0 <= slot < horizon), the
+  // same in both representations. kNoDay marks an unused slot; an unused
+  // slot's counts are zero.
   static constexpr DayNumber kNoDay = INT32_MIN;
   int horizon() const { return horizon_; }
-  DayNumber slot_day(int slot) const { return slots_[slot].day; }
-  const DayCounts& slot_counts(int slot) const { return slots_[slot].counts; }
+  DayNumber slot_day(int slot) const;
+  const DayCounts& slot_counts(int slot) const;
   // REQUIRES: the ring of `key` exists (GroupKeys()).
   const GroupCounts& group_slot(GroupRingKey key, int slot) const;
+  // REQUIRES: slot == day mod horizon.
   void RestoreSlot(int slot, DayNumber day, const DayCounts& counts);
+  // Counts of a slot with no day are never read: dropped.
   void RestoreGroupSlot(GroupRingKey key, int slot, const GroupCounts& c);
+
+  // Days kept in the sparse representation; the dense one from then on.
+  static constexpr int kMaxSparseDays = 16;
+  // Entries allocated (memory: 32 bytes each, plus 8 per subgroup ring):
+  // horizon() when dense.
+  int capacity() const { return capacity_; }
 
  private:
   struct alignas(32) DaySlot {
@@ -115,6 +137,19 @@ class DayRings {
     const int slot = day % horizon_;
     return slot < 0 ? slot + horizon_ : slot;
   }
+  bool dense() const { return capacity_ == horizon_; }
+  // ClaimSlot past the memo.
+  int ClaimNew(DayNumber day);
+  // The entry holding ring slot `slot`, or -1.
+  int EntryOf(int slot) const;
+  // A free entry for `day`, whose ring slot no entry holds (sparse: the
+  // first unused one, else AddEntry).
+  int FreeEntry(DayNumber day);
+  // REQUIRES: sparse with every entry in use. Grows the sparse array, or
+  // turns it dense; returns the entry for `day`.
+  int AddEntry(DayNumber day);
+  // Moves the entries in use into `capacity` entries (horizon_: dense).
+  void Reshape(int capacity);
   // Index of the ring of `key`, created (all zero) when missing.
   size_t GroupRing(GroupRingKey key) {
     if (key < ring_of_size_ && ring_of_[key] != kNoRing) return ring_of_[key];
@@ -127,16 +162,17 @@ class DayRings {
 
   // Hot members first: what an event touches fits in 40 bytes (the owning
   // ProgramState keeps them in its first cache line).
-  std::unique_ptr<DaySlot[]> slots_;  // [horizon]
-  // Subgroup rings: ring r counts group_keys_[r]; its slot s is
-  // group_counts_[s * num_rings_ + r]. ring_of_[key] = r (or kNoRing) for
+  std::unique_ptr<DaySlot[]> slots_;  // [capacity_]
+  // Subgroup rings: ring r counts group_keys_[r]; its entry e is
+  // group_counts_[e * num_rings_ + r]. ring_of_[key] = r (or kNoRing) for
   // key < ring_of_size_.
   std::unique_ptr<GroupCounts[]> group_counts_;
   std::unique_ptr<uint16_t[]> ring_of_;
-  int horizon_;
+  uint16_t horizon_;
+  uint16_t capacity_ = 0;  // sparse (< horizon_) or dense (== horizon_)
   // Memo of the last ClaimSlot: most events fall on today.
   DayNumber last_day_ = kNoDay;
-  int last_slot_ = 0;
+  uint16_t last_slot_ = 0;
   uint16_t num_rings_ = 0;
   uint16_t ring_of_size_ = 0;
   std::vector<GroupRingKey> group_keys_;  // [num_rings_]

@@ -1,6 +1,10 @@
-// Exports StateStore figures as the Prometheus gauges of docs/metrics.md. All
-// families are declared in one place (the constructor); names and labels
-// are the contract:
+// Exports StateStore figures as the Prometheus gauges of docs/metrics.md. The
+// exporter is a prometheus-cpp Collectable: it keeps only the latest
+// snapshot (shared with the evaluation loop, no copy) and renders the
+// series from it at scrape time, so no object is kept per series and the
+// series of a revoked partition, of a rate that became absent or
+// suppressed, or of a provider past the horizon are simply not rendered
+// any more. Names and labels are the contract:
 //
 //   outcomes_window_events{provider,program,type,window}
 //   outcomes_enrollment_rate{provider,program,window}
@@ -16,17 +20,19 @@
 //   outcomes_stalled_priority_referrals{provider,program}  stalled referrals
 //       of priority clients
 //   outcomes_state_funnels{topic,partition}  live client funnels
-//   outcomes_group_overflow_total{dimension}  (counter) events whose
-//       subgroup value was folded into "no group" by the per-dimension cap
+//   outcomes_group_overflow_total{dimension}  (counter, on the registry)
+//       events whose subgroup value was folded into "no group" by the
+//       per-dimension cap
 //
 // Window label values are "<N>d"; type is referral|enrollment|completion|
 // disenrollment|outcome; stage is referral|enrollment; metric is
 // enrollment_rate|completion_rate. Absent rates and suppressed subgroups
-// have no series. If two partitions hold the same provider+program (a
-// producer keying error), the first partition in PartitionId order wins.
+// have no series; a family without series is not rendered. If two
+// partitions hold the same provider+program (a producer keying error), the
+// first partition in PartitionId order wins.
 //
-// Thread safety: Update is thread-safe (serialized internally); the
-// registry may be collected concurrently.
+// Thread safety: Update and Collect are thread-safe and may run
+// concurrently (the snapshot is swapped under a mutex and read without it).
 #ifndef OUTCOMESD_DAEMON_STATE_FIGURES_EXPORTER_H_
 #define OUTCOMESD_DAEMON_STATE_FIGURES_EXPORTER_H_
 
@@ -39,51 +45,46 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/state/state_store.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
-#include "prometheus/gauge.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
 namespace outcomes {
 
-class FiguresExporter {
+class FiguresExporter : public prometheus::Collectable {
  public:
-  // Registers the families on `registry`, which must outlive this object.
+  // Registers the overflow counter family on `registry`, which must
+  // outlive this object. The figure families are rendered by Collect: add
+  // this object to the scraped sources next to the registry.
   explicit FiguresExporter(prometheus::Registry& registry);
-  ~FiguresExporter();
+  ~FiguresExporter() override;
   FiguresExporter(const FiguresExporter&) = delete;
   FiguresExporter& operator=(const FiguresExporter&) = delete;
 
-  // Sets every series of `snapshot` and removes the series that it no
-  // longer contains (revoked partitions, rates that became absent or
-  // suppressed, providers past the horizon).
-  void Update(const StoreSnapshot& snapshot) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes `snapshot` the one rendered (REQUIRES: not null) and adds the
+  // overflow events counted since the previous update.
+  void Update(std::shared_ptr<const StoreSnapshot> snapshot)
+      ABSL_LOCKS_EXCLUDED(mu_, overflow_mu_);
+  void Update(StoreSnapshot snapshot) {
+    Update(std::make_shared<const StoreSnapshot>(std::move(snapshot)));
+  }
+
+  // The figure families of the latest snapshot (none before the first).
+  std::vector<prometheus::MetricFamily> Collect() const override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  class SeriesSet;
-  void ExportProgram(const ProgramFigures& p)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ExportWindow(const ProgramFigures& p, const WindowFigures& w)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ExportGroups(const ProgramFigures& p, const std::string& window,
-                    const char* metric, const std::vector<GroupRate>& groups)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExportOverflow(const std::vector<GroupOverflow>& overflow)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(overflow_mu_);
 
-  absl::Mutex mu_;
-  std::unique_ptr<SeriesSet> window_events_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> enrollment_rate_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> completion_rate_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> stalled_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> stalled_priority_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> time_to_enroll_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> priority_share_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> group_rate_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SeriesSet> funnels_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const StoreSnapshot> latest_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex overflow_mu_;  // serializes Update's counter increments
   prometheus::Family<prometheus::Counter>& overflow_family_;
   absl::flat_hash_map<std::string, uint64_t> overflow_exported_
-      ABSL_GUARDED_BY(mu_);
+      ABSL_GUARDED_BY(overflow_mu_);
 };
 
 }  // namespace outcomes

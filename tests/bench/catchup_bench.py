@@ -11,7 +11,7 @@ In one run:
   2. --runs times (default 3), alternating, each with a fresh consumer group:
      (a) quiet: outcomesd started, timed from process start to its first
          /readyz 200 (every partition caught up once and the figures
-         computed after that: DESIGN.md §10), and to the moment it has
+         computed after that: docs/design.md, "State through restarts, rebalances and faults"), and to the moment it has
          counted the whole backlog;
      (b) live: the same while outcomes-simulate --rate=--live_rate (default
          2,000 events/s, another seed: new event ids) produces from 1 s

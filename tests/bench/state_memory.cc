@@ -13,6 +13,9 @@
 // outcomes-simulate's. RSS (/proc/self/statm) and malloc's bytes in use
 // (mallinfo2) are read before the first funnel and after each step.
 //
+// Sparse providers, in another child process: 20,000 providers with one
+// referral each (issue 11).
+//
 // Providers, measured first in a child process (so that the funnel
 // measurement cannot reuse memory it freed): 10,000 providers (10 x the
 // target deployment, for resolution), each with events on all 120 days of
@@ -247,6 +250,30 @@ void ProviderGrowth(int providers) {
   std::fflush(stdout);
 }
 
+// Sparse providers (issue 11): `providers` providers with one referral
+// each (one day in use, one funnel), the agency with many small providers.
+void SparseProviderGrowth(int providers) {
+  const StateSettings settings;
+  const Usage base = Measure();
+  Feeder feeder(providers, settings);
+  for (int p = 0; p < providers; ++p) {
+    feeder.Apply(v1::EVENT_TYPE_REFERRAL, p, 0x9E3779B97F4A7C15ULL * (p + 1),
+                 kToday - 1, p % 6, p % 3 == 0);
+  }
+  const Usage now = Measure();
+  std::printf(
+      "sparse providers: %d providers (%zu provider+programs), one referral "
+      "each\n",
+      providers, feeder.programs());
+  std::printf(
+      "  RSS growth %.1f MiB: %.0f bytes per sparse provider+program "
+      "(heap: %.0f)\n",
+      (now.rss - base.rss) / 1048576.0,
+      PerUnit(now.rss - base.rss, feeder.programs()),
+      PerUnit(now.heap - base.heap, feeder.programs()));
+  std::fflush(stdout);
+}
+
 }  // namespace
 }  // namespace outcomes
 
@@ -270,6 +297,12 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   waitpid(child, &status, 0);
+  const pid_t sparse = fork();
+  if (sparse == 0) {
+    outcomes::SparseProviderGrowth(20'000);
+    std::_Exit(0);
+  }
+  waitpid(sparse, &status, 0);
   const double per_funnel = outcomes::FunnelGrowth(funnels);
   const bool met = per_funnel <= 64.0;
   std::printf(

@@ -278,16 +278,79 @@ TEST(AlertTextTest, labels_and_inputs) {
   EXPECT_EQ(inputs[0].window, "30d");
 }
 
+// Alerting's mode: explanations only where an alert shows them, the same
+// text there as when every result is explained.
+TEST(GoalEvaluatorTest, explains_only_shown_results_when_asked) {
+  RuleSet rules;
+  rules.contracts.emplace_back();
+  rules.contracts[0].program = "workforce";
+  rules.contracts[0].goals.push_back(
+      Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6));
+  ProgramFigures good = Figures(19, 20);
+  good.provider = "prov-002";
+  const std::vector<ProgramFigures> figures = {Figures(9, 20), good};
+  EvaluatorSettings shown;
+  shown.explain_all = false;
+  const auto all = EvaluateGoals(rules, figures, EvaluatorSettings{});
+  const auto some = EvaluateGoals(rules, figures, shown);
+  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_TRUE(some[0].shortfall);
+  EXPECT_FALSE(some[0].explanation.empty());
+  EXPECT_EQ(some[0].explanation, all[0].explanation);
+  EXPECT_FALSE(some[1].shortfall);
+  EXPECT_EQ(some[1].explanation, "");
+  EXPECT_FALSE(all[1].explanation.empty());
+  EXPECT_EQ(some[1].value, all[1].value);
+}
+
+// The cache hands back the same input while the result says the same, and
+// a rebuilt one (new text) when it changes or the rules are reloaded.
+TEST(AlertTextTest, cached_inputs_are_rebuilt_only_on_change) {
+  RuleSet rules;
+  rules.contracts.emplace_back();
+  rules.contracts[0].goals.push_back(
+      Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6));
+  auto shared = std::make_shared<const RuleSet>(rules);
+  const GoalSpec& g = shared->contracts[0].goals[0];
+  ShortfallInputCache cache;
+  const std::vector<GoalResult> first = {One(g, Figures(9, 20)),
+                                         One(g, Figures(19, 20))};
+  const auto a = cache.Inputs(first, shared);
+  ASSERT_EQ(a.size(), 1u);
+  const uint64_t id = a[0]->annotations_id;
+  EXPECT_NE(id, 0u);
+  EXPECT_EQ(a[0]->annotations, AnnotationsOf(first[0]));
+  EXPECT_EQ(a[0]->key, LabelKey(a[0]->labels));
+  const auto same = cache.Inputs(first, shared);
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_EQ(same[0], a[0]);
+  EXPECT_EQ(same[0]->annotations_id, id);
+  const std::vector<GoalResult> lower = {One(g, Figures(8, 20))};
+  const auto changed = cache.Inputs(lower, shared);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_NE(changed[0]->annotations_id, id);
+  EXPECT_EQ(changed[0]->annotations, AnnotationsOf(lower[0]));
+  EXPECT_EQ(changed[0]->value, 0.4);
+  const uint64_t changed_id = changed[0]->annotations_id;  // valid until now
+  auto reloaded = std::make_shared<const RuleSet>(*shared);
+  const std::vector<GoalResult> again = {
+      One(reloaded->contracts[0].goals[0], Figures(8, 20))};
+  const auto rebuilt = cache.Inputs(again, reloaded);
+  ASSERT_EQ(rebuilt.size(), 1u);
+  EXPECT_NE(rebuilt[0]->annotations_id, changed_id);
+  EXPECT_TRUE(cache.Inputs({}, reloaded).empty());
+}
+
 TEST(AlertMetricsTest, exports_and_removes_series) {
-  prometheus::Registry registry;
-  AlertMetrics metrics(registry);
   FakeClock clock(absl::FromUnixSeconds(1767571200));
   AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
+  AlertMetrics metrics(lifecycle);
   const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
   std::vector<GoalResult> results = {One(g, Figures(9, 20))};
   lifecycle.Update(ShortfallInputs(results));
-  metrics.Update(results, lifecycle.Instances());
-  std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  metrics.Update(results);
+  std::string text = prometheus::TextSerializer().Serialize(metrics.Collect());
   EXPECT_NE(
       text.find("outcomes_goal_value{contract=\"wd-2026\",goal=\"enrollment-"
                 "rate\",program=\"workforce\",provider=\"prov-001\"} 0.45"),
@@ -306,8 +369,8 @@ TEST(AlertMetricsTest, exports_and_removes_series) {
       std::string::npos)
       << text;
   lifecycle.Update({});
-  metrics.Update({}, lifecycle.Instances());
-  text = prometheus::TextSerializer().Serialize(registry.Collect());
+  metrics.Update({});
+  text = prometheus::TextSerializer().Serialize(metrics.Collect());
   EXPECT_EQ(text.find("prov-001"), std::string::npos) << text;
 }
 

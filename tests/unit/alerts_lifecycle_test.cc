@@ -1,5 +1,6 @@
 // AlertLifecycle with a FakeClock: for, keep_firing_for, flapping, resend,
 // resolved retention, restart from a snapshot.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -366,6 +367,44 @@ TEST_F(LifecycleTest, snapshot_file_is_checksummed) {
       DecodeAlertSnapshotFile(lifecycle_.Snapshot().SerializeAsString());
   ASSERT_TRUE(legacy.ok());
   EXPECT_EQ(legacy->instances_size(), 1);
+}
+
+// Instances and notifications come sorted as the label maps compare
+// (std::map order), also for values that are prefixes of one another,
+// hold bytes below '"' or NUL, and label sets of different names.
+TEST(LifecycleOrderTest, sorted_by_label_maps) {
+  FakeClock clock(kStart);
+  AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
+  const std::vector<std::string> providers = {"p",
+                                              "p a",
+                                              "p!",
+                                              std::string("p\0", 2),
+                                              std::string("p\x01x", 3),
+                                              "pa",
+                                              "P",
+                                              "",
+                                              "p\"",
+                                              "\xff"};
+  std::vector<AlertInput> inputs;
+  for (const std::string& p : providers) {
+    inputs.push_back(Input(p, absl::ZeroDuration()));
+  }
+  AlertInput other = Input("p", absl::ZeroDuration());
+  other.labels = {{"alertname", "A"}, {"program", "x"}};
+  inputs.push_back(other);
+  lifecycle.Update(inputs);
+  std::vector<AlertLabels> expected;
+  for (const AlertInput& in : inputs) expected.push_back(in.labels);
+  std::sort(expected.begin(), expected.end());
+  std::vector<AlertLabels> instances, notified;
+  for (const AlertInstance& a : lifecycle.Instances()) {
+    instances.push_back(a.labels);
+  }
+  for (const AlertNotification& n : lifecycle.TakeDueNotifications()) {
+    notified.push_back(n.labels);
+  }
+  EXPECT_EQ(instances, expected);
+  EXPECT_EQ(notified, expected);
 }
 
 }  // namespace
