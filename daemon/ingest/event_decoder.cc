@@ -1,10 +1,10 @@
 #include "daemon/ingest/event_decoder.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <utility>
 
+#include "absl/base/macros.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -79,7 +79,7 @@ bool CheckLabelValue(absl::string_view name, std::string_view value,
 }  // namespace
 
 const char* EventTypeName(v1::EventType type) {
-  assert(type >= 0 && type < kEventTypeCount);
+  ABSL_ASSERT(type >= 0 && type < kEventTypeCount);
   return kEventTypeNames[type];
 }
 

@@ -1,8 +1,8 @@
 #include "daemon/ingest/provider_gate.h"
 
-#include <cassert>
 #include <utility>
 
+#include "absl/base/macros.h"
 #include "daemon/base/json_log.h"
 
 namespace outcomes {
@@ -133,7 +133,7 @@ void ProviderGate::Acquire(absl::string_view provider) {
 
 void ProviderGate::Release(absl::string_view provider) {
   auto it = holders_.find(provider);
-  assert(it != holders_.end());
+  ABSL_ASSERT(it != holders_.end());
   if (it == holders_.end() || --it->second > 0) return;
   holders_.erase(it);
   providers_gauge_.Set(static_cast<double>(holders_.size()));

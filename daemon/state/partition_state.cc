@@ -1,9 +1,9 @@
 #include "daemon/state/partition_state.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
+#include "absl/base/macros.h"
 #include "absl/hash/hash.h"
 #include "daemon/state/client_hash.h"
 #include "daemon/state/program_figures.h"
@@ -313,7 +313,7 @@ std::vector<ProgramFigures> PartitionState::ComputeProviderFigures(
 std::optional<EventCounts> PartitionState::EventsBetween(
     std::string_view provider, std::string_view program, DayNumber from,
     DayNumber to) const {
-  assert(from <= to);
+  ABSL_ASSERT(from <= to);
   Flush();
   const ProgramState* p =
       index_.Find(ProgramHash(provider, program), provider, program);

@@ -1,9 +1,9 @@
 #include "daemon/state/state_store.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
+#include "absl/base/macros.h"
 #include "absl/strings/str_cat.h"
 
 namespace outcomes {
@@ -220,7 +220,7 @@ void StateStore::SetStatus(const PartitionId& id, bool ready,
 StoreSnapshot StateStore::ProviderSnapshot(std::string_view provider,
                                            DayNumber as_of,
                                            DayNumber now) const {
-  assert(as_of <= now);
+  ABSL_ASSERT(as_of <= now);
   StoreSnapshot snap;
   snap.today = as_of;
   const DayNumber evicted_before = now - settings_.horizon_days + 1;
