@@ -7,6 +7,7 @@
 #include "absl/base/macros.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/state/event_kind.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace outcomes {
@@ -80,7 +81,8 @@ bool CheckLabelValue(absl::string_view name, std::string_view value,
 
 const char* EventTypeName(v1::EventType type) {
   ABSL_ASSERT(type >= 0 && type < kEventTypeCount);
-  return kEventTypeNames[type];
+  const int kind = EventKindOf(type);
+  return kind < 0 ? "unspecified" : kEventKindNames[kind].data();
 }
 
 std::optional<std::string_view> PeekEventId(std::string_view value) {

@@ -56,13 +56,6 @@ inline const char* RejectReasonName(RejectReason r) {
 // type have this size, so a value added to event.proto resizes them all.
 inline constexpr int kEventTypeCount = v1::EventType_ARRAYSIZE;
 
-// Label values for outcomes_events_total{type} (contract), by EventType.
-inline constexpr const char* kEventTypeNames[] = {"unspecified",   "referral",
-                                                  "enrollment",    "completion",
-                                                  "disenrollment", "outcome"};
-static_assert(std::size(kEventTypeNames) == kEventTypeCount,
-              "a new EventType needs its label value here");
-
 // Label value for outcomes_events_total{type} (contract), e.g. "referral".
 // REQUIRES (assert): type is a valid EventType.
 const char* EventTypeName(v1::EventType type);
