@@ -116,12 +116,17 @@ class Replicas(unittest.TestCase):
                 starts.setdefault(label_key(x), set()).add(x["startsAt"])
         for key, values in starts.items():
             self.assertEqual(len(values), 1, f"{key} re-fired: {values}")
-        # The for timers ran from a's first pending time.
+        # The for timers ran from a's first pending time. An alert may fire a
+        # few seconds after its timer ran out when its partition was being
+        # moved then: a partition that is not ready is parked (neither judged
+        # nor resolved) until it has caught up. 10 s bounds that wait here
+        # (measured: up to 6.5 s with 800 events/s arriving during the moves).
         for key, active_at in pending.items():
             self.assertIn(key, starts)
             fired = parse_rfc3339(next(iter(starts[key])))
             late = (fired - active_at).total_seconds() - FOR_SECONDS
-            self.assertLess(abs(late), 5, f"{key} fired {late:+.1f}s late")
+            self.assertGreater(late, -2, f"{key} fired {late:+.1f}s early")
+            self.assertLess(late, 10, f"{key} fired {late:+.1f}s late")
         # No provider's figures exported by two replicas.
         for name in ("outcomes_window_events",):
             seen = {}
