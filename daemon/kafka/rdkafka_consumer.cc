@@ -103,6 +103,18 @@ absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
                                     {"group.id", settings.group},
                                     {"auto.offset.reset", "earliest"},
                                     {"max.partition.fetch.bytes", "65536"},
+                                    // librdkafka 2.0 checks these limits on
+                                    // the shared consumer queue (all
+                                    // partitions together) and, once one is
+                                    // reached, stops fetching for a fixed
+                                    // second (no fetch.queue.backoff.ms until
+                                    // 2.1). 100,000 messages (the default)
+                                    // drain in ~0.1 s during a catch-up, so
+                                    // the consumer starved 90 % of each
+                                    // second; keep about a second of work
+                                    // queued instead, bounded at 64 MiB.
+                                    {"queued.min.messages", "1000000"},
+                                    {"queued.max.messages.kbytes", "65536"},
                                     {"client.id", "outcomesd"}};
   const KafkaProperties forced = {{"enable.auto.commit", "false"},
                                   {"enable.auto.offset.store", "false"},
