@@ -65,7 +65,7 @@ class StateSink : public AcceptedEventSink {
    public:
     explicit WriterApplier(StateStore::PartitionWriter writer)
         : writer_(std::move(writer)) {}
-    void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+    void Apply(const EventView& event, DayNumber day) override {
       if (!locked_) locked_.emplace(writer_.Lock());
       locked_->Apply(event, day);
     }
@@ -84,7 +84,7 @@ class StateSink : public AcceptedEventSink {
                           DayNumber history_from) override {
     store_.SetStatus(id, ready, history_from);
   }
-  void Apply(const PartitionId& id, const v1::ServiceEvent& event,
+  void Apply(const PartitionId& id, const EventView& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
   }

@@ -42,16 +42,16 @@ absl::Status EventHistory::Add(std::string_view line, int64_t line_no,
   }
   const DecodeResult r = decoder.DecodeAtOccurrence(text);
   if (!r.ok) return absl::InvalidArgumentError(where + Why(r));
-  const v1::ServiceEvent& e = decoder.event();
+  const EventView& e = decoder.event();
   if (!seen.Insert(e.event_id(), r.day)) {
     ++duplicates_;
     return absl::OkStatus();
   }
   const uint64_t offset = events_.size();
-  e.AppendToString(&events_);
-  index_.push_back(
-      {e.occurred_at().seconds() * 1'000'000'000 + e.occurred_at().nanos(),
-       offset, static_cast<uint32_t>(events_.size() - offset), r.day});
+  e.ToProto().AppendToString(&events_);
+  index_.push_back({e.occurred_seconds() * 1'000'000'000 + e.occurred_nanos(),
+                    offset, static_cast<uint32_t>(events_.size() - offset),
+                    r.day});
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include "absl/base/macros.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/ingest/event_wire.h"
 #include "daemon/state/event_kind.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -137,15 +138,17 @@ DecodeResult EventDecoder::DecodeAtOccurrence(std::string_view value) {
   DecodeResult result;
   if (Parse(value, result) && CheckFields(result)) {
     result.ok = true;
-    result.day = DayOf(absl::FromUnixSeconds(event_->occurred_at().seconds()),
+    result.day = DayOf(absl::FromUnixSeconds(view_.occurred_seconds()),
                        settings_.timezone);
   }
   return result;
 }
 
 bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
+  const bool json = LooksLikeJson(value);  // JSON is tried first
+  if (!json && ParseEventWire(value, view_)) return true;
   if (++parses_ > kArenaEvents) RenewArena();
-  if (LooksLikeJson(value)) {
+  if (json) {
     event_->Clear();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
@@ -153,6 +156,7 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
             google::protobuf::StringPiece(value.data(), value.size()), event_,
             options)
             .ok()) {
+      view_.Assign(*event_);
       return true;
     }
     // Not JSON after all? A binary event can start with "\n{" (event_id of
@@ -164,11 +168,12 @@ bool EventDecoder::Parse(std::string_view value, DecodeResult& result) {
         result, RejectReason::kMalformed,
         "value is neither protobuf nor JSON of outcomes.v1.ServiceEvent");
   }
+  view_.Assign(*event_);
   return true;
 }
 
 bool EventDecoder::CheckFields(DecodeResult& result) const {
-  const v1::ServiceEvent& e = *event_;
+  const EventView& e = view_;
   if (e.event_id().empty()) {
     return Fail(result, RejectReason::kMissingField, "event_id is required");
   }
@@ -186,9 +191,8 @@ bool EventDecoder::CheckFields(DecodeResult& result) const {
   if (!e.has_occurred_at()) {
     return Fail(result, RejectReason::kMissingField, "occurred_at is required");
   }
-  const auto& ts = e.occurred_at();
-  if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < 0 ||
-      ts.seconds() > 253402300799) {
+  if (e.occurred_nanos() < 0 || e.occurred_nanos() > 999999999 ||
+      e.occurred_seconds() < 0 || e.occurred_seconds() > 253402300799) {
     return Fail(result, RejectReason::kInvalidField,
                 "occurred_at is not a valid timestamp");
   }
@@ -212,7 +216,7 @@ bool EventDecoder::CheckFields(DecodeResult& result) const {
     return Fail(result, RejectReason::kInvalidField,
                 "at most 16 priority_groups and 16 attributes");
   }
-  for (const std::string& group : e.priority_groups()) {
+  for (std::string_view group : e.priority_groups()) {
     if (!CheckLabelValue("priority_groups[]", group, result)) return false;
   }
   for (const auto& [key, val] : e.attributes()) {
@@ -248,9 +252,8 @@ void EventDecoder::CacheDays(absl::Time now) {
 }
 
 bool EventDecoder::CheckTime(absl::Time now, DecodeResult& result) {
-  const absl::Time occurred =
-      absl::FromUnixSeconds(event_->occurred_at().seconds()) +
-      absl::Nanoseconds(event_->occurred_at().nanos());
+  const absl::Time occurred = absl::FromUnixSeconds(view_.occurred_seconds()) +
+                              absl::Nanoseconds(view_.occurred_nanos());
   if (occurred - now > settings_.max_clock_skew) {
     return Fail(result, RejectReason::kFutureTimestamp,
                 "occurred_at is ahead of now by more than max_clock_skew");

@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "daemon/base/day.h"
+#include "daemon/base/event_view.h"
 #include "google/protobuf/arena.h"
 #include "outcomes/v1/event.pb.h"
 
@@ -90,13 +91,18 @@ class EventDecoder {
   // is available from event() until the next call. Cheapest when successive
   // calls share the same agency day of `now` (day boundaries are cached).
   DecodeResult Decode(std::string_view value, absl::Time now);
+  // event() views into the value: a temporary would leave it dangling.
+  DecodeResult Decode(std::string&& value, absl::Time now) = delete;
 
   // Decodes and validates `value` as if it arrived at its own occurred_at
   // (backtests: each event of a history is known from when it happened), so
   // no time check can fail; day = occurred_at's day in the time zone.
   DecodeResult DecodeAtOccurrence(std::string_view value);
+  DecodeResult DecodeAtOccurrence(std::string&& value) = delete;
 
-  const v1::ServiceEvent& event() const { return *event_; }
+  // The decoded event: views into the value given to the last Decode (or
+  // into a message the decoder owns), valid until the next call.
+  const EventView& event() const { return view_; }
 
  private:
   bool Parse(std::string_view value, DecodeResult& result);
@@ -105,17 +111,21 @@ class EventDecoder {
   // Rebuilds day_starts_ for the day of `now`.
   void CacheDays(absl::Time now);
 
-  // Parses into a message on an arena, recreated every kArenaEvents
-  // parses: a reused heap message would free and allocate its timestamp and
-  // attribute entries on every parse; on the arena they are bump-allocated
-  // and dropped all at once (in the arena's first block, so no malloc).
+  // Binary values in the usual encoding are parsed into view_ directly
+  // (daemon/ingest/event_wire.h); JSON and the rest into a protobuf message
+  // that view_ then views. The message lives on an arena, recreated every
+  // kArenaEvents parses: a reused heap message would free and allocate its
+  // timestamp and attribute entries on every parse; on the arena they are
+  // bump-allocated and dropped all at once (in the arena's first block, so no
+  // malloc).
   void RenewArena();
 
   ValidationSettings settings_;
   std::unique_ptr<char[]> arena_block_;  // the arena's first block
   std::unique_ptr<google::protobuf::Arena> arena_;
   v1::ServiceEvent* event_ = nullptr;  // on arena_
-  int parses_ = 0;                     // since RenewArena
+  EventView view_;
+  int parses_ = 0;  // since RenewArena
   // Start of each day from today-horizon+1 to tomorrow (ascending), so an
   // event's day is found by binary search instead of a time-zone lookup.
   std::vector<absl::Time> day_starts_;

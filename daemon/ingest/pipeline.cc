@@ -6,12 +6,15 @@
 namespace outcomes {
 namespace {
 
+// Debian's Abseil has its own string_view type.
+absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
+
 // AcceptedEventSink::Applier's default: the sink's Apply, per event.
 class ForwardingApplier : public AcceptedEventSink::PartitionApplier {
  public:
   ForwardingApplier(AcceptedEventSink& sink, PartitionId id)
       : sink_(sink), id_(std::move(id)) {}
-  void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+  void Apply(const EventView& event, DayNumber day) override {
     sink_.Apply(id_, event, day);
   }
 
@@ -177,13 +180,14 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     Reject(message, result.reason, result.detail);
     return;
   }
-  const v1::ServiceEvent& event = decoder_.event();
+  const EventView& event = decoder_.event();
+  const absl::string_view provider = AbslView(event.provider_id());
   if (message.key != event.provider_id()) {
     Reject(message, RejectReason::kKeyMismatch,
            "message key is not the event's provider_id");
     return;
   }
-  if (std::optional<RejectReason> r = p->providers.Judge(event.provider_id())) {
+  if (std::optional<RejectReason> r = p->providers.Judge(provider)) {
     Reject(message, *r,
            *r == RejectReason::kUnknownProvider
                ? "provider_id is not listed in --providers.file"
@@ -195,7 +199,7 @@ void IngestPipeline::Process(const KafkaMessage& message) {
     return;
   }
   p->applier->Apply(event, result.day);
-  p->providers.Applied(event.provider_id());
+  p->providers.Applied(provider);
   ++pending_.accepted[event.type()];
 }
 
@@ -223,14 +227,15 @@ void IngestPipeline::Reject(const KafkaMessage& message, RejectReason reason,
 void IngestPipeline::Replay(PartitionIngest& p, const KafkaMessage& message) {
   const DecodeResult result = decoder_.Decode(message.value, now_);
   Advance(p, message, result);
-  const v1::ServiceEvent& event = decoder_.event();
+  const EventView& event = decoder_.event();
   if (!result.ok || message.key != event.provider_id()) return;
+  const absl::string_view provider = AbslView(event.provider_id());
   // Judged like a live message (same list, same limit), so a rebuild
   // creates no state a live read would have rejected.
-  if (p.providers.Judge(event.provider_id())) return;
+  if (p.providers.Judge(provider)) return;
   if (!p.dedupe.Insert(event.event_id(), result.day)) return;
   p.applier->Apply(event, result.day);
-  p.providers.Applied(event.provider_id());
+  p.providers.Applied(provider);
   ++pending_.replayed;
 }
 

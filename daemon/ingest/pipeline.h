@@ -42,7 +42,7 @@ class AcceptedEventSink {
   virtual void SetPartitionStatus(const PartitionId& id, bool ready,
                                   DayNumber history_from) {}
   // REQUIRES: `id` is assigned; `event` is validated and not a duplicate.
-  virtual void Apply(const PartitionId& id, const v1::ServiceEvent& event,
+  virtual void Apply(const PartitionId& id, const EventView& event,
                      DayNumber day) = 0;
 
   // Applies the accepted events of one assigned partition, without looking
@@ -55,7 +55,7 @@ class AcceptedEventSink {
    public:
     virtual ~PartitionApplier() = default;
     // Same REQUIRES as AcceptedEventSink::Apply.
-    virtual void Apply(const v1::ServiceEvent& event, DayNumber day) = 0;
+    virtual void Apply(const EventView& event, DayNumber day) = 0;
     virtual void Release() {}
   };
   // The applier of partition `id`, obtained after AssignPartition(id) and

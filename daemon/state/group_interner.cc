@@ -25,34 +25,33 @@ constexpr int kScanAttributes = 8;
 
 }  // namespace
 
-uint8_t GroupInterner::Intern(int d, const std::string* value) {
+uint8_t GroupInterner::Intern(int d, const std::string_view* value) {
   if (value == nullptr || value->empty()) return 0;
   Dimension& dim = dims_[d];
-  auto it = dim.ids.find(*value);
+  auto it = dim.ids.find(absl::string_view(value->data(), value->size()));
   if (it != dim.ids.end()) return it->second;
   if (static_cast<int>(dim.names.size()) >= max_groups_) {
     ++dim.overflow;
     return 0;
   }
-  dim.names.push_back(*value);
+  dim.names.emplace_back(*value);
   const auto id = static_cast<uint8_t>(dim.names.size());
-  dim.ids.emplace(*value, id);
+  dim.ids.emplace(std::string(*value), id);
   return id;
 }
 
-uint8_t GroupInterner::GroupOf(const v1::ServiceEvent& event, int d) {
-  auto attr = event.attributes().find(dims_[d].name);
-  return Intern(d, attr == event.attributes().end() ? nullptr : &attr->second);
+uint8_t GroupInterner::GroupOf(const EventView& event, int d) {
+  return Intern(d, event.FindAttribute(dims_[d].name));
 }
 
-void GroupInterner::GroupsOf(const v1::ServiceEvent& event, uint8_t* groups) {
+void GroupInterner::GroupsOf(const EventView& event, uint8_t* groups) {
   const auto& attrs = event.attributes();
   const int n = num_dimensions();
   if (attrs.size() > kScanAttributes) {
     for (int d = 0; d < n; ++d) groups[d] = GroupOf(event, d);
     return;
   }
-  const std::string* values[kMaxDimensions] = {};
+  const std::string_view* values[kMaxDimensions] = {};
   for (const auto& [key, value] : attrs) {
     for (int d = 0; d < n; ++d) {
       if (key == dims_[d].name) values[d] = &value;
@@ -61,7 +60,7 @@ void GroupInterner::GroupsOf(const v1::ServiceEvent& event, uint8_t* groups) {
   for (int d = 0; d < n; ++d) groups[d] = Intern(d, values[d]);
 }
 
-uint16_t GroupInterner::ProfileOf(const v1::ServiceEvent& event) {
+uint16_t GroupInterner::ProfileOf(const EventView& event) {
   uint8_t groups[kMaxDimensions];
   GroupsOf(event, groups);
   return ProfileOfGroups(groups);

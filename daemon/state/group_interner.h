@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "outcomes/v1/event.pb.h"
+#include "daemon/base/event_view.h"
 
 namespace outcomes {
 
@@ -34,12 +34,12 @@ class GroupInterner {
   const std::string& dimension(int d) const { return dims_[d].name; }
 
   // Group id (0 = none) of event.attributes[dimension(d)], interning it.
-  uint8_t GroupOf(const v1::ServiceEvent& event, int d);
+  uint8_t GroupOf(const EventView& event, int d);
   // GroupOf(event, d) for every dimension d, in order, into groups[d].
   // REQUIRES: groups has num_dimensions() entries.
-  void GroupsOf(const v1::ServiceEvent& event, uint8_t* groups);
+  void GroupsOf(const EventView& event, uint8_t* groups);
   // Profile id (0..0x7fff) of the event's groups in all dimensions.
-  uint16_t ProfileOf(const v1::ServiceEvent& event);
+  uint16_t ProfileOf(const EventView& event);
   // Profile id of groups[d] (from GroupsOf) over all dimensions.
   uint16_t ProfileOfGroups(const uint8_t* groups);
   // Group id of dimension d within `profile`.
@@ -73,7 +73,7 @@ class GroupInterner {
   };
   uint16_t InternProfile(uint64_t packed);
   // Group id of `value` (may be null: absent) in dimension d, interning it.
-  uint8_t Intern(int d, const std::string* value);
+  uint8_t Intern(int d, const std::string_view* value);
 
   std::vector<Dimension> dims_;
   int max_groups_;

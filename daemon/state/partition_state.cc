@@ -123,7 +123,7 @@ bool PartitionState::EnsureEpoch(DayNumber day) {
   return offset >= 0 && offset <= kMaxFunnelDay;
 }
 
-void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
+void PartitionState::Apply(const EventView& event, DayNumber day) {
   const int kind = EventKindOf(event.type());
   if (kind < 0 || !EnsureEpoch(day)) {
     ++dropped_;
@@ -146,7 +146,7 @@ void PartitionState::Apply(const v1::ServiceEvent& event, DayNumber day) {
   Enqueue(e);
 }
 
-void PartitionState::Read(const v1::ServiceEvent& event, Pending& e) {
+void PartitionState::Read(const EventView& event, Pending& e) {
   e.priority = event.priority_groups_size() > 0;
   e.client = settings_.client_hasher.Hash(event.client_key());
   e.code = 0;
@@ -174,12 +174,14 @@ void PartitionState::Read(const v1::ServiceEvent& event, Pending& e) {
   }
 }
 
-OutcomeCodeId PartitionState::InternCode(const std::string& code) {
-  if (auto it = code_ids_.find(code); it != code_ids_.end()) return it->second;
+OutcomeCodeId PartitionState::InternCode(std::string_view code) {
+  if (auto it = code_ids_.find(absl::string_view(code.data(), code.size()));
+      it != code_ids_.end())
+    return it->second;
   if (outcome_codes_.size() >= kMaxOutcomeCodes) return kOtherCode;
   const auto id = static_cast<OutcomeCodeId>(outcome_codes_.size());
-  outcome_codes_.push_back(code);
-  code_ids_.emplace(code, id);
+  outcome_codes_.emplace_back(code);
+  code_ids_.emplace(std::string(code), id);
   return id;
 }
 
@@ -259,8 +261,7 @@ void PartitionState::Flush() const {
   }
 }
 
-void PartitionState::ApplyNow(const v1::ServiceEvent& event, DayNumber day,
-                              int kind) {
+void PartitionState::ApplyNow(const EventView& event, DayNumber day, int kind) {
   ProgramState& p = Program(event.provider_id(), event.program_id());
   const int slot = p.rings.ClaimSlot(day);
   if (slot < 0) {

@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "daemon/base/day.h"
+#include "daemon/base/event_view.h"
 #include "daemon/state/byte_codec.h"
 #include "daemon/state/day_rings.h"
 #include "daemon/state/event_kind.h"
@@ -75,7 +76,10 @@ class PartitionState {
   // that the cache misses of one event overlap the work of the next ones.
   // No figure or dropped event depends on it: an event that might be past
   // the horizon is applied at once, after the queued ones.
-  void Apply(const v1::ServiceEvent& event, DayNumber day);
+  void Apply(const EventView& event, DayNumber day);
+  void Apply(const v1::ServiceEvent& event, DayNumber day) {
+    Apply(EventView(event), day);
+  }
 
   // Frees everything of age >= horizon_days (day <= today - horizon). The
   // figures do not depend on when Evict runs; only memory does.
@@ -227,15 +231,15 @@ class PartitionState {
   void Flush() const;
   // Apply without the stages, for events that may be past the horizon.
   // REQUIRES: nothing queued.
-  void ApplyNow(const v1::ServiceEvent& event, DayNumber day, int kind);
+  void ApplyNow(const EventView& event, DayNumber day, int kind);
 
   static KeyView View(const KeyView& k) { return k; }
   static KeyView View(const Key& k) { return {k.provider, k.program}; }
 
   // Stage 1's reading of `event` into `e` (program, day and kind set).
-  void Read(const v1::ServiceEvent& event, Pending& e);
+  void Read(const EventView& event, Pending& e);
   // The id of an outcome code, interned when new (kOtherCode past the cap).
-  OutcomeCodeId InternCode(const std::string& code);
+  OutcomeCodeId InternCode(std::string_view code);
 
   ProgramState& Program(std::string_view provider, std::string_view program);
   // ComputeFigures of every provider (null) or of one.

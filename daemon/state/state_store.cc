@@ -94,7 +94,7 @@ std::vector<std::string> StateStore::Providers(const PartitionId& id) const {
   return slot->state.Providers();
 }
 
-bool StateStore::Apply(const PartitionId& id, const v1::ServiceEvent& event,
+bool StateStore::Apply(const PartitionId& id, const EventView& event,
                        DayNumber day) {
   std::shared_lock lock(mu_);
   auto it = partitions_.find(id);
@@ -112,7 +112,11 @@ bool StateStore::ApplyBatch(const PartitionId& id,
   if (it == partitions_.end()) return false;
   Slot& slot = *it->second;
   std::lock_guard slot_lock(slot.mu);
-  for (const DatedEvent& e : events) slot.state.Apply(*e.event, e.day);
+  EventView view;
+  for (const DatedEvent& e : events) {
+    view.Assign(*e.event);
+    slot.state.Apply(view, e.day);
+  }
   return true;
 }
 
@@ -121,7 +125,7 @@ StateStore::PartitionWriter StateStore::Writer(const PartitionId& id) const {
   return PartitionWriter(Find(id));
 }
 
-bool StateStore::PartitionWriter::Apply(const v1::ServiceEvent& event,
+bool StateStore::PartitionWriter::Apply(const EventView& event,
                                         DayNumber day) const {
   if (slot_ == nullptr) return false;
   std::lock_guard lock(slot_->mu);

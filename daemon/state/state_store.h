@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "daemon/base/day.h"
+#include "daemon/base/event_view.h"
 #include "daemon/base/partition_id.h"
 #include "daemon/state/figures.h"
 #include "daemon/state/partition_state.h"
@@ -113,8 +114,11 @@ class StateStore {
 
   // PartitionState::Apply on partition `id`. Same REQUIRES. Returns false
   // (event ignored) when `id` is not assigned.
+  bool Apply(const PartitionId& id, const EventView& event, DayNumber day);
   bool Apply(const PartitionId& id, const v1::ServiceEvent& event,
-             DayNumber day);
+             DayNumber day) {
+    return Apply(id, EventView(event), day);
+  }
   // Applies events in order under one lock. Returns false when `id` is not
   // assigned (nothing applied).
   bool ApplyBatch(const PartitionId& id, absl::Span<const DatedEvent> events);
@@ -135,7 +139,10 @@ class StateStore {
 
     // PartitionState::Apply on the partition, same REQUIRES, under the
     // partition's lock. Returns false (event ignored) when closed.
-    bool Apply(const v1::ServiceEvent& event, DayNumber day) const;
+    bool Apply(const EventView& event, DayNumber day) const;
+    bool Apply(const v1::ServiceEvent& event, DayNumber day) const {
+      return Apply(EventView(event), day);
+    }
 
     // The partition's lock, held until destroyed: for applying a run of
     // events of the partition with one lock acquisition. Snapshot, Evict,
@@ -153,8 +160,11 @@ class StateStore {
       // False when the writer is closed: Apply then ignores events.
       bool ok() const { return state_ != nullptr; }
       // PartitionState::Apply, same REQUIRES; no-op when !ok().
-      void Apply(const v1::ServiceEvent& event, DayNumber day) const {
+      void Apply(const EventView& event, DayNumber day) const {
         if (state_ != nullptr) state_->Apply(event, day);
+      }
+      void Apply(const v1::ServiceEvent& event, DayNumber day) const {
+        Apply(EventView(event), day);
       }
 
      private:

@@ -246,13 +246,15 @@ void BM_DecodeDedupeCount(benchmark::State& state) {
     if (!result.ok) {
       ++rejected;
     } else {
-      const v1::ServiceEvent& event = decoder.event();
+      const EventView& event = decoder.event();
       if (!dedupe[m.partition].Insert(event.event_id(), result.day)) {
         ++duplicates;
       } else {
-        auto it = counters.find(event.provider_id());
+        const absl::string_view provider(event.provider_id().data(),
+                                         event.provider_id().size());
+        auto it = counters.find(provider);
         if (it == counters.end()) {
-          it = counters.try_emplace(event.provider_id()).first;
+          it = counters.try_emplace(std::string(provider)).first;
         }
         ++it->second.by_type[event.type()];
       }
@@ -283,7 +285,7 @@ class DroppingSink : public AcceptedEventSink {
  public:
   void AssignPartition(const PartitionId&) override {}
   void RevokePartition(const PartitionId&) override {}
-  void Apply(const PartitionId&, const v1::ServiceEvent& event,
+  void Apply(const PartitionId&, const EventView& event,
              DayNumber day) override {
     benchmark::DoNotOptimize(day);
     ++applied;
@@ -409,7 +411,7 @@ class StateSink : public AcceptedEventSink {
   explicit StateSink(StateStore& store) : store_(store) {}
   void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
   void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
-  void Apply(const PartitionId& id, const v1::ServiceEvent& event,
+  void Apply(const PartitionId& id, const EventView& event,
              DayNumber day) override {
     store_.Apply(id, event, day);
   }
@@ -423,7 +425,7 @@ class StateSink : public AcceptedEventSink {
    public:
     explicit WriterApplier(StateStore::PartitionWriter writer)
         : writer_(std::move(writer)) {}
-    void Apply(const v1::ServiceEvent& event, DayNumber day) override {
+    void Apply(const EventView& event, DayNumber day) override {
       if (!locked_) locked_.emplace(writer_.Lock());
       locked_->Apply(event, day);
     }
@@ -537,7 +539,7 @@ void BM_DedupeInsert(benchmark::State& state) {
     EventDecoder decoder{ValidationSettings{}};
     for (const Message& m : corpus.binary) {
       const DecodeResult result = decoder.Decode(m.value, kNow);
-      ids.push_back(decoder.event().event_id());
+      ids.emplace_back(decoder.event().event_id());
       partitions.push_back(m.partition);
       days.push_back(result.day);
     }

@@ -702,7 +702,7 @@ void RunPipeline(benchmark::State& state) {
     if (!result.ok) {
       ++f.rejected;
     } else {
-      const v1::ServiceEvent& event = f.decoder.event();
+      const EventView& event = f.decoder.event();
       const int32_t p = f.w.partitions[i];
       if (!f.dedupe[p].Insert(event.event_id(), result.day)) {
         ++f.duplicates;

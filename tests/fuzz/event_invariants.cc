@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "daemon/base/day.h"
+#include "daemon/ingest/event_wire.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -62,7 +63,7 @@ void CheckRedecodes(const v1::ServiceEvent& e, DayNumber day,
   FUZZ_CHECK(again.ok);
   FUZZ_CHECK(again.day == day);
   // Unknown fields of a binary event are kept but not re-encoded as JSON.
-  v1::ServiceEvent want = e, got = fresh.event();
+  v1::ServiceEvent want = e, got = fresh.event().ToProto();
   want.DiscardUnknownFields();
   got.DiscardUnknownFields();
   FUZZ_CHECK(MessageDifferencer::Equals(got, want));
@@ -75,6 +76,18 @@ void CheckAccepted(const v1::ServiceEvent& e, DayNumber day) {
   std::string json;
   FUZZ_CHECK(google::protobuf::util::MessageToJsonString(e, &json).ok());
   CheckRedecodes(e, day, json);
+}
+
+// The decoder's fast path (daemon/ingest/event_wire.h) takes a value only
+// when protobuf would, and reads the same fields from it.
+void CheckWireParser(std::string_view value) {
+  EventView fast;
+  if (!ParseEventWire(value, fast)) return;
+  v1::ServiceEvent proto;
+  FUZZ_CHECK(
+      proto.ParseFromArray(value.data(), static_cast<int>(value.size())));
+  proto.DiscardUnknownFields();
+  FUZZ_CHECK(MessageDifferencer::Equals(fast.ToProto(), proto));
 }
 
 void CheckRejected(const DecodeResult& r) {
@@ -108,9 +121,10 @@ absl::Time FuzzNow() {
 }
 
 DecodeResult DecodeAndCheck(EventDecoder& decoder, std::string_view value) {
+  CheckWireParser(value);
   const DecodeResult r = decoder.Decode(value, FuzzNow());
   if (r.ok) {
-    CheckAccepted(decoder.event(), r.day);
+    CheckAccepted(decoder.event().ToProto(), r.day);
   } else {
     CheckRejected(r);
   }

@@ -23,7 +23,7 @@ class StoreSink : public AcceptedEventSink {
   explicit StoreSink(StateStore& store) : store_(store) {}
   void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
   void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
-  void Apply(const PartitionId& id, const v1::ServiceEvent& e,
+  void Apply(const PartitionId& id, const EventView& e,
              DayNumber day) override {
     store_.Apply(id, e, day);
   }

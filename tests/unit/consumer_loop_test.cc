@@ -102,7 +102,7 @@ class FlakyDeadLetters : public DeadLetterSink {
 class NoSink : public AcceptedEventSink {
   void AssignPartition(const PartitionId&) override {}
   void RevokePartition(const PartitionId&) override {}
-  void Apply(const PartitionId&, const v1::ServiceEvent&, DayNumber) override {}
+  void Apply(const PartitionId&, const EventView&, DayNumber) override {}
 };
 
 std::string ValidEvent(const std::string& id) {

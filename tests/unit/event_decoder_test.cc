@@ -25,7 +25,8 @@ v1::ServiceEvent ValidEvent() {
 // Returns "ok" or the reject reason name, so each test is one line.
 std::string DecodeBinary(const v1::ServiceEvent& e) {
   EventDecoder decoder{ValidationSettings{}};
-  DecodeResult r = decoder.Decode(e.SerializeAsString(), kNow);
+  const std::string bytes = e.SerializeAsString();
+  DecodeResult r = decoder.Decode(bytes, kNow);
   return r.ok ? "ok" : RejectReasonName(r.reason);
 }
 
@@ -37,7 +38,8 @@ std::string DecodeText(const std::string& value) {
 
 TEST(EventDecoderTest, AcceptsValidBinary) {
   EventDecoder decoder{ValidationSettings{}};
-  DecodeResult r = decoder.Decode(ValidEvent().SerializeAsString(), kNow);
+  const std::string bytes = ValidEvent().SerializeAsString();
+  DecodeResult r = decoder.Decode(bytes, kNow);
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(decoder.event().provider_id(), "prov-001");
   EXPECT_EQ(r.day, DayOf(kNow, absl::UTCTimeZone()));
@@ -53,7 +55,7 @@ TEST(EventDecoderTest, AcceptsCanonicalJsonWithLeadingSpace) {
   DecodeResult r = decoder.Decode(json, kNow);
   ASSERT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(decoder.event().type(), v1::EVENT_TYPE_ENROLLMENT);
-  EXPECT_EQ(decoder.event().attributes().at("race_ethnicity"), "white");
+  EXPECT_EQ(*decoder.event().FindAttribute("race_ethnicity"), "white");
 }
 
 TEST(EventDecoderTest, AcceptsJsonWithOriginalFieldNames) {
@@ -157,7 +159,8 @@ TEST(EventDecoderTest, DetailNeverContainsClientKey) {
   v1::ServiceEvent e = ValidEvent();
   e.set_client_key(std::string(300, 'k'));
   EventDecoder decoder{ValidationSettings{}};
-  DecodeResult r = decoder.Decode(e.SerializeAsString(), kNow);
+  const std::string bytes = e.SerializeAsString();
+  DecodeResult r = decoder.Decode(bytes, kNow);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.reason, RejectReason::kInvalidField);
   EXPECT_EQ(r.detail.find("kkk"), std::string::npos);
@@ -185,14 +188,16 @@ TEST(EventDecoderTest, DayOfEventInAgencyTimeZoneAcrossCalls) {
                                  absl::CivilSecond(2026, 7, 22, 0, 0, 0)}) {
     e.mutable_occurred_at()->set_seconds(
         absl::ToUnixSeconds(absl::FromCivil(when, tz)));
-    DecodeResult r = decoder.Decode(e.SerializeAsString(), now);
+    const std::string bytes = e.SerializeAsString();
+    DecodeResult r = decoder.Decode(bytes, now);
     ASSERT_TRUE(r.ok) << when;
     EXPECT_EQ(r.day, DayOf(absl::FromCivil(when, tz), tz)) << when;
   }
   // The next day: the cache moves with `now`.
   const absl::Time later = now + absl::Hours(24);
   e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(later) - 1);
-  DecodeResult r = decoder.Decode(e.SerializeAsString(), later);
+  const std::string bytes = e.SerializeAsString();
+  DecodeResult r = decoder.Decode(bytes, later);
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.day, DayOf(later, tz));
 }
@@ -222,9 +227,10 @@ TEST(EventDecoderTest, ManyDecodesKeepTheirContent) {
   for (int i = 0; i < 1300; ++i) {
     v1::ServiceEvent e = ValidEvent();
     e.set_event_id("ev-" + std::to_string(i));
-    ASSERT_TRUE(decoder.Decode(e.SerializeAsString(), kNow).ok);
+    const std::string bytes = e.SerializeAsString();
+    ASSERT_TRUE(decoder.Decode(bytes, kNow).ok);
     ASSERT_EQ(decoder.event().event_id(), e.event_id());
-    ASSERT_EQ(decoder.event().attributes().at("race_ethnicity"), "black");
+    ASSERT_EQ(*decoder.event().FindAttribute("race_ethnicity"), "black");
   }
 }
 

@@ -27,9 +27,8 @@ class RecordingSink : public AcceptedEventSink {
   void RevokePartition(const PartitionId& id) override {
     log.push_back("revoke " + id.ToString());
   }
-  void Apply(const PartitionId& id, const v1::ServiceEvent& e,
-             DayNumber) override {
-    log.push_back("apply " + id.ToString() + " " + e.event_id());
+  void Apply(const PartitionId& id, const EventView& e, DayNumber) override {
+    log.push_back("apply " + id.ToString() + " " + std::string(e.event_id()));
   }
   std::vector<std::string> log;
 };
@@ -247,10 +246,10 @@ class ProviderSink : public RecordingSink {
     RecordingSink::RevokePartition(id);
     state.erase(id.ToString());
   }
-  void Apply(const PartitionId& id, const v1::ServiceEvent& e,
+  void Apply(const PartitionId& id, const EventView& e,
              DayNumber day) override {
     RecordingSink::Apply(id, e, day);
-    state[id.ToString()].insert(e.provider_id());
+    state[id.ToString()].insert(std::string(e.provider_id()));
   }
   std::vector<std::string> Providers(const PartitionId& id) const override {
     auto it = state.find(id.ToString());
@@ -407,10 +406,11 @@ class LockingSink : public RecordingSink {
    public:
     LoggingApplier(LockingSink& sink, PartitionId id)
         : sink_(sink), id_(std::move(id)) {}
-    void Apply(const v1::ServiceEvent& e, DayNumber) override {
+    void Apply(const EventView& e, DayNumber) override {
       if (!held_) sink_.log.push_back("lock " + id_.ToString());
       held_ = true;
-      sink_.log.push_back("apply " + id_.ToString() + " " + e.event_id());
+      sink_.log.push_back("apply " + id_.ToString() + " " +
+                          std::string(e.event_id()));
     }
     void Release() override {
       if (held_) sink_.log.push_back("unlock " + id_.ToString());
