@@ -38,6 +38,7 @@
 #include "daemon/ingest/ingest_metrics.h"
 #include "daemon/ingest/pipeline.h"
 #include "daemon/ingest/provider_gate.h"
+#include "daemon/ingest/state_sink.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/payment_report.h"
 #include "daemon/process_metrics.h"
@@ -58,50 +59,6 @@ T OrDie(absl::StatusOr<T> value) {
   if (!value.ok()) Fatal(value.status());
   return *std::move(value);
 }
-
-// Accepted events go to the partition's funnel state.
-class StateSink : public AcceptedEventSink {
-  class WriterApplier : public PartitionApplier {
-   public:
-    explicit WriterApplier(StateStore::PartitionWriter writer)
-        : writer_(std::move(writer)) {}
-    void Apply(const EventView& event, DayNumber day) override {
-      if (!locked_) locked_.emplace(writer_.Lock());
-      locked_->Apply(event, day);
-    }
-    void Release() override { locked_.reset(); }
-
-   private:
-    StateStore::PartitionWriter writer_;
-    std::optional<StateStore::PartitionWriter::Locked> locked_;
-  };
-
- public:
-  explicit StateSink(StateStore& store) : store_(store) {}
-  void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
-  void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
-  void SetPartitionStatus(const PartitionId& id, bool ready,
-                          DayNumber history_from) override {
-    store_.SetStatus(id, ready, history_from);
-  }
-  void Apply(const PartitionId& id, const EventView& event,
-             DayNumber day) override {
-    store_.Apply(id, event, day);
-  }
-  // The consumer's path: the partition's writer, locked once per batch.
-  std::unique_ptr<PartitionApplier> Applier(const PartitionId& id) override {
-    return std::make_unique<WriterApplier>(store_.Writer(id));
-  }
-  std::vector<std::string> Providers(const PartitionId& id) const override {
-    return store_.Providers(id);
-  }
-  uint64_t EvictionGeneration() const override {
-    return store_.eviction_generation();
-  }
-
- private:
-  StateStore& store_;
-};
 
 // The consumer loop's rebalance, with the alerts' share: before partitions
 // are given up, their alerts' final state goes to the state topic.

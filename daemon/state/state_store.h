@@ -4,8 +4,8 @@
 //
 // Applying events: Apply(id, event, day) looks the partition up on every
 // call (a store-wide reader lock, a PartitionId hash, the partition's
-// lock). The consumer takes the cheaper path (StateSink in main.cc): a
-// PartitionWriter, obtained once per assignment with Writer(id), whose
+// lock). The consumer takes the cheaper path (daemon/ingest/state_sink.h):
+// a PartitionWriter, obtained once per assignment with Writer(id), whose
 // Lock() takes the partition's own lock once for the events of one
 // consumed batch (PartitionWriter::Apply takes it per event).
 //

@@ -8,7 +8,6 @@ on both, peak RSS. The CPU figure is the steadier one on a shared machine.
       [--json=FILE]
 """
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -16,8 +15,7 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
+from benchlib import REPO, cpu_seconds, write_json
 
 
 def main():
@@ -46,7 +44,7 @@ def main():
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         sys.exit(f"backtest failed: {out.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = cpu_seconds(after) - cpu_seconds(before)
     result = {"events": events, "providers": args.providers, "days": 365,
               "wall_seconds": wall, "cpu_seconds": cpu,
               "events_per_second_wall": events / wall,
@@ -57,9 +55,7 @@ def main():
           f"{result['events_per_second_cpu'] / 1e3:.0f} k events/s CPU "
           f"({cpu:.1f} s), {result['events_per_second_wall'] / 1e3:.0f} k/s "
           f"wall ({wall:.1f} s), peak RSS {result['peak_rss_mib']:.0f} MiB")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

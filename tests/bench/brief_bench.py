@@ -21,42 +21,25 @@ brief would) and the median body size. A JSON summary goes to --json.
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
-import sys
 import time
 import urllib.request
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-import harness  # noqa: E402
+from benchlib import (REPO, counted, simulate, simulator_figure,
+                      write_json)
+import harness  # noqa: E402  (benchlib put tests/integration on the path)
 
 PROGRAM = "workforce"  # outcomes-simulate's first program
 
 
-def simulate(bootstrap, args):
+def fill(bootstrap, args):
     """Fills the topic; returns the simulator's events=N."""
-    out = subprocess.run(
-        [harness.binary("outcomes-simulate"), f"--brokers={bootstrap}",
-         "--seed=11", f"--providers={args.providers}", "--programs=1",
-         f"--days={args.days}",
-         f"--referrals_per_day={args.referrals_per_day}"],
-        check=True, capture_output=True, text=True, timeout=900)
-    m = re.search(r"events=(\d+)", out.stderr)
-    if not m:
-        raise RuntimeError("outcomes-simulate printed no events=N:\n"
-                           + out.stderr)
-    return int(m.group(1))
-
-
-def counted(d, events):
-    """True once every simulated event is accepted, a duplicate or rejected."""
-    samples = d.metrics()
-    seen = sum(harness.metric_sum(samples, name) for name in (
-        "outcomes_events_total", "outcomes_events_duplicate_total",
-        "outcomes_events_rejected_total"))
-    return seen >= events
+    return simulator_figure(simulate(
+        harness.binary("outcomes-simulate"), bootstrap, "--seed=11",
+        f"--providers={args.providers}", "--programs=1",
+        f"--days={args.days}",
+        f"--referrals_per_day={args.referrals_per_day}", timeout=900),
+        "events")
 
 
 def evaluated_after(d, unix_time):
@@ -132,11 +115,11 @@ def main():
     args = ap.parse_args()
     broker = harness.Broker(partitions=args.partitions)
     try:
-        events = simulate(broker.bootstrap, args)
+        events = fill(broker.bootstrap, args)
         d = harness.Daemon(broker.bootstrap, "--rules=" +
                            os.path.join(REPO, "rules", "demo"))
         try:
-            harness.wait_until(lambda: counted(d, events), 600,
+            harness.wait_until(lambda: counted(d.metrics()) >= events, 600,
                                f"outcomesd to count {events} events", 1)
             done = time.time()
             harness.wait_until(lambda: evaluated_after(d, done), 120,
@@ -148,9 +131,7 @@ def main():
         broker.close()
     result["events"] = events
     report(result)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    write_json(args.json, result)
 
 
 def report(r):

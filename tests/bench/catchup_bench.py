@@ -24,46 +24,16 @@ Usage: tests/bench/catchup_bench.py [--build=build] [--runs=3]
            [--events=180000] [--live_rate=2000] [--broker=real|mock]
            [--json=FILE]
 """
-import argparse
-import json
 import os
-import re
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from benchlib import (POLL, add_json_arg, arg_parser, counted, delivered,
+                      log, median, run_closing, simulate, start_simulator,
+                      stop_simulator, write_json)
 
 PARTITIONS = 8
 PROVIDERS = 400
-POLL = 0.05
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
-
-
-def counted(harness, samples):
-    """Every event the daemon has processed: accepted + rejected + dups."""
-    return (harness.metric_sum(samples, "outcomes_events_total")
-            + harness.metric_sum(samples, "outcomes_events_rejected_total")
-            + harness.metric_sum(samples, "outcomes_events_duplicate_total"))
-
-
-def delivered(stderr_text):
-    m = re.search(r"kafka_delivered=(\d+)", stderr_text)
-    if not m:
-        sys.exit(f"no kafka_delivered in simulator output:\n{stderr_text}")
-    return int(m.group(1))
 
 
 class Bench:
@@ -82,19 +52,17 @@ class Bench:
         if self.broker:
             self.broker.close()
 
-    def simulate(self, *flags, **popen):
-        return [self.h.binary("outcomes-simulate"),
-                f"--brokers={self.broker.bootstrap}",
-                f"--providers={PROVIDERS}", *flags]
+    def simulator(self):
+        return self.h.binary("outcomes-simulate"), self.broker.bootstrap
 
     def one(self, run, live):
         """Seconds from outcomesd's start to ready and to all counted."""
         producer = None
         if live:
-            producer = subprocess.Popen(
-                self.simulate(f"--seed={1000 + run}", "--days=1",
-                              f"--rate={self.args.live_rate}"),
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            producer = start_simulator(
+                *self.simulator(), f"--providers={PROVIDERS}",
+                f"--seed={1000 + run}", "--days=1",
+                f"--rate={self.args.live_rate}")
             time.sleep(1.0)  # events are arriving when the daemon starts
         kind = "live" if live else "quiet"
         t0 = time.monotonic()
@@ -107,22 +75,19 @@ class Bench:
         deadline = t0 + self.args.timeout
         while ready_at is None and time.monotonic() < deadline:
             now = time.monotonic()
-            if backlog_at is None and counted(
-                    self.h, d.metrics()) >= self.produced:
+            if backlog_at is None and counted(d.metrics()) >= self.produced:
                 backlog_at = now
             if d.ready():
                 ready_at = time.monotonic()
             time.sleep(POLL)
         if producer is not None:
-            producer.send_signal(signal.SIGTERM)
-            _, err = producer.communicate(timeout=60)
-            self.produced += delivered(err.decode())
+            self.produced += stop_simulator(producer)
         if ready_at is None:
             sys.exit(f"outcomesd ({kind}) not ready in {self.args.timeout} s:"
                      f"\n{d.log_text()[-3000:]}")
         # Ready means right: every event produced so far gets counted.
         self.h.wait_until(
-            lambda: counted(self.h, d.metrics()) >= self.produced, 120,
+            lambda: counted(d.metrics()) >= self.produced, 120,
             "every event counted")
         if backlog_at is None:
             backlog_at = ready_at
@@ -139,11 +104,9 @@ class Bench:
             self.broker = self.h.KafkaBroker(partitions=PARTITIONS)
         else:
             self.broker = self.h.Broker(partitions=PARTITIONS)
-        r = subprocess.run(
-            self.simulate("--seed=1", "--days=100", "--rate=0",
-                          f"--max_events={self.args.events}"),
-            capture_output=True, timeout=300)
-        self.produced = delivered(r.stderr.decode())
+        self.produced = delivered(simulate(
+            *self.simulator(), f"--providers={PROVIDERS}", "--seed=1",
+            "--days=100", "--rate=0", f"--max_events={self.args.events}"))
         log(f"   backlog: {self.produced:,} events")
         rows = []
         for run in range(1, self.args.runs + 1):
@@ -173,28 +136,19 @@ class Bench:
             f"{b:7.2f} s")
         log(f"  ratio b/a: {b / a:.2f} (median of per-run ratios "
             f"{summary['median_ratio']:.2f}; goal <= 2)")
-        if self.args.json:
-            with open(self.args.json, "w") as f:
-                json.dump(summary, f, indent=1)
+        write_json(self.args.json, summary)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "BUILD_DIR", os.path.join(REPO, "build")))
-    parser.add_argument("--runs", type=int, default=3)
+    parser = arg_parser(__doc__)
     parser.add_argument("--events", type=int, default=180_000)
     parser.add_argument("--live_rate", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--broker", choices=("real", "mock"), default="real",
                         help="Apache Kafka (default) or the mock cluster")
-    parser.add_argument("--json", help="also write results as JSON here")
+    add_json_arg(parser)
     args = parser.parse_args()
-    bench = Bench(args)
-    try:
-        bench.run()
-    finally:
-        bench.close()
+    run_closing(Bench(args))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,6 +55,7 @@
 #include "daemon/ingest/event_decoder.h"
 #include "daemon/ingest/ingest_metrics.h"
 #include "daemon/ingest/pipeline.h"
+#include "daemon/ingest/state_sink.h"
 #include "daemon/kafka/kafka_boundary.h"
 #include "daemon/state/state_store.h"
 #include "daemon/tools/simulation.h"
@@ -404,38 +404,6 @@ class ClientRotation {
   std::vector<Message>* messages_;
   std::vector<size_t> client_at_;
   size_t pass_ = 0;
-};
-
-class StateSink : public AcceptedEventSink {
- public:
-  explicit StateSink(StateStore& store) : store_(store) {}
-  void AssignPartition(const PartitionId& id) override { store_.Assign(id); }
-  void RevokePartition(const PartitionId& id) override { store_.Revoke(id); }
-  void Apply(const PartitionId& id, const EventView& event,
-             DayNumber day) override {
-    store_.Apply(id, event, day);
-  }
-  // As the daemon's (main.cc): the partition's writer, locked per batch.
-  std::unique_ptr<PartitionApplier> Applier(const PartitionId& id) override {
-    return std::make_unique<WriterApplier>(store_.Writer(id));
-  }
-
- private:
-  class WriterApplier : public PartitionApplier {
-   public:
-    explicit WriterApplier(StateStore::PartitionWriter writer)
-        : writer_(std::move(writer)) {}
-    void Apply(const EventView& event, DayNumber day) override {
-      if (!locked_) locked_.emplace(writer_.Lock());
-      locked_->Apply(event, day);
-    }
-    void Release() override { locked_.reset(); }
-
-   private:
-    StateStore::PartitionWriter writer_;
-    std::optional<StateStore::PartitionWriter::Locked> locked_;
-  };
-  StateStore& store_;
 };
 
 // outcomesd's ingest path with partition state, in steady state: built once

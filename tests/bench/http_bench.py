@@ -12,17 +12,13 @@ the /metrics size and scrape time. A JSON summary goes to --out.
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-import harness  # noqa: E402
+from benchlib import simulate, write_json
+import harness  # noqa: E402  (benchlib put tests/integration on the path)
 import http_abuse  # noqa: E402
 
 
@@ -71,11 +67,9 @@ def main():
     args = p.parse_args()
     broker = harness.Broker(partitions=4)
     try:
-        subprocess.run([harness.binary("outcomes-simulate"),
-                        f"--brokers={broker.bootstrap}", "--seed=3",
-                        f"--providers={args.providers}", "--days=60",
-                        f"--max_events={args.events}"],
-                       check=True, capture_output=True, timeout=600)
+        simulate(harness.binary("outcomes-simulate"), broker.bootstrap,
+                 "--seed=3", f"--providers={args.providers}", "--days=60",
+                 f"--max_events={args.events}", timeout=600)
         d = harness.Daemon(broker.bootstrap)
         try:
             harness.wait_until(d.ready, 300, "outcomesd ready")
@@ -85,9 +79,7 @@ def main():
     finally:
         broker.close()
     print(json.dumps(summary, indent=2))
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(summary, f, indent=2)
+    write_json(args.out, summary, indent=2)
 
 
 def measure(d, args):

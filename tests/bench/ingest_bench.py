@@ -31,67 +31,28 @@ Usage: tests/bench/ingest_bench.py [--build=build] [--runs=3]
            [--events=1000000] [--partitions=64] [--json=FILE]
            [--outcomesd_flag=--kafka.config=FILE ...]
 """
-import argparse
-import json
 import os
-import re
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from benchlib import (REPO, add_json_arg, arg_parser, cpu_seconds, log,
+                      median, popen_logged, private_binaries, proc_cpu_seconds,
+                      proc_status_kib, simulate, stop, watch_count, write_json)
+
 TOPIC = "outcomes.events"
-POLL_INTERVAL = 0.05
-COUNTER_RE = re.compile(
-    r"^(outcomes_events_total|outcomes_events_rejected_total|"
-    r"outcomes_events_duplicate_total)(\{[^}]*\})?\s+([0-9.eE+-]+)\s*$",
-    re.M)
 
 
-def log(*args):
-    print(*args, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(rusage):
-    return rusage.ru_utime + rusage.ru_stime
-
-
-def start_broker(build, partitions, workdir):
-    err = open(os.path.join(workdir, "broker.log"), "wb")
-    proc = subprocess.Popen(
-        [os.path.join(build, "daemon/tools/outcomes-broker"),
-         f"--partitions={partitions}"],
-        stdout=subprocess.PIPE, stderr=err)
-    line = proc.stdout.readline().decode().strip()
-    if not re.match(r"^[\w.\-]+:\d+$", line):
-        proc.kill()
-        sys.exit(f"outcomes-broker did not print its address: {line!r}")
-    return proc, line
-
-
-def produce(build, addr, events):
+def produce(simulator, addr, events):
     t = time.monotonic()
-    res = subprocess.run(
-        [os.path.join(build, "daemon/tools/outcomes-simulate"),
-         f"--brokers={addr}", "--providers=1000", "--days=120", "--seed=1",
-         "--rate=0", f"--max_events={events}", "--format=binary"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = simulate(simulator, addr, "--providers=1000", "--days=120",
+                   "--seed=1", "--rate=0", f"--max_events={events}",
+                   "--format=binary")
     elapsed = time.monotonic() - t
-    if res.returncode != 0:
-        sys.exit(f"outcomes-simulate failed:\n{res.stderr}")
-    summary = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else ""
+    summary = err.strip().splitlines()[-1] if err.strip() else ""
     return elapsed, summary
 
 
@@ -118,43 +79,6 @@ def run_kcat(addr):
             "rate": count / elapsed, "cpu_seconds": cpu_seconds(rusage)}
 
 
-def scrape(port):
-    """Returns (midpoint time, processed count) or (time, None)."""
-    t_a = time.monotonic()
-    try:
-        with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-            body = r.read().decode()
-    except OSError:
-        return time.monotonic(), None, None
-    t_b = time.monotonic()
-    total = 0.0
-    parts = {"accepted": 0.0, "rejected": 0.0, "duplicate": 0.0}
-    for name, _, value in COUNTER_RE.findall(body):
-        v = float(value)
-        total += v
-        if name == "outcomes_events_total":
-            parts["accepted"] += v
-        elif name == "outcomes_events_rejected_total":
-            parts["rejected"] += v
-        else:
-            parts["duplicate"] += v
-    return (t_a + t_b) / 2, int(round(total)), parts
-
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu_seconds(path):
-    """utime+stime of /proc/PID[/task/TID]/stat, in seconds."""
-    try:
-        with open(path) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except OSError:
-        return 0.0
-
-
 def thread_cpu_seconds(pid):
     """{thread name: cpu seconds} of a live process (names summed)."""
     out = {}
@@ -168,54 +92,24 @@ def thread_cpu_seconds(pid):
                 name = f.read().strip()
         except OSError:
             continue
-        out[name] = out.get(name, 0.0) + proc_cpu_seconds(
-            f"/proc/{pid}/task/{tid}/stat")
+        out[name] = out.get(name, 0.0) + proc_cpu_seconds(pid, tid)
     return out
 
 
-def vm_hwm_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def run_outcomesd(build, addr, events, group, workdir, timeout, extra):
+def run_outcomesd(outcomesd, addr, events, group, workdir, timeout, extra):
     """(b): a fresh outcomesd consuming until its counters reach `events`."""
-    port = free_port()
-    err = open(os.path.join(workdir, f"{group}.log"), "wb")
+    import harness
+    port = harness.free_port()
     t_start = time.monotonic()
-    proc = subprocess.Popen(
-        [os.path.join(build, "daemon/outcomesd"), f"--kafka.brokers={addr}",
-         f"--kafka.group={group}", f"--listen=127.0.0.1:{port}", *extra],
-        stdout=subprocess.DEVNULL, stderr=err)
-    first = None  # (time, count) of the first poll with count > 0
-    done = None
-    threads_at_first = threads_at_done = {}
-    parts = None
-    deadline = t_start + timeout
+    proc = popen_logged(
+        [outcomesd, f"--kafka.brokers={addr}", f"--kafka.group={group}",
+         f"--listen=127.0.0.1:{port}", *extra],
+        os.path.join(workdir, f"{group}.log"))
     try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                sys.exit(f"outcomesd exited early ({proc.returncode}); log: "
-                         f"{err.name}")
-            t, count, p = scrape(port)
-            if count:
-                parts = p
-                if first is None:
-                    first = (t, count)
-                    threads_at_first = thread_cpu_seconds(proc.pid)
-                if count >= events:
-                    done = t
-                    threads_at_done = thread_cpu_seconds(proc.pid)
-                    break
-            # Sleep to the next 50 ms tick, not 50 ms after the request.
-            time.sleep(max(0.0, POLL_INTERVAL - (time.monotonic() - t)))
-        hwm = vm_hwm_kib(proc.pid)
+        seen = watch_count(proc, port, events, t_start + timeout,
+                           proc.log_path,
+                           snapshot=lambda: thread_cpu_seconds(proc.pid))
+        hwm = proc_status_kib(proc.pid, "VmHWM")
         # Is partition state wired in (issue 3)? Its API answers then.
         try:
             with urllib.request.urlopen(
@@ -225,19 +119,15 @@ def run_outcomesd(build, addr, events, group, workdir, timeout, extra):
         except OSError:
             with_state = False
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            _, status, rusage = os.wait4(proc.pid, 0)
-        except ChildProcessError:
-            rusage = None
+        cpu = stop(proc, timeout=60)
+    first, done, parts = seen["first"], seen["done"], seen["parts"]
     if done is None:
         sys.exit(f"outcomesd did not reach {events} within {timeout}s "
-                 f"(last counts {parts}); log: {err.name}")
+                 f"(last counts {parts}); log: {proc.log_path}")
     consume = done - first[0]
     # CPU each thread used between the first count and 1 M (ticks: 10 ms).
-    threads = {name: round(cpu - threads_at_first.get(name, 0.0), 2)
-               for name, cpu in threads_at_done.items()}
+    threads = {name: round(used - seen["at_first"].get(name, 0.0), 2)
+               for name, used in seen["at_done"].items()}
     main_cpu = threads.get("outcomesd", 0.0)
     return {"consume_seconds": consume,
             "consume_thread_cpu_seconds": threads,
@@ -254,7 +144,7 @@ def run_outcomesd(build, addr, events, group, workdir, timeout, extra):
             "vm_hwm_kib": hwm,
             "with_state": with_state,
             # CPU of the whole process life, start-up and shutdown included.
-            "cpu_seconds": cpu_seconds(rusage) if rusage else None}
+            "cpu_seconds": cpu}
 
 
 def source_version():
@@ -266,20 +156,13 @@ def source_version():
         return "unknown"
 
 
-def median(values):
-    return statistics.median(values)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "BUILD_DIR", os.path.join(REPO, "build")))
-    parser.add_argument("--runs", type=int, default=3)
+    parser = arg_parser(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=120,
                         help="seconds allowed for one outcomesd run")
-    parser.add_argument("--json", help="also write results as JSON here")
+    add_json_arg(parser)
     parser.add_argument("--outcomesd_flag", action="append", default=[],
                         help="extra outcomesd flag, e.g. "
                              "--outcomesd_flag=--kafka.config=FILE (repeat)")
@@ -289,28 +172,26 @@ def main():
         sys.exit("kcat not found (scripts/setup installs it)")
 
     workdir = tempfile.mkdtemp(prefix="ingest-bench-")
-    # Private copies: a concurrent rebuild must not swap a binary mid-run.
-    for rel in ("daemon/outcomesd", "daemon/tools/outcomes-broker",
-                "daemon/tools/outcomes-simulate"):
-        dest = os.path.join(workdir, "bin", rel)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copy2(os.path.join(build, rel), dest)
-    build = os.path.join(workdir, "bin")
-    broker, addr = start_broker(build, args.partitions, workdir)
+    bin_dir, bins = private_binaries(
+        build, workdir, ("outcomesd", "outcomes-broker", "outcomes-simulate"))
+    os.environ["OUTCOMES_BUILD_DIR"] = bin_dir  # harness runs these copies
+    import harness
+    broker = harness.Broker(partitions=args.partitions)
+    addr = broker.bootstrap
     try:
         log(f"broker {addr}, {args.partitions} partitions; logs in {workdir}")
-        produce_s, summary = produce(build, addr, args.events)
+        produce_s, summary = produce(bins["outcomes-simulate"], addr,
+                                     args.events)
         log(f"produced {args.events:,} events in {produce_s:.1f} s "
             f"({summary})")
 
         kcat_runs, daemon_runs = [], []
         for i in range(1, args.runs + 1):
             load = os.getloadavg()[0]
-            b0 = proc_cpu_seconds(f"/proc/{broker.pid}/stat")
+            b0 = proc_cpu_seconds(broker.proc.pid)
             k = run_kcat(addr)
             k["load_before"] = load
-            k["broker_cpu_seconds"] = proc_cpu_seconds(
-                f"/proc/{broker.pid}/stat") - b0
+            k["broker_cpu_seconds"] = proc_cpu_seconds(broker.proc.pid) - b0
             if k["messages"] != args.events:
                 sys.exit(f"kcat read {k['messages']:,} messages, expected "
                          f"{args.events:,}: the mock dropped some (use more "
@@ -322,12 +203,11 @@ def main():
                 f"(cpu {k['cpu_seconds']:.2f} s; broker cpu "
                 f"{k['broker_cpu_seconds']:.2f} s)")
             load = os.getloadavg()[0]
-            b0 = proc_cpu_seconds(f"/proc/{broker.pid}/stat")
-            d = run_outcomesd(build, addr, args.events,
+            b0 = proc_cpu_seconds(broker.proc.pid)
+            d = run_outcomesd(bins["outcomesd"], addr, args.events,
                               f"bench-{os.getpid()}-{i}", workdir,
                               args.timeout, args.outcomesd_flag)
-            d["broker_cpu_seconds"] = proc_cpu_seconds(
-                f"/proc/{broker.pid}/stat") - b0
+            d["broker_cpu_seconds"] = proc_cpu_seconds(broker.proc.pid) - b0
             d["load_before"] = load
             daemon_runs.append(d)
             c = d["counts"]
@@ -347,12 +227,8 @@ def main():
                         d["consume_thread_cpu_seconds"].items(),
                         key=lambda x: -x[1]) if c > 0))
     finally:
-        broker.send_signal(signal.SIGTERM)
-        try:
-            broker.wait(10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait()
+        broker.terminate(timeout=10)
+        broker.close()
 
     kcat_s = median([k["seconds"] for k in kcat_runs])
     kcat_rate = median([k["rate"] for k in kcat_runs])
@@ -407,9 +283,7 @@ def main():
             f"while consuming (alone on a free core it could not exceed "
             f"{1 / main_us:.2f} M events/s)")
     log(f"  outcomesd peak RSS (VmHWM, max over runs): {hwm / 1024:.1f} MiB")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results, indent=2)
 
 
 if __name__ == "__main__":

@@ -15,34 +15,21 @@
 runs and writes a JSON summary to --json.
 """
 import argparse
-import json
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-import harness  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
+from benchlib import proc_cpu_seconds, proc_status_kib, write_json
+import harness  # noqa: E402  (benchlib put tests/integration on the path)
 
 
 def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    rss = proc_status_kib(pid, "VmRSS")
+    if rss is None:
+        raise RuntimeError("no VmRSS")
+    return rss
 
 
 def scrape(port):
@@ -92,10 +79,10 @@ def one_run(args):
             full_rss = rss_kib(d.proc.pid)
             times, cpus, sizes = [], [], []
             for _ in range(args.scrapes):
-                cpu0, t0 = cpu_seconds(d.proc.pid), time.monotonic()
+                cpu0, t0 = proc_cpu_seconds(d.proc.pid), time.monotonic()
                 text = scrape(d.port)
                 times.append(time.monotonic() - t0)
-                cpus.append(cpu_seconds(d.proc.pid) - cpu0)
+                cpus.append(proc_cpu_seconds(d.proc.pid) - cpu0)
                 sizes.append(len(text))
             after_rss = rss_kib(d.proc.pid)
         finally:
@@ -134,9 +121,7 @@ def main():
           f"wall, {summary['scrape_cpu_seconds']:.3f} s outcomesd CPU "
           f"(target <= 0.5 s), {summary['scrape_bytes'] / 2**20:.1f} MiB "
           f"(median of {args.scrapes} scrapes per run)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(summary, f, indent=2)
+    write_json(args.json, summary, indent=2)
 
 
 if __name__ == "__main__":

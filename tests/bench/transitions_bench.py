@@ -37,68 +37,18 @@ In one run:
 Usage: tests/bench/transitions_bench.py [--build=build] [--runs=3]
            [--events=400000] [--outage=30] [--json=FILE]
 """
-import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from benchlib import (POLL, add_json_arg, arg_parser, counted, delivered,
+                      log, median, run_closing, simulate, start_simulator,
+                      stop_simulator, wait_ready, write_json)
 
 PARTITIONS = 8
 PROVIDERS = 400
-POLL = 0.05
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
-
-
-def counted(samples):
-    """Every event the daemon has processed: accepted + rejected + dups."""
-    from harness import metric_sum
-    return (metric_sum(samples, "outcomes_events_total")
-            + metric_sum(samples, "outcomes_events_rejected_total")
-            + metric_sum(samples, "outcomes_events_duplicate_total"))
-
-
-def simulate(harness, bootstrap, *flags, timeout=300):
-    r = subprocess.run([harness.binary("outcomes-simulate"),
-                        f"--brokers={bootstrap}", *flags],
-                       capture_output=True, timeout=timeout)
-    err = r.stderr.decode()
-    if r.returncode != 0:
-        sys.exit(f"outcomes-simulate failed:\n{err}")
-    return delivered(err)
-
-
-def delivered(stderr_text):
-    m = re.search(r"kafka_delivered=(\d+)", stderr_text)
-    if not m:
-        sys.exit(f"no kafka_delivered in simulator output:\n{stderr_text}")
-    return int(m.group(1))
-
-
-def wait_ready(daemon, timeout):
-    """Seconds from the daemon's process start to its first /readyz 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if daemon.ready():
-            return time.monotonic()
-        time.sleep(POLL)
-    raise TimeoutError(f"outcomesd not ready after {timeout}s:\n"
-                       + daemon.log_text()[-3000:])
 
 
 def listing(daemon):
@@ -165,6 +115,9 @@ class Bench:
             self.broker.close()
         shutil.rmtree(self.work, ignore_errors=True)
 
+    def simulator(self):
+        return self.h.binary("outcomes-simulate"), self.broker.bootstrap
+
     def daemon(self, group, state_dir, name):
         d = self.h.Daemon(self.broker.bootstrap, f"--state.dir={state_dir}",
                           group=group, name=name)
@@ -217,20 +170,15 @@ class Bench:
         wait_ready(d, self.args.timeout)
         for run in range(1, self.args.runs + 1):
             # Live events for 5 s, counted as they come.
-            live = subprocess.Popen(
-                [self.h.binary("outcomes-simulate"),
-                 f"--brokers={self.broker.bootstrap}",
-                 f"--seed={1000 + run}", f"--providers={PROVIDERS}",
-                 "--days=1", "--rate=2000"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            live = start_simulator(
+                *self.simulator(), f"--seed={1000 + run}",
+                f"--providers={PROVIDERS}", "--days=1", "--rate=2000")
             # Events flow until the daemon has counted 5,000 live ones.
             base = counted(d.metrics())
             self.h.wait_until(lambda: live.poll() is None and counted(
                 d.metrics()) >= base + 5000, 60, "live events counted",
                 interval=0.1)
-            live.send_signal(signal.SIGTERM)
-            _, err = live.communicate(timeout=60)
-            self.produced += delivered(err.decode())
+            self.produced += stop_simulator(live)
             lag_before = self.h.metric_sum(d.metrics(),
                                            "outcomes_kafka_consumer_lag")
             self.broker.stop(kill=True)
@@ -248,9 +196,9 @@ class Bench:
             t_start = time.monotonic()
             self.broker.start()
             t_serving = time.monotonic()
-            self.produced += simulate(
-                self.h, self.broker.bootstrap, f"--seed={2000 + run}",
-                f"--providers={PROVIDERS}", "--days=2", "--max_events=20000")
+            self.produced += delivered(simulate(
+                *self.simulator(), f"--seed={2000 + run}",
+                f"--providers={PROVIDERS}", "--days=2", "--max_events=20000"))
 
             def recovered():
                 if d.get("/readyz")[0] != 200:
@@ -304,10 +252,9 @@ class Bench:
         log(f"   broker up in {time.monotonic() - t:.1f} s at "
             f"{self.broker.bootstrap}")
         t = time.monotonic()
-        self.produced = simulate(
-            self.h, self.broker.bootstrap, "--seed=1",
-            f"--providers={PROVIDERS}", "--days=100",
-            f"--max_events={self.args.events}")
+        self.produced = delivered(simulate(
+            *self.simulator(), "--seed=1", f"--providers={PROVIDERS}",
+            "--days=100", f"--max_events={self.args.events}"))
         log(f"   produced {self.produced:,} events in "
             f"{time.monotonic() - t:.1f} s")
         log(f"== (a) full build and (b) restart, {self.args.runs} runs")
@@ -359,28 +306,19 @@ class Bench:
             f"; counted twice: " + ", ".join(
                 f"{r['counted_twice']:,.0f}" for r in outages)
             + " (per run)")
-        if self.args.json:
-            with open(self.args.json, "w") as f:
-                json.dump(summary, f, indent=1)
+        write_json(self.args.json, summary)
         return summary
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "BUILD_DIR", os.path.join(REPO, "build")))
-    parser.add_argument("--runs", type=int, default=3)
+    parser = arg_parser(__doc__)
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--outage", type=float, default=30)
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds to wait for ready / recovery")
-    parser.add_argument("--json", help="also write results as JSON here")
+    add_json_arg(parser)
     args = parser.parse_args()
-    bench = Bench(args)
-    try:
-        bench.run()
-    finally:
-        bench.close()
+    run_closing(Bench(args))
 
 
 if __name__ == "__main__":

@@ -42,37 +42,25 @@ Usage: tests/bench/peers/peers_bench.py [--build=build] [--runs=3]
            [--json=FILE]
 PEERS_BENCH_KEEP=1 keeps the work folder (every process's log).
 """
-import argparse
 import json
 import os
 import select
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-import harness  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))  # tests/bench
+from benchlib import (REPO, add_json_arg, arg_parser, log,  # noqa: E402
+                      median, popen_logged, private_binaries, reap,
+                      run_closing, simulate, stop, watch_count, write_json)
+import harness  # noqa: E402  (benchlib put tests/integration on the path)
 
 TOPIC = "outcomes.events"
-POLL = 0.05
 PROVIDERS = 1000
-COUNTERS = ("outcomes_events_total", "outcomes_events_rejected_total",
-            "outcomes_events_duplicate_total")
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
 
 
 class Bench:
@@ -87,32 +75,10 @@ class Bench:
     # ---- process bookkeeping ---------------------------------------------
 
     def popen(self, argv, name, stdout=subprocess.DEVNULL):
-        err = open(os.path.join(self.work, f"{name}.log"), "wb")
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=err,
-                                stdin=subprocess.DEVNULL)
-        err.close()
-        proc.log_path = err.name
+        proc = popen_logged(argv, os.path.join(self.work, f"{name}.log"),
+                            stdout=stdout)
         self.procs.append(proc)
         return proc
-
-    def stop(self, proc, timeout=30, grace=0.0):
-        """Waits `grace` s for the process to exit by itself, then SIGTERM,
-        then SIGKILL after `timeout` s. Returns its CPU seconds (user + sys,
-        children included) or None if it had to be killed."""
-        start = time.monotonic()
-        signalled = False
-        while time.monotonic() - start < grace + timeout:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                return rusage.ru_utime + rusage.ru_stime
-            if not signalled and time.monotonic() - start >= grace:
-                proc.send_signal(signal.SIGTERM)
-                signalled = True
-            time.sleep(0.02)
-        proc.kill()
-        proc.wait()
-        return None
 
     def close(self):
         for proc in self.procs:
@@ -131,16 +97,8 @@ class Bench:
     # ---- preparation -----------------------------------------------------
 
     def prepare(self):
-        # Private copies: a concurrent rebuild must not swap a binary mid-run.
-        self.bin = {}
-        for name in ("outcomesd", "outcomes-simulate"):
-            dest = os.path.join(self.work, "bin", name)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copy2(os.path.join(self.build, "daemon", name)
-                         if name == "outcomesd" else
-                         os.path.join(self.build, "daemon", "tools", name),
-                         dest)
-            self.bin[name] = dest
+        _, self.bin = private_binaries(self.build, self.work,
+                                       ("outcomesd", "outcomes-simulate"))
         version = harness.kafka_version()
         self.streams_libs = os.path.join(harness.CACHE_DIR,
                                          f"kafka-streams-{version}", "libs")
@@ -172,14 +130,10 @@ class Bench:
             f"{time.monotonic() - t:.1f} s at {self.broker.bootstrap}, "
             f"{self.args.partitions} partitions; logs in {self.work}")
         t = time.monotonic()
-        r = subprocess.run(
-            [self.bin["outcomes-simulate"], f"--brokers={self.broker.bootstrap}",
-             f"--providers={PROVIDERS}", "--days=120", "--seed=1", "--rate=0",
-             f"--max_events={self.args.events}", "--format=binary"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            timeout=self.args.timeout)
-        if r.returncode != 0:
-            sys.exit(f"outcomes-simulate failed:\n{r.stderr}")
+        simulate(self.bin["outcomes-simulate"], self.broker.bootstrap,
+                 f"--providers={PROVIDERS}", "--days=120", "--seed=1",
+                 "--rate=0", f"--max_events={self.args.events}",
+                 "--format=binary", timeout=self.args.timeout)
         log(f"produced {self.args.events:,} events in "
             f"{time.monotonic() - t:.1f} s")
         # Untimed: the topic holds exactly --events messages.
@@ -199,34 +153,15 @@ class Bench:
             proc = self.popen(["kcat", "-C", "-b", self.broker.bootstrap, "-t",
                                TOPIC, "-e", "-o", "beginning", "-q"], "kcat",
                               stdout=null)
-        deadline = t0 + self.args.timeout
-        while time.monotonic() < deadline:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.005)
-        else:
+        cpu = reap(proc, self.args.timeout, poll=0.005)
+        if cpu is None:
             sys.exit(f"kcat did not finish in {self.args.timeout} s")
         seconds = time.monotonic() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             sys.exit(f"kcat failed ({proc.returncode}); log {proc.log_path}")
         return {"seconds_total": seconds,
                 "events_per_s": self.args.events / seconds,
-                "cpu_seconds": rusage.ru_utime + rusage.ru_stime}
-
-    def counted(self, port):
-        """(midpoint time, events counted) from outcomesd's /metrics."""
-        t_a = time.monotonic()
-        try:
-            with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                body = r.read().decode()
-        except OSError:
-            return time.monotonic(), None
-        t = (t_a + time.monotonic()) / 2
-        samples = harness.parse_metrics(body)
-        return t, int(sum(harness.metric_sum(samples, c) for c in COUNTERS))
+                "cpu_seconds": cpu}
 
     def run_outcomesd(self, run):
         port = harness.free_port()
@@ -235,20 +170,10 @@ class Bench:
                            f"--kafka.brokers={self.broker.bootstrap}",
                            f"--kafka.group=peers-bench-{run}",
                            f"--listen=127.0.0.1:{port}"], f"outcomesd-{run}")
-        first = done = None
-        deadline = t0 + self.args.timeout
-        while done is None and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                sys.exit(f"outcomesd exited ({proc.returncode}); log "
-                         f"{proc.log_path}")
-            t, count = self.counted(port)
-            if count and first is None:
-                first = (t, count)
-            if count is not None and count >= self.args.events:
-                done = t
-                break
-            time.sleep(max(0.0, POLL - (time.monotonic() - t)))
-        cpu = self.stop(proc)
+        seen = watch_count(proc, port, self.args.events,
+                           t0 + self.args.timeout, proc.log_path)
+        first, done = seen["first"], seen["done"]
+        cpu = stop(proc)
         if done is None:
             sys.exit(f"outcomesd did not count {self.args.events} events in "
                      f"{self.args.timeout} s; log {proc.log_path}")
@@ -275,7 +200,7 @@ class Bench:
                 line += chunk
         t1 = time.monotonic()
         # Each peer stops by itself once it has printed.
-        cpu = self.stop(proc, timeout=30, grace=30)
+        cpu = stop(proc, timeout=30, grace=30)
         if not line.endswith(b"\n"):
             with open(proc.log_path, errors="replace") as f:
                 tail = f.read()[-3000:]
@@ -396,17 +321,12 @@ class Bench:
                 f"{', '.join(map(str, conv['streams']))}, Python "
                 f"{', '.join(map(str, conv['python']))} "
                 f"({'same' if same else 'DIFFERENT'})")
-        if self.args.json:
-            with open(self.args.json, "w") as f:
-                json.dump(summary, f, indent=1)
+        write_json(self.args.json, summary)
         return summary
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.environ.get(
-        "BUILD_DIR", os.path.join(REPO, "build")))
-    parser.add_argument("--runs", type=int, default=3)
+    parser = arg_parser(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=32)
     parser.add_argument("--streams_threads", type=int, default=1)
@@ -415,18 +335,14 @@ def main():
     parser.add_argument("--only", default="kcat,outcomesd,streams,python",
                         help="comma-separated contenders to run (ratios "
                              "need outcomesd)")
-    parser.add_argument("--json", help="also write results as JSON here")
+    add_json_arg(parser)
     args = parser.parse_args()
     args.only = args.only.split(",")
     if shutil.which("kcat") is None:
         sys.exit("kcat not found (scripts/setup installs it)")
     # SIGTERM (e.g. from a timeout) unwinds through close() like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    bench = Bench(args)
-    try:
-        bench.run()
-    finally:
-        bench.close()
+    run_closing(Bench(args))
 
 
 if __name__ == "__main__":
