@@ -406,7 +406,8 @@ void RdKafkaConsumer::StopProbe(bool wait) {
 void RdKafkaConsumer::Close(absl::Time deadline, bool leave_group) {
   closed_ = true;
   StopProbe(/*wait=*/false);  // its last probe ends while the group is left
-  const bool left = leave_group && rdkafka::CloseConsumerUntil(rk_, deadline);
+  const bool left = leave_group && rdkafka::CloseConsumerUntil(
+                                       rk_, deadline, &RebalanceCallback, this);
   if (!left) {
     Log(LogLevel::kWarning,
         leave_group ? "kafka consumer group not left in time"

@@ -71,7 +71,8 @@ rd_kafka_resp_err_t CommitUntil(rd_kafka_t* rk,
   }
 }
 
-bool CloseConsumerUntil(rd_kafka_t* rk, absl::Time deadline) {
+bool CloseConsumerUntil(rd_kafka_t* rk, absl::Time deadline,
+                        RebalanceFn rebalance, void* opaque) {
   QueuePtr queue(rd_kafka_queue_new(rk));
   if (rd_kafka_error_t* error =
           rd_kafka_consumer_close_queue(rk, queue.get())) {
@@ -80,11 +81,21 @@ bool CloseConsumerUntil(rd_kafka_t* rk, absl::Time deadline) {
     rd_kafka_error_destroy(error);
     return false;
   }
+  // The event API, not rd_kafka_queue_poll_callback: the consumer queue is
+  // forwarded here, and its queued messages have no callback (librdkafka
+  // asserts on them). Like rd_kafka_consumer_close, drop all but the
+  // rebalance.
   while (!rd_kafka_consumer_closed(rk)) {
     const int left = MsUntil(deadline);
     if (left == 0) return false;
-    // Rebalance (revocation) and commit callbacks run here, on this thread.
-    rd_kafka_queue_poll_callback(queue.get(), std::min(left, kCloseSliceMs));
+    rd_kafka_event_t* event =
+        rd_kafka_queue_poll(queue.get(), std::min(left, kCloseSliceMs));
+    if (event == nullptr) continue;
+    if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
+      rebalance(rk, rd_kafka_event_error(event),
+                rd_kafka_event_topic_partition_list(event), opaque);
+    }
+    rd_kafka_event_destroy(event);
   }
   return true;
 }

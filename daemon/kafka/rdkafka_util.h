@@ -57,9 +57,15 @@ rd_kafka_resp_err_t CommitUntil(rd_kafka_t* rk,
                                 const rd_kafka_topic_partition_list_t* offsets,
                                 absl::Time deadline);
 
-// Leaves the consumer group (rd_kafka_consumer_close_queue), serving the
-// rebalance callback on this thread, until `deadline`. True when closed.
-bool CloseConsumerUntil(rd_kafka_t* rk, absl::Time deadline);
+// The signature of rd_kafka_conf_set_rebalance_cb's callback.
+using RebalanceFn = void (*)(rd_kafka_t*, rd_kafka_resp_err_t,
+                             rd_kafka_topic_partition_list_t*, void* opaque);
+
+// Leaves the consumer group (rd_kafka_consumer_close_queue) until
+// `deadline`, calling `rebalance` (with `opaque`) on this thread for the
+// revocation; messages still queued are dropped. True when closed.
+bool CloseConsumerUntil(rd_kafka_t* rk, absl::Time deadline,
+                        RebalanceFn rebalance, void* opaque);
 
 // rd_kafka_destroy_flags(rk, flags) on a thread of its own, waited for until
 // `deadline`. False when it had not returned by then: the handle is left to
