@@ -49,6 +49,15 @@
 namespace outcomes {
 namespace {
 
+// DESIGN.md §7 and docs/design.md, "Shutdown": after SIGTERM or SIGINT the
+// daemon exits 0 within this long, whether or not a Kafka broker answers.
+constexpr absl::Duration kShutdownBudget = absl::Seconds(5);
+// Of it, the consumer's share: the final commit, the checkpoints and leaving
+// the group. The rest flushes the alert producers and stops the threads.
+constexpr absl::Duration kConsumerStopBudget = absl::Seconds(3);
+// What the alert producers' final flushes leave for the rest of the exit.
+constexpr absl::Duration kExitReserve = absl::Milliseconds(500);
+
 [[noreturn]] void Fatal(const absl::Status& status) {
   Log(LogLevel::kError, "fatal", {{"error", status.ToString()}});
   std::exit(1);
@@ -130,7 +139,10 @@ sigset_t BlockSignals() {
   return set;
 }
 
-void SignalThread(sigset_t set, ConsumerLoop& loop, Alerting& alerting) {
+// Sets *deadline (the end of kShutdownBudget) when a stop signal arrives,
+// before it returns.
+void SignalThread(sigset_t set, ConsumerLoop& loop, Alerting& alerting,
+                  absl::Time* deadline) {
   while (true) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -139,8 +151,12 @@ void SignalThread(sigset_t set, ConsumerLoop& loop, Alerting& alerting) {
       alerting.Reload().IgnoreError();  // logged and counted by Reload
       continue;
     }
-    Log(LogLevel::kInfo, "stop signal received", {{"signal", sig}});
-    loop.RequestStop();
+    const absl::Time now = absl::Now();
+    *deadline = now + kShutdownBudget;
+    Log(LogLevel::kInfo, "stop signal received",
+        {{"signal", sig},
+         {"budget_seconds", absl::ToDoubleSeconds(kShutdownBudget)}});
+    loop.RequestStop(now + kConsumerStopBudget);
     return;
   }
 }
@@ -367,16 +383,20 @@ int Run(DaemonSettings settings) {
 
   if (notifier) notifier->Start();
   evaluation.Start();
+  absl::Time deadline = absl::InfiniteFuture();
   std::thread signal_thread(SignalThread, signals, std::ref(loop),
-                            std::ref(alerting));
-  loop.Run();
+                            std::ref(alerting), &deadline);
+  loop.Run();  // returns by the consumer's share of the budget
   signal_thread.join();
   retention_check.join();
   evaluation.Stop();
-  alerting.SaveState();
+  alerting.SaveState();  // to --state.dir: needs no broker
   if (notifier) notifier->Stop();
-  alert_sink->Flush(absl::Seconds(1)).IgnoreError();
-  state_store->Flush(absl::Seconds(1)).IgnoreError();
+  // Bounded: with no broker answering these would never finish. An alert
+  // message not delivered is sent again by the next owner's lifecycle.
+  const absl::Time flushed_by = deadline - kExitReserve;
+  alert_sink->Flush((flushed_by - absl::Now()) / 2).IgnoreError();
+  state_store->Flush(flushed_by - absl::Now()).IgnoreError();
   http.Stop();
   return 0;
 }
@@ -400,5 +420,12 @@ int main(int argc, char** argv) {
   auto settings = outcomes::SettingsFromFlags();
   if (!settings.ok()) outcomes::Fatal(settings.status());
   outcomes::SetMinLogLevel(settings->log_level);
-  return outcomes::Run(*std::move(settings));
+  const int code = outcomes::Run(*std::move(settings));
+  if (outcomes::KafkaClientsStillClosing()) {
+    // docs/design.md, "Shutdown": everything worth keeping is written; do
+    // not wait for, nor run exit handlers beside, a client still closing.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }

@@ -10,6 +10,9 @@ namespace {
 
 constexpr absl::Duration kPollTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kDeadLetterFlushTimeout = absl::Seconds(2);
+// A synchronous commit (at revocation, or a stop without a deadline) waits
+// this long at most for the group coordinator.
+constexpr absl::Duration kSyncCommitTimeout = absl::Seconds(10);
 constexpr absl::Duration kLagInterval = absl::Seconds(1);
 // While not ready, readiness is looked at after every poll: it turns ready
 // as soon as the rebuilt figures are served, not up to a second later.
@@ -55,21 +58,60 @@ void ConsumerLoop::Run() {
                                                       : kNotReadyLagInterval);
     }
     if (end >= next_commit) {
-      CommitProcessed({}, /*async=*/true);
+      CommitProcessed({}, /*async=*/true).IgnoreError();  // logged, counted
       next_commit = end + commit_interval_;
     }
   }
-  Log(LogLevel::kInfo, "stopping: committing processed offsets");
-  metrics_.ready().Set(0);
-  judgeable_.store(false);
-  SetNotReadyReason("stopping");
-  CommitProcessed({}, /*async=*/false);
-  if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
-  consumer_->Close();
+  absl::Time deadline;
+  {
+    absl::MutexLock lock(&stop_mu_);
+    deadline = stop_deadline_;
+  }
+  Stop(deadline);
   Log(LogLevel::kInfo, "stopped",
       {{"accepted", static_cast<long long>(metrics_.TotalAccepted())},
        {"rejected", static_cast<long long>(metrics_.TotalRejected())},
        {"duplicates", static_cast<long long>(metrics_.duplicates().Value())}});
+}
+
+void ConsumerLoop::RequestStop(absl::Time deadline) {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stop_deadline_ = deadline;
+  }
+  stop_.store(true);
+}
+
+// Nothing accepted is lost when the broker is gone at the stop: offsets that
+// cannot be committed by the deadline stay uncommitted, and the next owner of
+// each partition reads those messages again (at-least-once; the dedupe index
+// drops events its state already has). Checkpoints cover committed offsets
+// only, so they stay true too.
+void ConsumerLoop::Stop(absl::Time deadline) {
+  Log(LogLevel::kInfo, "stopping: committing processed offsets");
+  metrics_.ready().Set(0);
+  judgeable_.store(false);
+  SetNotReadyReason("stopping");
+  const absl::Time now = absl::Now();
+  stopping_commit_deadline_ = deadline == absl::InfiniteFuture()
+                                  ? now + kSyncCommitTimeout
+                                  : now + (deadline - now) / 2;
+  reachable_ = consumer_->Reachable();
+  const absl::Status committed = CommitProcessed({}, /*async=*/false);
+  if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
+  // Leaving the group (and the commit at its revocation) needs a broker: not
+  // tried when none answers the probe or the final commit ran out of time.
+  const bool answers = reachable_ && !absl::IsDeadlineExceeded(committed);
+  stopping_commit_deadline_ = deadline;
+  consumer_->Close(deadline, /*leave_group=*/answers);
+}
+
+absl::Time ConsumerLoop::SyncCommitDeadline() const {
+  if (stopping_commit_deadline_) {
+    return std::min(*stopping_commit_deadline_,
+                    absl::Now() + kSyncCommitTimeout);
+  }
+  return absl::Now() + kSyncCommitTimeout;
 }
 
 void ConsumerLoop::OnAssigned(std::vector<PartitionOffset>& assigned) {
@@ -115,7 +157,7 @@ void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
     // already; a commit would fail after blocking the consumer thread.
     Log(LogLevel::kWarning, "partitions lost: not committing");
   } else {
-    CommitProcessed(revoked, /*async=*/false);
+    CommitProcessed(revoked, /*async=*/false).IgnoreError();  // ditto
   }
   if (checkpoints_ != nullptr) checkpoints_->Write(pipeline_, /*force=*/true);
   for (const PartitionId& id : revoked) {
@@ -139,30 +181,38 @@ void ConsumerLoop::OnRevoked(const std::vector<PartitionId>& revoked) {
   metrics_.assigned_partitions().Set(pipeline_.Positions().size());
 }
 
-void ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only,
-                                   bool async) {
+absl::Status ConsumerLoop::CommitProcessed(const std::vector<PartitionId>& only,
+                                           bool async) {
   // With no broker answering, a commit (and the dead-letter flush before
   // it) would only block the consumer thread: retried once one answers.
-  if (!reachable_) return;
+  if (!reachable_) return absl::UnavailableError("no kafka broker answers");
   std::vector<PartitionOffset> offsets = pipeline_.Uncommitted();
   if (!only.empty()) {
     std::erase_if(offsets, [&only](const PartitionOffset& o) {
       return std::find(only.begin(), only.end(), o.id) == only.end();
     });
   }
-  if (offsets.empty()) return;
-  if (absl::Status s = dead_letters_.Flush(kDeadLetterFlushTimeout); !s.ok()) {
+  if (offsets.empty()) return absl::OkStatus();
+  const absl::Time deadline = SyncCommitDeadline();
+  const absl::Duration flush_timeout =
+      async ? kDeadLetterFlushTimeout
+            : std::clamp(deadline - absl::Now(), absl::ZeroDuration(),
+                         kDeadLetterFlushTimeout);
+  if (absl::Status s = dead_letters_.Flush(flush_timeout); !s.ok()) {
     metrics_.dead_letter_failures().Increment();
     Log(LogLevel::kError, "not committing: dead letters not delivered",
         {{"error", s.ToString()}});
-    return;
+    return s;
   }
-  if (absl::Status s = consumer_->Commit(offsets, async); !s.ok()) {
+  absl::Status s = async ? consumer_->CommitAsync(offsets)
+                         : consumer_->CommitSync(offsets, deadline);
+  if (!s.ok()) {
     metrics_.commit_failures().Increment();
     Log(LogLevel::kWarning, "commit failed", {{"error", s.ToString()}});
-    return;
+    return s;
   }
   if (!async) pipeline_.MarkCommitted(offsets);
+  return absl::OkStatus();
 }
 
 void ConsumerLoop::TakeCommitResults() {

@@ -3,7 +3,10 @@
 //
 // Offsets are committed only after the dead-letter sink confirmed delivery of
 // every reject up to that point, so a crash never loses a rejected message
-// nor skips an accepted one (at-least-once; duplicates are deduped).
+// nor skips an accepted one (at-least-once; duplicates are deduped). The same
+// holds for a stop whose final commit does not get through (no broker
+// answers): what was processed but not committed is read again by the next
+// owner of the partition.
 //
 // Thread safety: Run() on one thread; RequestStop() from any thread.
 #ifndef OUTCOMESD_DAEMON_INGEST_CONSUMER_LOOP_H_
@@ -79,20 +82,31 @@ class ConsumerLoop : public RebalanceListener {
   // Why the daemon is not ready ("" when it is), for /readyz. Thread-safe.
   std::string NotReadyReason() const;
 
-  // Consumes until RequestStop(); then commits and leaves the group.
+  // Consumes until RequestStop(); then, by the stop's deadline, commits what
+  // was processed, writes the checkpoints and leaves the group
+  // (docs/design.md, "Shutdown"), and returns.
   void Run();
-  void RequestStop() { stop_.store(true); }
+  // Makes Run stop consuming and return by `deadline` (no limit by default:
+  // then the final commit waits up to 10 s and leaving the group as long as
+  // librdkafka does). Thread-safe.
+  void RequestStop(absl::Time deadline = absl::InfiniteFuture());
 
   // RebalanceListener:
   void OnAssigned(std::vector<PartitionOffset>& assigned) override;
   void OnRevoked(const std::vector<PartitionId>& revoked) override;
 
  private:
+  // After the last poll: the final commit (in at most half the time left),
+  // checkpoints, then leaving the group, all by `deadline`.
+  void Stop(absl::Time deadline);
   // Flushes dead letters, then commits processed offsets (of `only` when not
   // empty). Failures are logged and counted; the commit is retried later.
   // Asynchronous commits are marked committed when their result arrives
-  // (TakeCommitResults). Skipped while no broker answers the probe.
-  void CommitProcessed(const std::vector<PartitionId>& only, bool async);
+  // (TakeCommitResults); synchronous ones wait until SyncCommitDeadline().
+  // Skipped (Unavailable) while no broker answers the probe.
+  absl::Status CommitProcessed(const std::vector<PartitionId>& only,
+                               bool async);
+  absl::Time SyncCommitDeadline() const;
   void TakeCommitResults();
   void UpdateLagAndReadiness();
   // Lag and readiness of one partition; false when not caught up.
@@ -116,6 +130,10 @@ class ConsumerLoop : public RebalanceListener {
   std::function<bool()> figures_current_ = [] { return true; };
   EventConsumer* consumer_ = nullptr;
   std::atomic<bool> stop_{false};
+  absl::Mutex stop_mu_;
+  absl::Time stop_deadline_ ABSL_GUARDED_BY(stop_mu_) = absl::InfiniteFuture();
+  // While stopping (consumer thread): how long synchronous commits may wait.
+  std::optional<absl::Time> stopping_commit_deadline_;
   std::atomic<bool> judgeable_{false};
   bool joined_ = false;     // a rebalance has happened
   bool caught_up_ = false;  // all partitions caught up; until a rebalance

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/base/json_log.h"
 #include "daemon/kafka/rdkafka_util.h"
@@ -15,10 +16,10 @@ namespace {
 class KafkaAlertSink : public AlertSink {
  public:
   explicit KafkaAlertSink(std::string topic) : topic_(std::move(topic)) {}
+  // main() flushes within the shutdown budget (Flush); a destructor that
+  // waited again would hold the exit while no broker answers.
   ~KafkaAlertSink() override {
-    if (rk_ == nullptr) return;
-    rd_kafka_flush(rk_, 5000);
-    rd_kafka_destroy(rk_);
+    if (rk_ != nullptr) rd_kafka_destroy(rk_);
   }
 
   absl::Status Start(const KafkaProperties& properties) {
@@ -59,8 +60,8 @@ class KafkaAlertSink : public AlertSink {
   }
 
   absl::Status Flush(absl::Duration timeout) override {
-    const rd_kafka_resp_err_t err = rd_kafka_flush(
-        rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    const rd_kafka_resp_err_t err =
+        rd_kafka_flush(rk_, rdkafka::MsUntil(absl::Now() + timeout));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::DeadlineExceededError(
           absl::StrCat("alert flush: ", rd_kafka_err2str(err)));

@@ -69,11 +69,16 @@ class EventConsumer {
       absl::Duration timeout,
       const std::function<void(absl::Span<const KafkaMessage>)>& handle) = 0;
 
-  // Commits the given next-offsets. Synchronous: returns the result (this
-  // blocks while the group coordinator is unreachable). Asynchronous
-  // (`async`): returns at once; the result is in a later TakeCommitResults.
-  virtual absl::Status Commit(const std::vector<PartitionOffset>& offsets,
-                              bool async) = 0;
+  // Commits the given next-offsets and returns at once; the result is in a
+  // later TakeCommitResults.
+  virtual absl::Status CommitAsync(
+      const std::vector<PartitionOffset>& offsets) = 0;
+  // Commits the given next-offsets and waits for the result, but not past
+  // `deadline` (DeadlineExceeded then). An error means: take the offsets as
+  // not committed. A commit given up on may still land later; either way
+  // its messages are at worst read again (at-least-once).
+  virtual absl::Status CommitSync(const std::vector<PartitionOffset>& offsets,
+                                  absl::Time deadline) = 0;
 
   // One finished asynchronous commit.
   struct CommitResult {
@@ -98,8 +103,13 @@ class EventConsumer {
   // is unreachable). Never blocks: probes run on a thread of their own.
   virtual bool Reachable() = 0;
 
-  // Leaves the group. REQUIRES: called once, after the last PollBatch.
-  virtual void Close() = 0;
+  // Leaves the group and releases the client, by `deadline`. With
+  // `leave_group`, the consumer tells the coordinator it leaves (its
+  // partitions' OnRevoked runs inside this call) until `deadline`; without
+  // it (no broker answers), or when the deadline passes first, it goes
+  // without a word and the coordinator hands its partitions on after the
+  // session timeout. REQUIRES: called once, after the last PollBatch.
+  virtual void Close(absl::Time deadline, bool leave_group) = 0;
 };
 
 // Where rejected messages go (the dead-letter topic).

@@ -31,6 +31,12 @@ absl::StatusOr<std::optional<std::string>> DescribeTopicConfig(
     const KafkaSettings& settings, const std::string& topic,
     const std::string& name, absl::Duration timeout);
 
+// True while a client given up on at shutdown (a consumer whose group
+// coordinator did not answer) is still being released on a thread of its
+// own: the process must then end with std::_Exit, as exit()'s handlers
+// (OpenSSL's among them) could pull things from under that thread.
+bool KafkaClientsStillClosing();
+
 // librdkafka's mock cluster, in-process (--kafka.brokers=embedded).
 class EmbeddedKafka {
  public:

@@ -27,6 +27,11 @@ constexpr int kBatchSize = 2048;
 constexpr int kCommittedTimeoutMs = 10000;
 constexpr absl::Duration kProbeInterval = absl::Seconds(1);
 constexpr absl::Duration kUnreachableAfter = absl::Seconds(3);
+// Close() was not called (an error path): how long the destructor may try.
+constexpr absl::Duration kUnclosedTimeout = absl::Seconds(5);
+// Releasing the client after the group was left (or given up on) takes
+// milliseconds; it gets at least this long even when the deadline passed.
+constexpr absl::Duration kDestroyGrace = absl::Milliseconds(500);
 
 class RdKafkaConsumer : public EventConsumer {
  public:
@@ -38,13 +43,15 @@ class RdKafkaConsumer : public EventConsumer {
       absl::Duration timeout,
       const std::function<void(absl::Span<const KafkaMessage>)>& handle)
       override;
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets,
-                      bool async) override;
+  absl::Status CommitAsync(
+      const std::vector<PartitionOffset>& offsets) override;
+  absl::Status CommitSync(const std::vector<PartitionOffset>& offsets,
+                          absl::Time deadline) override;
   std::vector<CommitResult> TakeCommitResults() override;
   bool AssignmentLost() override { return rd_kafka_assignment_lost(rk_) == 1; }
   bool Watermarks(const PartitionId& id, int64_t* low, int64_t* high) override;
   bool Reachable() override;
-  void Close() override;
+  void Close(absl::Time deadline, bool leave_group) override;
 
  private:
   static void CommitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -75,12 +82,11 @@ class RdKafkaConsumer : public EventConsumer {
   // Liveness: a thread asks a broker for metadata every kProbeInterval;
   // Reachable() is false once none answered for kUnreachableAfter.
   void ProbeLoop();
-  void StopProbe();
+  void StopProbe(bool wait);
   std::thread prober_;
   absl::Mutex probe_mu_;
   bool probe_stop_ ABSL_GUARDED_BY(probe_mu_) = false;
   std::atomic<int64_t> last_answer_ns_{0};
-  bool sync_commit_ = false;  // a synchronous Commit is running
   // Watermarks queried in OnAssign, for Watermarks() until a fetch
   // response brings newer ones. Polling thread only.
   absl::flat_hash_map<PartitionId, std::pair<int64_t, int64_t>>
@@ -91,10 +97,8 @@ class RdKafkaConsumer : public EventConsumer {
 };
 
 RdKafkaConsumer::~RdKafkaConsumer() {
-  if (!closed_ && rk_ != nullptr) Close();
-  StopProbe();
-  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
-  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+  if (rk_ == nullptr) return;
+  if (!closed_) Close(absl::Now() + kUnclosedTimeout, /*leave_group=*/true);
 }
 
 absl::Status RdKafkaConsumer::Start(const KafkaSettings& settings) {
@@ -285,21 +289,43 @@ absl::Status RdKafkaConsumer::PollBatch(
   return absl::OkStatus();
 }
 
-absl::Status RdKafkaConsumer::Commit(
-    const std::vector<PartitionOffset>& offsets, bool async) {
-  if (offsets.empty()) return absl::OkStatus();
+TopicPartitionListPtr OffsetList(const std::vector<PartitionOffset>& offsets) {
   TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(offsets.size()));
   for (const PartitionOffset& o : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), o.id.topic.c_str(),
                                       o.id.partition)
         ->offset = o.next_offset;
   }
-  sync_commit_ = !async;
-  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), async);
-  sync_commit_ = false;
-  if (err) {
-    return absl::UnavailableError(
-        absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
+  return list;
+}
+
+absl::Status CommitError(rd_kafka_resp_err_t err) {
+  const std::string message =
+      absl::StrCat("kafka commit: ", rd_kafka_err2str(err));
+  return err == RD_KAFKA_RESP_ERR__TIMED_OUT
+             ? absl::DeadlineExceededError(message)
+             : absl::UnavailableError(message);
+}
+
+absl::Status RdKafkaConsumer::CommitAsync(
+    const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return absl::OkStatus();
+  // The result comes to CommitCallback, from a later PollBatch.
+  if (rd_kafka_resp_err_t err =
+          rd_kafka_commit(rk_, OffsetList(offsets).get(), /*async=*/1)) {
+    return CommitError(err);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RdKafkaConsumer::CommitSync(
+    const std::vector<PartitionOffset>& offsets, absl::Time deadline) {
+  if (offsets.empty()) return absl::OkStatus();
+  // Not rd_kafka_commit(async=0): that waits for the coordinator until the
+  // session times out (45 s by default) when no broker answers.
+  if (rd_kafka_resp_err_t err =
+          rdkafka::CommitUntil(rk_, OffsetList(offsets).get(), deadline)) {
+    return CommitError(err);
   }
   return absl::OkStatus();
 }
@@ -308,11 +334,9 @@ void RdKafkaConsumer::CommitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                      rd_kafka_topic_partition_list_t* offsets,
                                      void* opaque) {
   auto* self = static_cast<RdKafkaConsumer*>(opaque);
-  // A synchronous commit reports its own result; NO_OFFSET: nothing to do.
-  if (self->sync_commit_ || offsets == nullptr ||
-      err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    return;
-  }
+  // Asynchronous commits only (CommitSync's come as events on a queue of
+  // its own); NO_OFFSET: nothing to do.
+  if (offsets == nullptr || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
   CommitResult result;
   for (int i = 0; i < offsets->cnt; ++i) {
     const auto& tp = offsets->elems[i];
@@ -371,21 +395,37 @@ void RdKafkaConsumer::ProbeLoop() {
   }
 }
 
-void RdKafkaConsumer::StopProbe() {
+void RdKafkaConsumer::StopProbe(bool wait) {
   {
     absl::MutexLock lock(&probe_mu_);
     probe_stop_ = true;
   }
-  if (prober_.joinable()) prober_.join();
+  if (wait && prober_.joinable()) prober_.join();
 }
 
-void RdKafkaConsumer::Close() {
+void RdKafkaConsumer::Close(absl::Time deadline, bool leave_group) {
   closed_ = true;
-  StopProbe();
-  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_)) {
-    Log(LogLevel::kWarning, "kafka consumer close",
-        {{"error", rd_kafka_err2str(err)}});
+  StopProbe(/*wait=*/false);  // its last probe ends while the group is left
+  const bool left = leave_group && rdkafka::CloseConsumerUntil(
+                                       rk_, deadline, &RebalanceCallback, this);
+  if (!left) {
+    Log(LogLevel::kWarning,
+        leave_group ? "kafka consumer group not left in time"
+                    : "no kafka broker answers: group not left",
+        {{"note",
+          "the coordinator reassigns the partitions after the session "
+          "timeout; uncommitted messages are read again there"}});
   }
+  StopProbe(/*wait=*/true);
+  rd_kafka_queue_destroy(queue_);
+  queue_ = nullptr;
+  // Already closed, or given up on: either way no second close (which would
+  // wait for the coordinator again).
+  if (!rdkafka::DestroyUntil(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+                             std::max(deadline, absl::Now() + kDestroyGrace))) {
+    Log(LogLevel::kWarning, "kafka consumer not released in time");
+  }
+  rk_ = nullptr;
 }
 
 }  // namespace

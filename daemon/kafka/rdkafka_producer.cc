@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "daemon/base/json_log.h"
 #include "daemon/kafka/rdkafka_clients.h"
 #include "daemon/kafka/rdkafka_util.h"
@@ -15,10 +16,11 @@ namespace {
 
 class RdKafkaDeadLetterSink : public DeadLetterSink {
  public:
+  // No final flush: a dead letter still queued here has a source offset
+  // that was not committed (commits wait for Flush), so the next owner of
+  // its partition rejects and sends it again (at-least-once).
   ~RdKafkaDeadLetterSink() override {
-    if (rk_ == nullptr) return;
-    rd_kafka_flush(rk_, 5000);
-    rd_kafka_destroy(rk_);
+    if (rk_ != nullptr) rd_kafka_destroy(rk_);
   }
 
   absl::Status Start(const KafkaSettings& settings);
@@ -99,7 +101,7 @@ void RdKafkaDeadLetterSink::Send(const KafkaMessage& original,
 
 absl::Status RdKafkaDeadLetterSink::Flush(absl::Duration timeout) {
   const rd_kafka_resp_err_t err =
-      rd_kafka_flush(rk_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      rd_kafka_flush(rk_, rdkafka::MsUntil(absl::Now() + timeout));
   const int64_t failures = failures_.exchange(0);
   if (failures > 0) {
     return absl::DataLossError(absl::StrCat(

@@ -33,7 +33,7 @@ class FakeConsumer : public EventConsumer {
       // once, after the last batch was handled, then stop.
       if (++idle_polls_ == 2) {
         if (on_drained) on_drained();
-        stop_when_drained_->RequestStop();
+        stop_when_drained_->RequestStop(stop_deadline);
       }
       return absl::OkStatus();
     }
@@ -50,10 +50,20 @@ class FakeConsumer : public EventConsumer {
     batches_.pop_front();
     return absl::OkStatus();
   }
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets,
-                      bool async) override {
+  absl::Status CommitAsync(
+      const std::vector<PartitionOffset>& offsets) override {
     for (const auto& o : offsets) commits.push_back(o.next_offset);
-    if (async) results_.push_back({offsets, absl::OkStatus()});
+    if (!async_results_never_come)
+      results_.push_back({offsets, absl::OkStatus()});
+    return absl::OkStatus();
+  }
+  absl::Status CommitSync(const std::vector<PartitionOffset>& offsets,
+                          absl::Time deadline) override {
+    sync_deadlines.push_back(deadline);
+    if (sync_commit_times_out) {
+      return absl::DeadlineExceededError("no coordinator");
+    }
+    for (const auto& o : offsets) commits.push_back(o.next_offset);
     return absl::OkStatus();
   }
   std::vector<CommitResult> TakeCommitResults() override {
@@ -66,13 +76,23 @@ class FakeConsumer : public EventConsumer {
     return true;
   }
   bool Reachable() override { return reachable; }
-  void Close() override { listener_.OnRevoked({PartitionId{"t", 0}}); }
+  void Close(absl::Time deadline, bool leave_group) override {
+    close_deadline = deadline;
+    left_group = leave_group;
+    if (leave_group) listener_.OnRevoked({PartitionId{"t", 0}});
+  }
 
   std::deque<std::vector<std::pair<int64_t, std::string>>> batches_;
   ConsumerLoop* stop_when_drained_ = nullptr;
   std::function<void()> on_drained;
   int idle_polls_ = 0;
   std::vector<int64_t> commits;
+  std::vector<absl::Time> sync_deadlines;
+  bool sync_commit_times_out = false;
+  bool async_results_never_come = false;
+  absl::Time stop_deadline = absl::InfiniteFuture();
+  std::optional<absl::Time> close_deadline;
+  std::optional<bool> left_group;
   int64_t high_watermark = 0;
   bool reachable = true;
   bool lost = false;
@@ -264,6 +284,48 @@ TEST_F(ConsumerLoopTest, NoCommitWhileNoBrokerAnswers) {
   consumer_.batches_.push_back({{0, ValidEvent("a")}});
   loop_.Run();
   EXPECT_TRUE(consumer_.commits.empty());  // periodic, final and revocation
+}
+
+TEST_F(ConsumerLoopTest, NoBrokerAtTheStopMeansTheGroupIsNotLeft) {
+  consumer_.reachable = false;
+  consumer_.stop_deadline = absl::Now() + absl::Seconds(3);
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  loop_.Run();
+  EXPECT_TRUE(consumer_.sync_deadlines.empty());
+  EXPECT_EQ(consumer_.left_group, false);
+  EXPECT_EQ(consumer_.close_deadline, consumer_.stop_deadline);
+}
+
+// docs/design.md, "Shutdown": the final commit gets half the time left, the
+// group is left by the stop's deadline.
+TEST_F(ConsumerLoopTest, StopDeadlineBoundsTheFinalCommitAndTheClose) {
+  consumer_.async_results_never_come = true;  // still uncommitted at stop
+  const absl::Time start = absl::Now();
+  consumer_.stop_deadline = start + absl::Seconds(4);
+  consumer_.high_watermark = 1;
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  loop_.Run();
+  // Stop at t (start <= t, well under a second later): the final commit
+  // may wait until t + (deadline - t) / 2, i.e. from start + 2 s.
+  ASSERT_EQ(consumer_.sync_deadlines.size(), 1);
+  EXPECT_GE(consumer_.sync_deadlines[0], start + absl::Seconds(2));
+  EXPECT_LE(consumer_.sync_deadlines[0], start + absl::Milliseconds(2500));
+  EXPECT_EQ(consumer_.close_deadline, consumer_.stop_deadline);
+  EXPECT_EQ(consumer_.left_group, true);
+  EXPECT_EQ(consumer_.commits.back(), 1);
+}
+
+TEST_F(ConsumerLoopTest, FinalCommitOutOfTimeLeavesItUncommittedAndGoes) {
+  consumer_.async_results_never_come = true;
+  consumer_.sync_commit_times_out = true;
+  consumer_.stop_deadline = absl::Now() + absl::Seconds(3);
+  consumer_.batches_.push_back({{0, ValidEvent("a")}});
+  loop_.Run();
+  EXPECT_EQ(consumer_.sync_deadlines.size(), 1);
+  EXPECT_EQ(metrics_.commit_failures().Value(), 1);
+  // Not committed: read again by the partition's next owner.
+  EXPECT_EQ(consumer_.left_group, false);
+  EXPECT_EQ(consumer_.close_deadline, consumer_.stop_deadline);
 }
 
 TEST_F(ConsumerLoopTest, LostPartitionsAreNotCommitted) {
