@@ -44,8 +44,8 @@ std::string Rfc3339(absl::Time t) {
 
 Json InstanceJson(const AlertInstance& a) {
   Json j = Json::object();
-  j["labels"] = a.labels;
-  j["annotations"] = a.annotations;
+  j["labels"] = *a.labels;
+  j["annotations"] = *a.annotations;
   j["state"] = AlertPhaseName(a.phase);
   j["activeAt"] = Rfc3339(a.active_at);
   j["firingSince"] = Rfc3339(a.fired_at);

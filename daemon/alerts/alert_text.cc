@@ -89,10 +89,9 @@ AlertAnnotations AnnotationsOf(const GoalResult& r) {
 
 namespace {
 
-AlertInput InputOf(const GoalResult& r) {
-  AlertInput in;
-  in.labels = LabelsOf(r);
-  in.key = LabelKey(in.labels);
+// Everything but the labels and key (which depend only on the goal and on
+// the result's provider, program, dimension and group).
+void FillInput(const GoalResult& r, AlertInput& in) {
   in.annotations = AnnotationsOf(r);
   in.value = r.value.value_or(0);
   in.target = r.target;
@@ -100,6 +99,13 @@ AlertInput InputOf(const GoalResult& r) {
   in.window = r.goal->window;
   in.for_duration = r.goal->for_duration;
   in.keep_firing_for = r.goal->keep_firing_for;
+}
+
+AlertInput InputOf(const GoalResult& r) {
+  AlertInput in;
+  in.labels = LabelsOf(r);
+  in.key = LabelKey(in.labels);
+  FillInput(r, in);
   return in;
 }
 
@@ -132,7 +138,11 @@ std::vector<const AlertInput*> ShortfallInputCache::Inputs(
         e.input.sample_size == r.sample_size && e.explanation == r.explanation;
     if (!same) {
       static std::atomic<uint64_t> next_id{0};
-      e.input = InputOf(r);
+      if (e.call == 0) {  // new: the labels are the same from now on
+        e.input.labels = LabelsOf(r);
+        e.input.key = LabelKey(e.input.labels);
+      }
+      FillInput(r, e.input);
       e.input.annotations_id = ++next_id;
       e.value = r.value;
       e.explanation = r.explanation;
