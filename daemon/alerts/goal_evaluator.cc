@@ -167,9 +167,18 @@ std::vector<GoalResult> EvaluateGoals(
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
     const EvaluatorSettings& settings) {
+  std::vector<GoalResult> out;
+  EvaluateGoalsInto(rules, figures, settings, out);
+  return out;
+}
+
+void EvaluateGoalsInto(const RuleSet& rules,
+                       const std::vector<const ProgramFigures*>& figures,
+                       const EvaluatorSettings& settings,
+                       std::vector<GoalResult>& out) {
+  out.clear();
+  out.reserve(ResultsBound(rules, figures));
   if (settings.explain_all || !settings.explain) {
-    std::vector<GoalResult> out;
-    out.reserve(ResultsBound(rules, figures));
     for (const ContractSpec& contract : rules.contracts) {
       for (const GoalSpec& goal : contract.goals) {
         for (const ProgramFigures* f : figures) {
@@ -178,7 +187,7 @@ std::vector<GoalResult> EvaluateGoals(
         }
       }
     }
-    return out;
+    return;
   }
   // Explanations only for the results an alert may show (in shortfall, or
   // not judged for missing history): those goals are judged again with
@@ -188,8 +197,6 @@ std::vector<GoalResult> EvaluateGoals(
   const auto shown = [](const GoalResult& r) {
     return r.shortfall || r.incomplete;
   };
-  std::vector<GoalResult> out;
-  out.reserve(ResultsBound(rules, figures));
   std::vector<GoalResult> full;
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
@@ -211,7 +218,6 @@ std::vector<GoalResult> EvaluateGoals(
       }
     }
   }
-  return out;
 }
 
 }  // namespace outcomes
