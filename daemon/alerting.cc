@@ -44,8 +44,8 @@ std::string Rfc3339(absl::Time t) {
 
 Json InstanceJson(const AlertInstance& a) {
   Json j = Json::object();
-  j["labels"] = a.labels;
-  j["annotations"] = a.annotations;
+  j["labels"] = *a.labels;
+  j["annotations"] = *a.annotations;
   j["state"] = AlertPhaseName(a.phase);
   j["activeAt"] = Rfc3339(a.active_at);
   j["firingSince"] = Rfc3339(a.fired_at);
@@ -326,7 +326,8 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   // Alerts read the explanations of the results in shortfall only.
   EvaluatorSettings evaluator = settings_.evaluator;
   evaluator.explain_all = false;
-  std::vector<GoalResult> results = EvaluateGoals(*rules, figures, evaluator);
+  std::vector<GoalResult> results = std::move(spare_results_);
+  EvaluateGoalsInto(*rules, figures, evaluator, results);
   absl::flat_hash_set<ProviderProgram> owned;
   for (const ProgramFigures* f : figures) {
     owned.emplace(f->provider, f->program);
@@ -355,7 +356,7 @@ void Alerting::OnSnapshot(const StoreSnapshot& snapshot) {
   };
   lifecycle_.UpdateScopedInputs(shortfall_inputs_.Inputs(results, rules),
                                 scope);
-  alert_metrics_.Update(std::move(results), rules);
+  spare_results_ = alert_metrics_.Update(std::move(results), rules);
   evaluation_seconds_.Set(absl::ToDoubleSeconds(absl::Now() - start));
   const std::vector<AlertNotification> due = lifecycle_.TakeDueNotifications();
   if (!due.empty()) {

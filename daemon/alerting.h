@@ -212,6 +212,9 @@ class Alerting {
   std::shared_ptr<StateRead> read_in_flight_ ABSL_GUARDED_BY(mu_);
   std::thread read_thread_ ABSL_GUARDED_BY(eval_mu_);
   ShortfallInputCache shortfall_inputs_ ABSL_GUARDED_BY(eval_mu_);
+  // The storage of the results before the last (AlertMetrics::Update),
+  // reused by the next evaluation.
+  std::vector<GoalResult> spare_results_ ABSL_GUARDED_BY(eval_mu_);
   // The providers of each partition in the last snapshot.
   absl::flat_hash_map<PartitionId, std::vector<ProviderProgram>> providers_
       ABSL_GUARDED_BY(mu_);

@@ -20,40 +20,17 @@ const char* AlertPhaseName(AlertPhase phase) {
 
 namespace {
 
-// An encoding of `labels` whose byte order (std::string's, unsigned) is
-// the order of the label maps themselves (lexicographic over (name, value)
-// pairs): each string is ended by 0x00, with 0x00 and 0x01 inside it
-// written as 01 01 and 01 02. Sorting by it is sorting by labels, with one
-// memcmp per comparison instead of a walk over two trees.
-std::string OrderKey(const AlertLabels& labels) {
-  std::string key;
-  const auto append = [&key](const std::string& s) {
-    for (char c : s) {
-      if (static_cast<unsigned char>(c) <= 1) {
-        key += '\x01';
-        key += static_cast<char>(c + 1);
-      } else {
-        key += c;
-      }
-    }
-    key += '\0';
-  };
-  for (const auto& [name, value] : labels) {
-    append(name);
-    append(value);
-  }
-  return key;
-}
-
-// Sorts `items` by labels_of(item), through OrderKey.
+// Sorts `items` by labels_of(item), through their order keys (computed
+// once per label set).
 template <typename T, typename F>
 std::vector<T> SortedByLabels(std::vector<T> items, F labels_of) {
-  std::vector<std::pair<std::string, size_t>> keys;
+  std::vector<std::pair<const std::string*, size_t>> keys;
   keys.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    keys.emplace_back(OrderKey(labels_of(items[i])), i);
+    keys.emplace_back(&labels_of(items[i]).order_key(), i);
   }
-  std::sort(keys.begin(), keys.end());
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
   std::vector<T> out;
   out.reserve(items.size());
   for (const auto& [key, i] : keys) out.push_back(std::move(items[i]));
@@ -85,7 +62,9 @@ void AlertLifecycle::Hold(const std::string& key, const AlertInput& in,
   }
   a.held_in = updates_;
   if (in.annotations_id == 0 || in.annotations_id != a.annotations_id) {
-    if (a.annotations != in.annotations) a.annotations = in.annotations;
+    if (!a.annotations.SharesWith(in.annotations)) {
+      a.annotations = in.annotations;
+    }
     a.annotations_id = in.annotations_id;
   }
   a.value = in.value;
@@ -218,7 +197,7 @@ std::vector<AlertNotification> AlertLifecycle::TakeDueNotifications() {
     out.push_back(std::move(n));
   }
   return SortedByLabels(std::move(out),
-                        [](const AlertNotification& n) -> const AlertLabels& {
+                        [](const AlertNotification& n) -> const AlertLabelSet& {
                           return n.labels;
                         });
 }
@@ -232,7 +211,7 @@ std::vector<AlertInstance> AlertLifecycle::Instances() const {
   for (const auto& [key, a] : instances_) all.push_back(&a);
   const std::vector<const AlertInstance*> sorted = SortedByLabels(
       std::move(all),
-      [](const AlertInstance* a) -> const AlertLabels& { return a->labels; });
+      [](const AlertInstance* a) -> const AlertLabelSet& { return a->labels; });
   out.reserve(sorted.size());
   for (const AlertInstance* a : sorted) out.push_back(*a);
   return out;

@@ -61,9 +61,11 @@ enum class AlertScope {
   kAway,
 };
 
+// Labels and annotations are shared with the inputs and notifications of
+// the instance (alert_types.h): copying an instance copies no string.
 struct AlertInstance {
-  AlertLabels labels;
-  AlertAnnotations annotations;
+  AlertLabelSet labels;
+  AlertAnnotationSet annotations;
   AlertPhase phase = AlertPhase::kPending;
   absl::Time active_at = absl::InfinitePast();  // pending since
   absl::Time fired_at = absl::InfinitePast();   // firing since

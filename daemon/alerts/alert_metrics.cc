@@ -1,6 +1,7 @@
 #include "daemon/alerts/alert_metrics.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -93,14 +94,26 @@ void RenderAlerts(const AlertLifecycle& lifecycle, MetricFamily& alerts) {
 
 }  // namespace
 
-void AlertMetrics::Update(std::vector<GoalResult> results,
-                          std::shared_ptr<const RuleSet> rules) {
+std::vector<GoalResult> AlertMetrics::Update(
+    std::vector<GoalResult> results, std::shared_ptr<const RuleSet> rules) {
   auto latest = std::make_shared<Latest>();
   latest->rules = std::move(rules);
   latest->results = std::move(results);
-  std::shared_ptr<const Latest> old;  // freed outside the lock
-  absl::MutexLock lock(&mu_);
-  old = std::exchange(latest_, std::move(latest));
+  std::shared_ptr<Latest> old;  // freed outside the lock
+  {
+    absl::MutexLock lock(&mu_);
+    old = std::exchange(latest_, std::move(latest));
+  }
+  std::vector<GoalResult> spare;
+  // Unreachable now, so a count of 1 stays 1: no Collect holds it. The
+  // fence orders our writes after a finished Collect's reads (its release
+  // of the count).
+  if (old != nullptr && old.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    spare = std::move(old->results);
+    spare.clear();  // their goals may go with `old`
+  }
+  return spare;
 }
 
 std::vector<prometheus::MetricFamily> AlertMetrics::Collect() const {

@@ -41,9 +41,11 @@ class AlertMetrics : public prometheus::Collectable {
       : lifecycle_(lifecycle) {}
 
   // `rules` keeps alive the goals the results point to (may be null when
-  // they outlive the next Update anyway, as in tests).
-  void Update(std::vector<GoalResult> results,
-              std::shared_ptr<const RuleSet> rules = nullptr)
+  // they outlive the next Update anyway, as in tests). Returns an empty
+  // vector holding the previous results' storage, for EvaluateGoalsInto to
+  // reuse (none while a scrape still reads them).
+  std::vector<GoalResult> Update(std::vector<GoalResult> results,
+                                 std::shared_ptr<const RuleSet> rules = nullptr)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The three families (a family without series is not listed).
@@ -57,7 +59,8 @@ class AlertMetrics : public prometheus::Collectable {
   };
   const AlertLifecycle& lifecycle_;
   mutable absl::Mutex mu_;
-  std::shared_ptr<const Latest> latest_ ABSL_GUARDED_BY(mu_);
+  // Collect reads it through shared_ptr<const Latest> copies.
+  std::shared_ptr<Latest> latest_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace outcomes

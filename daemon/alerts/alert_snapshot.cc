@@ -72,8 +72,9 @@ absl::StatusOr<AlertInstance> InstanceFromProto(
     return absl::InvalidArgumentError(
         "alert snapshot: instance without labels");
   }
-  a.labels.insert(s.labels().begin(), s.labels().end());
-  a.annotations.insert(s.annotations().begin(), s.annotations().end());
+  a.labels = AlertLabels(s.labels().begin(), s.labels().end());
+  a.annotations =
+      AlertAnnotations(s.annotations().begin(), s.annotations().end());
   a.active_at = FromMs(s.active_at_ms());
   a.fired_at = FromMs(s.fired_at_ms());
   a.keep_firing_since = FromMs(s.keep_firing_since_ms());

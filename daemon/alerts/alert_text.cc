@@ -89,10 +89,9 @@ AlertAnnotations AnnotationsOf(const GoalResult& r) {
 
 namespace {
 
-AlertInput InputOf(const GoalResult& r) {
-  AlertInput in;
-  in.labels = LabelsOf(r);
-  in.key = LabelKey(in.labels);
+// Everything but the labels and key (which depend only on the goal and on
+// the result's provider, program, dimension and group).
+void FillInput(const GoalResult& r, AlertInput& in) {
   in.annotations = AnnotationsOf(r);
   in.value = r.value.value_or(0);
   in.target = r.target;
@@ -100,6 +99,13 @@ AlertInput InputOf(const GoalResult& r) {
   in.window = r.goal->window;
   in.for_duration = r.goal->for_duration;
   in.keep_firing_for = r.goal->keep_firing_for;
+}
+
+AlertInput InputOf(const GoalResult& r) {
+  AlertInput in;
+  in.labels = LabelsOf(r);
+  in.key = LabelKey(in.labels);
+  FillInput(r, in);
   return in;
 }
 
@@ -114,34 +120,72 @@ std::vector<AlertInput> ShortfallInputs(
   return out;
 }
 
+namespace {
+
+bool SameKey(const std::tuple<const GoalSpec*, std::string, std::string,
+                              std::string, std::string>& key,
+             const GoalResult& r) {
+  return std::get<0>(key) == r.goal && std::get<1>(key) == r.provider &&
+         std::get<2>(key) == r.program && std::get<3>(key) == r.dimension &&
+         std::get<4>(key) == r.group;
+}
+
+}  // namespace
+
+ShortfallInputCache::Map::value_type& ShortfallInputCache::Find(
+    const GoalResult& r, uint64_t call) {
+  if (cursor_ < order_.size() && SameKey(order_[cursor_]->first, r)) {
+    return *order_[cursor_++];
+  }
+  auto [it, added] = entries_.try_emplace(
+      Key{r.goal, r.provider, r.program, r.dimension, r.group});
+  // Used last time: the next result is likely the one after it.
+  if (!added && it->second.call + 1 == call) cursor_ = it->second.position + 1;
+  return *it;
+}
+
 std::vector<const AlertInput*> ShortfallInputCache::Inputs(
     const std::vector<GoalResult>& results,
     const std::shared_ptr<const RuleSet>& rules) {
   if (rules != rules_) {  // goals may have moved or changed: start over
+    order_.clear();
     entries_.clear();
     rules_ = rules;
   }
   const uint64_t call = ++calls_;
+  cursor_ = 0;
+  std::vector<Map::value_type*> order;
+  order.reserve(order_.size());
   std::vector<const AlertInput*> out;
+  out.reserve(order_.size());
   for (const GoalResult& r : results) {
     if (!r.shortfall) continue;
-    Entry& e =
-        entries_[Key{r.goal, r.provider, r.program, r.dimension, r.group}];
+    Map::value_type& kv = Find(r, call);
+    Entry& e = kv.second;
     const bool same =
         e.call != 0 && e.value == r.value && e.input.target == r.target &&
         e.input.sample_size == r.sample_size && e.explanation == r.explanation;
     if (!same) {
       static std::atomic<uint64_t> next_id{0};
-      e.input = InputOf(r);
+      if (e.call == 0) {  // new: the labels are the same from now on
+        e.input.labels = LabelsOf(r);
+        e.input.key = LabelKey(e.input.labels);
+      }
+      FillInput(r, e.input);
       e.input.annotations_id = ++next_id;
       e.value = r.value;
       e.explanation = r.explanation;
     }
     e.call = call;
+    e.position = order.size();
+    order.push_back(&kv);
     out.push_back(&e.input);
   }
-  absl::erase_if(entries_,
-                 [call](const auto& kv) { return kv.second.call != call; });
+  if (entries_.size() != order.size()) {  // some were not used: drop them
+    absl::erase_if(entries_,
+                   [call](const auto& kv) { return kv.second.call != call; });
+  }
+  order_ = std::move(order);
   return out;
 }
 

@@ -57,10 +57,20 @@ class ShortfallInputCache {
     AlertInput input;
     std::optional<double> value;
     std::string explanation;
-    uint64_t call = 0;  // the last call that used it
+    uint64_t call = 0;    // the last call that used it
+    size_t position = 0;  // its index in order_ after that call
   };
-  std::shared_ptr<const RuleSet> rules_;     // what the entries were built for
-  absl::node_hash_map<Key, Entry> entries_;  // stable addresses
+  using Map = absl::node_hash_map<Key, Entry>;  // stable addresses
+  // The entry of `r`'s key (added when new).
+  Map::value_type& Find(const GoalResult& r, uint64_t call);
+
+  std::shared_ptr<const RuleSet> rules_;  // what the entries were built for
+  Map entries_;
+  // The entries used by the last call, in that call's order. The results
+  // come in the same order every evaluation, so the entry of a result is
+  // usually the one after the previous result's: found without hashing.
+  std::vector<Map::value_type*> order_;
+  size_t cursor_ = 0;  // into order_, during a call
   uint64_t calls_ = 0;
 };
 

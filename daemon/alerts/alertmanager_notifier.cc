@@ -56,7 +56,7 @@ std::string AlertmanagerPayload(const std::vector<AlertNotification>& alerts,
                   decoration.external_labels.end());  // own labels win
     Json j = Json::object();
     j["labels"] = labels;
-    j["annotations"] = a.annotations;
+    j["annotations"] = *a.annotations;
     j["startsAt"] = FormatRfc3339(a.starts_at);
     j["endsAt"] =
         FormatRfc3339(a.resolved ? a.ends_at : now + 4 * resend_interval);

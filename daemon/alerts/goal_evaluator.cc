@@ -32,8 +32,10 @@ void Judge(const GoalSpec& goal, int64_t successes, bool explain,
                   FormatNumber(ci.upper), "].");
 }
 
-GoalResult Base(const GoalSpec& goal, const ProgramFigures& f) {
-  GoalResult r;
+// A new result at the end of `out` (built in place, not moved there).
+GoalResult& Base(const GoalSpec& goal, const ProgramFigures& f,
+                 std::vector<GoalResult>& out) {
+  GoalResult& r = out.emplace_back();
   r.goal = &goal;
   r.provider = f.provider;
   r.program = f.program;
@@ -68,7 +70,7 @@ void GroupRatios(const GoalSpec& goal, const ProgramFigures& f, bool explain,
   const double best_rate = *best->rate.value();
   const char* unit = goal.rate == GoalRate::kEnrollment ? "referrals" : "exits";
   for (const GroupRate* g : eligible) {
-    GoalResult& r = out.emplace_back(Base(goal, f));
+    GoalResult& r = Base(goal, f, out);
     r.dimension = g->dimension;
     r.group = g->group;
     r.value = *g->rate.value() / best_rate;
@@ -125,13 +127,13 @@ void EvaluateGoalInto(const GoalSpec& goal, const ProgramFigures& figures,
   const bool complete = HistoryComplete(goal, figures);
   if (MetricInfo(goal.metric).per_group) {
     if (complete) return GroupRatios(goal, figures, settings.explain, out);
-    GoalResult& r = out.emplace_back(Base(goal, figures));
+    GoalResult& r = Base(goal, figures, out);
     r.incomplete = true;
     r.explanation = kIncomplete;
     return;
   }
   Measurement m = Measure(goal, figures, settings);
-  GoalResult& r = out.emplace_back(Base(goal, figures));
+  GoalResult& r = Base(goal, figures, out);
   r.value = m.value;
   r.sample_size = m.sample_size;
   r.sample_unit = std::move(m.sample_unit);
@@ -165,9 +167,18 @@ std::vector<GoalResult> EvaluateGoals(
 std::vector<GoalResult> EvaluateGoals(
     const RuleSet& rules, const std::vector<const ProgramFigures*>& figures,
     const EvaluatorSettings& settings) {
+  std::vector<GoalResult> out;
+  EvaluateGoalsInto(rules, figures, settings, out);
+  return out;
+}
+
+void EvaluateGoalsInto(const RuleSet& rules,
+                       const std::vector<const ProgramFigures*>& figures,
+                       const EvaluatorSettings& settings,
+                       std::vector<GoalResult>& out) {
+  out.clear();
+  out.reserve(ResultsBound(rules, figures));
   if (settings.explain_all || !settings.explain) {
-    std::vector<GoalResult> out;
-    out.reserve(ResultsBound(rules, figures));
     for (const ContractSpec& contract : rules.contracts) {
       for (const GoalSpec& goal : contract.goals) {
         for (const ProgramFigures* f : figures) {
@@ -176,7 +187,7 @@ std::vector<GoalResult> EvaluateGoals(
         }
       }
     }
-    return out;
+    return;
   }
   // Explanations only for the results an alert may show (in shortfall, or
   // not judged for missing history): those goals are judged again with
@@ -186,8 +197,7 @@ std::vector<GoalResult> EvaluateGoals(
   const auto shown = [](const GoalResult& r) {
     return r.shortfall || r.incomplete;
   };
-  std::vector<GoalResult> out;
-  out.reserve(ResultsBound(rules, figures));
+  std::vector<GoalResult> full;
   for (const ContractSpec& contract : rules.contracts) {
     for (const GoalSpec& goal : contract.goals) {
       for (const ProgramFigures* figure : figures) {
@@ -198,7 +208,7 @@ std::vector<GoalResult> EvaluateGoals(
         if (std::none_of(out.begin() + first, out.end(), shown)) {
           continue;
         }
-        std::vector<GoalResult> full;
+        full.clear();
         EvaluateGoalInto(goal, f, settings, full);
         for (size_t i = 0; i < full.size() && first + i < out.size(); ++i) {
           if (shown(out[first + i])) {
@@ -208,7 +218,6 @@ std::vector<GoalResult> EvaluateGoals(
       }
     }
   }
-  return out;
 }
 
 }  // namespace outcomes

@@ -1,5 +1,6 @@
 #include "daemon/rules/goal_metrics.h"
 
+#include <charconv>
 #include <cmath>
 #include <iterator>
 
@@ -7,7 +8,6 @@
 #include "absl/base/macros.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "daemon/rules/goal_spec.h"
 
 namespace outcomes {
@@ -250,15 +250,30 @@ std::string StalledSentence(const ProgramFigures& f,
       f.stalled_priority_referrals, " are priority-population clients.");
 }
 
+namespace {
+
+// printf("%.<precision>f", v) (std::to_chars is specified to print the
+// same, without printf's parsing and locale).
+std::string Fixed(double v, int precision) {
+  char buf[400];  // the longest double in fixed notation is < 330 chars
+  const std::to_chars_result r = std::to_chars(
+      buf, buf + sizeof(buf), v, std::chars_format::fixed, precision);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
 std::string Percent(double share) {
-  return absl::StrFormat("%.1f%%", share * 100);
+  std::string s = Fixed(share * 100, 1);
+  s += '%';
+  return s;
 }
 
 std::string FormatNumber(double v) {
   if (std::fabs(v) < 1e15 && v == std::floor(v)) {
     return absl::StrCat(static_cast<int64_t>(v));
   }
-  std::string s = absl::StrFormat("%.4f", v);
+  std::string s = Fixed(v, 4);
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;

@@ -1,8 +1,9 @@
 // Goal evaluation cost per cycle (issues 4 and 11): 1,000 and 10,000
 // providers x 10 goals (alert-heavy: about a third of the results in
-// shortfall), as Alerting::OnSnapshot runs it: EvaluateGoals +
-// ShortfallInputCache::Inputs + AlertLifecycle::UpdateScopedInputs +
-// AlertMetrics::Update + TakeDueNotifications (the series themselves are
+// shortfall), as Alerting::OnSnapshot runs it: EvaluateGoalsInto (into the
+// previous cycle's storage) + ShortfallInputCache::Inputs +
+// AlertLifecycle::UpdateScopedInputs + AlertMetrics::Update +
+// TakeDueNotifications (the series themselves are
 // rendered at scrape time: BM_AlertMetricsCollect, not part of the cycle).
 // Targets: <= 10 ms per cycle at 1,000 providers,
 // <= 100 ms at 10,000.
@@ -107,18 +108,22 @@ void BM_GoalEvaluationCycle(benchmark::State& state) {
   const RuleSet rules = Rules();
   const int providers = static_cast<int>(state.range(0));
   const std::vector<ProgramFigures> figures = Figures(providers);
+  // As Alerting passes them: pointers into the snapshot.
+  std::vector<const ProgramFigures*> judged;
+  for (const ProgramFigures& f : figures) judged.push_back(&f);
   FakeClock clock(absl::FromUnixSeconds(1795000000));
   AlertLifecycle lifecycle({absl::Minutes(1), absl::Minutes(15)}, clock);
   AlertMetrics metrics(lifecycle);
+  std::vector<GoalResult> results;  // the previous cycle's storage
   size_t alerts = 0;
   const auto scope = [](const AlertLabels&) { return AlertScope::kJudged; };
   ShortfallInputCache inputs;
   // The rules as Alerting holds them (a shared RuleSet; the cache keys on it).
   const auto shared = std::make_shared<const RuleSet>(rules);
   const auto cycle = [&] {
-    auto results = EvaluateGoals(*shared, figures, AsAlerting());
+    EvaluateGoalsInto(*shared, judged, AsAlerting(), results);
     lifecycle.UpdateScopedInputs(inputs.Inputs(results, shared), scope);
-    metrics.Update(std::move(results));
+    results = metrics.Update(std::move(results), shared);
     alerts = lifecycle.TakeDueNotifications().size();
     clock.Advance(absl::Seconds(15));
     benchmark::DoNotOptimize(alerts);

@@ -304,6 +304,39 @@ TEST(GoalEvaluatorTest, explains_only_shown_results_when_asked) {
   EXPECT_EQ(some[1].value, all[1].value);
 }
 
+// EvaluateGoalsInto drops what `out` held and reuses its storage; the
+// results are those of EvaluateGoals.
+TEST(GoalEvaluatorTest, evaluate_into_reuses_the_storage_it_is_given) {
+  RuleSet rules;
+  rules.contracts.emplace_back();
+  rules.contracts[0].program = "workforce";
+  rules.contracts[0].goals.push_back(
+      Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6));
+  ProgramFigures good = Figures(19, 20);
+  good.provider = "prov-002";
+  const std::vector<ProgramFigures> figures = {Figures(9, 20), good};
+  const std::vector<const ProgramFigures*> pointers = {&figures[0],
+                                                       &figures[1]};
+  EvaluatorSettings shown;
+  shown.explain_all = false;
+  std::vector<GoalResult> out(5);  // an earlier evaluation's, say
+  out[0].provider = "prov-old";
+  out[0].explanation = "stale";
+  const GoalResult* storage = out.data();
+  EvaluateGoalsInto(rules, pointers, shown, out);
+  const auto want = EvaluateGoals(rules, figures, shown);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out.data(), storage);
+  EXPECT_EQ(out[0].provider, "prov-001");
+  EXPECT_EQ(out[0].value, 0.45);
+  EXPECT_TRUE(out[0].shortfall);
+  EXPECT_EQ(out[0].explanation, want[0].explanation);
+  EXPECT_EQ(out[1].provider, "prov-002");
+  EXPECT_EQ(out[1].value, 0.95);
+  EXPECT_FALSE(out[1].shortfall);
+  EXPECT_EQ(out[1].explanation, "");
+}
+
 // The cache hands back the same input while the result says the same, and
 // a rebuilt one (new text) when it changes or the rules are reloaded.
 TEST(AlertTextTest, cached_inputs_are_rebuilt_only_on_change) {
@@ -340,6 +373,27 @@ TEST(AlertTextTest, cached_inputs_are_rebuilt_only_on_change) {
   ASSERT_EQ(rebuilt.size(), 1u);
   EXPECT_NE(rebuilt[0]->annotations_id, changed_id);
   EXPECT_TRUE(cache.Inputs({}, reloaded).empty());
+}
+
+// Update hands back the previous results' storage, emptied, for the next
+// evaluation (no scrape holds them here).
+TEST(AlertMetricsTest, update_hands_back_the_previous_storage) {
+  FakeClock clock(absl::FromUnixSeconds(1767571200));
+  AlertLifecycle lifecycle(AlertLifecycle::Options{}, clock);
+  AlertMetrics metrics(lifecycle);
+  const GoalSpec g = Goal(v1::GOAL_METRIC_ENROLLMENT_RATE, 0.6);
+  std::vector<GoalResult> first = {One(g, Figures(9, 20)),
+                                   One(g, Figures(19, 20))};
+  const GoalResult* storage = first.data();
+  EXPECT_EQ(metrics.Update(std::move(first)).capacity(), 0u);
+  const std::vector<GoalResult> spare =
+      metrics.Update({One(g, Figures(8, 20))});
+  EXPECT_TRUE(spare.empty());
+  EXPECT_EQ(spare.data(), storage);
+  EXPECT_GE(spare.capacity(), 2u);
+  const std::string text =
+      prometheus::TextSerializer().Serialize(metrics.Collect());
+  EXPECT_NE(text.find("provider=\"prov-001\"} 0.4"), std::string::npos) << text;
 }
 
 TEST(AlertMetricsTest, exports_and_removes_series) {

@@ -112,7 +112,7 @@ TEST(AlertmanagerPayloadTest, firing_and_resolved) {
 
 TEST(AlertmanagerPayloadTest, external_labels_are_added_and_own_labels_win) {
   AlertNotification a = Firing("p1");
-  a.labels.erase("provider");
+  a.labels = {{"alertname", "A"}};  // no provider
   const AlertDecoration decoration{
       "http://h:9464",
       {{"cluster", "prod"}, {"namespace", "outcomes"}, {"alertname", "X"}}};
