@@ -194,7 +194,7 @@ void IngestPipeline::Process(const KafkaMessage& message) {
                : "new provider_id while --providers.max providers have state");
     return;
   }
-  if (!p->dedupe.Insert(event.event_id(), result.day)) {
+  if (!Insert(p->dedupe, event.event_id(), result.day)) {
     ++pending_.duplicates;
     return;
   }
@@ -204,18 +204,33 @@ void IngestPipeline::Process(const KafkaMessage& message) {
 }
 
 void IngestPipeline::ProcessBatch(absl::Span<const KafkaMessage> messages) {
+  Peeked next;
   for (size_t i = 0; i < messages.size(); ++i) {
-    if (i + 1 < messages.size()) Prefetch(messages[i + 1]);
+    current_ = next;  // messages[i]'s, when it was peeked
+    next = i + 1 < messages.size() ? Prefetch(messages[i + 1]) : Peeked{};
     Process(messages[i]);
   }
+  current_ = {};
 }
 
-void IngestPipeline::Prefetch(const KafkaMessage& message) {
+IngestPipeline::Peeked IngestPipeline::Prefetch(const KafkaMessage& message) {
   const std::optional<std::string_view> id = PeekEventId(message.value);
-  if (!id) return;
-  if (PartitionIngest* p = Find(message.topic, message.partition)) {
-    p->dedupe.Prefetch(*id);
+  if (!id) return {};
+  PartitionIngest* p = Find(message.topic, message.partition);
+  if (p == nullptr) return {};
+  return {*id, p->dedupe.Prefetch(*id)};
+}
+
+bool IngestPipeline::Insert(DedupeIndex& dedupe, std::string_view event_id,
+                            DayNumber day) {
+  // The same bytes as the id peeked in this message (the decoder views the
+  // message): its hash is known already.
+  const Peeked peeked = std::exchange(current_, Peeked{});
+  if (event_id.data() == peeked.id.data() &&
+      event_id.size() == peeked.id.size()) {
+    return dedupe.InsertHash(peeked.hash, day);
   }
+  return dedupe.Insert(event_id, day);
 }
 
 void IngestPipeline::Reject(const KafkaMessage& message, RejectReason reason,

@@ -167,10 +167,17 @@ class IngestPipeline {
   PartitionIngest* Find(std::string_view topic, int32_t partition);
   const PartitionIngest* Find(const PartitionId& id) const;
   void Replay(PartitionIngest& p, const KafkaMessage& message);
+  struct Peeked {
+    std::string_view id;  // into the message
+    uint64_t hash = 0;    // DedupeIndex::Hash(id)
+  };
   // Asks the CPU to load the dedupe slot of `message`'s event id (read
   // from the raw value without decoding), so that its Process finds it in
-  // the cache. Only a hint: changes nothing.
-  void Prefetch(const KafkaMessage& message);
+  // the cache; returns the id and its hash (empty when not peekable).
+  Peeked Prefetch(const KafkaMessage& message);
+  // dedupe.Insert(event_id, day), with the hash Prefetch computed when
+  // event_id is the id it peeked in the message being processed.
+  bool Insert(DedupeIndex& dedupe, std::string_view event_id, DayNumber day);
   // Counts and dead-letters a rejected live message.
   void Reject(const KafkaMessage& message, RejectReason reason,
               std::string_view detail);
@@ -196,6 +203,7 @@ class IngestPipeline {
     int64_t replayed = 0;
   };
   PendingCounts pending_;
+  Peeked current_;  // the message ProcessBatch is processing, if peeked
   absl::Time now_;
   DayNumber today_ = 0;
   std::vector<PartitionIngest> partitions_;
