@@ -7,12 +7,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/base/json.h"
 #include "daemon/brief/brief.h"
+#include "daemon/brief/brief_figures.h"
 #include "daemon/brief/brief_render.h"
 #include "daemon/rules/payments.h"
 #include "daemon/state/figures_json.h"
@@ -44,55 +44,12 @@ absl::StatusOr<std::shared_ptr<const StoreSnapshot>> Evaluated(
   return snap;
 }
 
-// The provider's figures, found by binary search in each partition (its
-// programs are sorted by provider, program), and its programs; pointers into
-// the snapshot, which the caller keeps alive.
-struct Own {
-  const ProgramFigures* figures = nullptr;  // of the program asked for
-  const PartitionFigures* partition = nullptr;
-  std::set<std::string> programs;
-};
-Own FindOwn(const StoreSnapshot& snap, const std::string& provider,
-            const std::string& program) {
-  Own own;
-  for (const PartitionFigures& part : snap.partitions) {
-    auto it =
-        std::lower_bound(part.programs.begin(), part.programs.end(), provider,
-                         [](const ProgramFigures& p, const std::string& id) {
-                           return p.provider < id;
-                         });
-    for (; it != part.programs.end() && it->provider == provider; ++it) {
-      own.programs.insert(it->program);
-      if (it->program == program && own.figures == nullptr) {
-        own.figures = &*it;  // first partition wins, as in the JSON API
-        own.partition = &part;
-      }
-    }
-  }
-  return own;
-}
-
-// The figures of the other providers of `program` that may be judged
-// (ready partitions; first partition wins), for ranks. Not copied.
-std::vector<const ProgramFigures*> Judgeable(const StoreSnapshot& snap,
-                                             const std::string& provider,
-                                             const std::string& program) {
-  std::vector<const ProgramFigures*> out;
-  absl::flat_hash_set<std::string_view> seen = {provider};
-  for (const PartitionFigures& part : snap.partitions) {
-    for (const ProgramFigures& p : part.programs) {
-      if (p.program != program || !seen.insert(p.provider).second) continue;
-      if (part.ready) out.push_back(&p);
-    }
-  }
-  return out;
-}
-
 // The program asked for, or the provider's only one when none was asked.
 absl::StatusOr<std::string> ProgramOf(const StoreSnapshot& snap,
                                       const std::string& provider,
                                       const std::string& asked) {
-  const std::set<std::string> programs = FindOwn(snap, provider, "").programs;
+  const std::set<std::string> programs =
+      FindOwnFigures(snap, provider, "").programs;
   if (programs.empty()) {
     return absl::NotFoundError(absl::StrCat(
         "unknown provider \"", provider,
@@ -186,7 +143,7 @@ std::vector<GoalResult> ResultsOf(const RuleSet& rules,
   EvaluatorSettings values_only = settings;
   values_only.explain = false;
   std::vector<GoalResult> out = EvaluateGoals(
-      rules, Judgeable(snap, in.provider, in.program), values_only);
+      rules, RankedFigures(snap, in.provider, in.program), values_only);
   if (in.ready) {
     for (GoalResult& r : EvaluateGoals(rules, {in.figures}, settings)) {
       out.push_back(std::move(r));
@@ -212,7 +169,7 @@ absl::StatusOr<Json> Brief(const EvaluationLoop& evaluation,
   absl::StatusOr<std::string> program =
       ProgramOf(**snap, provider, Query(r, "program"));
   if (!program.ok()) return program.status();
-  const Own own = FindOwn(**snap, provider, *program);
+  const OwnFigures own = FindOwnFigures(**snap, provider, *program);
   const std::shared_ptr<const RuleSet> rules = alerting.rules();
   BriefInputs in;
   in.provider = provider;
