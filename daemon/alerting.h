@@ -161,6 +161,9 @@ class Alerting {
   const EvaluatorSettings& evaluator_settings() const {
     return settings_.evaluator;
   }
+  // Whether the daemon's figures may be judged at all (the `ready` passed
+  // in: rebuilt and caught up once since the last rebalance).
+  bool figures_ready() const { return ready_(); }
 
  private:
   using ProviderProgram = std::pair<std::string, std::string>;

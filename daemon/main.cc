@@ -367,7 +367,7 @@ int Run(DaemonSettings settings) {
       http,
       {&registry, &process_metrics, &exporter, &payments, &alerting.metrics()},
       loop, checkpointer ? &*checkpointer : nullptr);
-  AddApiRoutes(http, evaluation, alerting);
+  AddApiRoutes(http, evaluation, alerting, payments);
   AddPaymentRoutes(http, payments);
   if (absl::Status s = http.Start(); !s.ok()) Fatal(s);
   Log(LogLevel::kInfo, "serving",

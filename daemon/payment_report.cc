@@ -1,5 +1,6 @@
 #include "daemon/payment_report.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -42,6 +43,28 @@ void PaymentReport::OnSnapshot(const StoreSnapshot& snapshot) {
 std::shared_ptr<const PaymentReport::Result> PaymentReport::Latest() const {
   absl::MutexLock lock(&mu_);
   return latest_;
+}
+
+std::optional<std::vector<PaymentLine>> PaymentReport::LinesOf(
+    const std::string& provider, const std::string& program, DayNumber day,
+    const RuleSet* rules) const {
+  const std::shared_ptr<const Result> result = Latest();
+  if (result == nullptr || result->day != day || result->rules.get() != rules) {
+    return std::nullopt;
+  }
+  std::vector<PaymentLine> out;
+  for (const auto& [contract, providers] : result->contracts) {
+    if (!contract->AppliesTo(provider, program)) continue;
+    // CollectPayments sorts by provider.
+    const auto it =
+        std::lower_bound(providers.begin(), providers.end(), provider,
+                         [](const ProviderPayments& p, const std::string& id) {
+                           return p.provider < id;
+                         });
+    if (it == providers.end() || it->provider != provider) continue;
+    out.insert(out.end(), it->lines.begin(), it->lines.end());
+  }
+  return out;
 }
 
 std::vector<prometheus::MetricFamily> PaymentReport::Collect() const {

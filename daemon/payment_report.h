@@ -53,6 +53,17 @@ class PaymentReport : public prometheus::Collectable {
   absl::StatusOr<std::string> Json(const std::string& contract) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The brief's payment lines: those of `provider` on `program`, for every
+  // contract with payments that applies to it, from the last evaluation
+  // (a binary search per contract, nothing counted). std::nullopt when that
+  // evaluation was not of `day` with `rules` (none yet, a day rolled over
+  // or the rules reloaded since): the caller counts them itself.
+  std::optional<std::vector<PaymentLine>> LinesOf(const std::string& provider,
+                                                  const std::string& program,
+                                                  DayNumber day,
+                                                  const RuleSet* rules) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // The two families of the last evaluation (none before the first, and a
   // family without series is not listed).
   std::vector<prometheus::MetricFamily> Collect() const override

@@ -52,6 +52,10 @@ Representatives Represent(const BriefInputs& in) {
   return out;
 }
 
+std::string NotJudgedWhy(const BriefInputs& in) {
+  return in.ready ? "" : kFiguresNotReady;
+}
+
 const char* Status(const GoalResult* r) {
   if (r == nullptr || !r->judged) return "not_judged";
   return r->shortfall ? "shortfall" : "met";
@@ -60,10 +64,14 @@ const char* Status(const GoalResult* r) {
 Json GoalJson(const GoalSpec& g, const BriefInputs& in,
               const Representatives& reps) {
   const auto it = reps.find({&g, in.provider});
-  const GoalResult* r = it == reps.end() ? nullptr : it->second;
+  // Not ready: partial figures are neither shown as a value nor judged.
+  const GoalResult* r = it == reps.end() || !in.ready ? nullptr : it->second;
   std::vector<double> values;
   for (const auto& [key, rep] : reps) {
-    if (key.first == &g && rep->judged) values.push_back(*rep->value);
+    if (key.first == &g && rep->judged &&
+        (in.ready || key.second != in.provider)) {
+      values.push_back(*rep->value);
+    }
   }
   Json j = {{"contract", g.contract},
             {"goal", g.name},
@@ -77,7 +85,7 @@ Json GoalJson(const GoalSpec& g, const BriefInputs& in,
             {"of", values.size()},
             {"direction", g.is_min ? "min" : "max"},
             {"sample_unit", r ? r->sample_unit : ""},
-            {"explanation", r ? r->explanation : ""}};
+            {"explanation", r ? r->explanation : NotJudgedWhy(in)}};
   if (r != nullptr && r->judged) {
     j["rank"] = RankAmong(*r->value, values, g.is_min);
   }
@@ -200,7 +208,8 @@ Json PaymentsJson(const std::vector<PaymentLine>& lines) {
 Json BuildBriefJson(const BriefInputs& in) {
   Json brief = {{"provider", in.provider},
                 {"program", in.program},
-                {"as_of", FormatDay(in.as_of)}};
+                {"as_of", FormatDay(in.as_of)},
+                {"ready", in.ready}};
   Json trend = FunnelsJson(in, brief);
   brief["trend"] = std::move(trend);
   brief["goals"] = GoalsJson(in);

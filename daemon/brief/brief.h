@@ -16,7 +16,8 @@
 // [{alertname, goal, state, since}], stalled_referrals, payments, groups. Also:
 // funnel_complete, trend, stalled_priority_referrals, window, priority_share,
 // creaming_ratio, days_to_enroll, points_to_discuss; goals carry direction,
-// sample_unit and explanation, and dimension/group for group_rate_ratio.
+// sample_unit and explanation, and dimension/group for group_rate_ratio;
+// ready (BriefInputs::ready).
 //
 // Thread safety: pure functions.
 #ifndef OUTCOMESD_DAEMON_BRIEF_BRIEF_H_
@@ -74,6 +75,13 @@ struct BriefInputs {
   std::vector<BriefAlert> alerts;
   std::vector<PaymentLine> payments;
   int enroll_within_days = 14;  // M, for sentences
+  // False when the provider's partition is not ready (state being rebuilt
+  // after a restart or rebalance, or not caught up once since) or the
+  // daemon is not (docs/design.md, "Readiness"): its figures may be partial
+  // counts, so none of its goals is judged or ranked ("not_judged", value
+  // and rank null, whatever `results` hold for it) and the brief says so
+  // ("ready": false, and first of points_to_discuss).
+  bool ready = true;
 };
 
 // REQUIRES: figures and rules set, funnels.size() >= 2.

@@ -47,6 +47,14 @@ std::string FormatRate(const Json& rate) {
 
 Json PointsToDiscuss(const Json& brief, int enroll_within_days) {
   Json points = Json::array();
+  if (!brief.value("ready", true)) {
+    points.push_back(absl::StrCat(
+        "The figures of ", brief.at("provider").get<std::string>(),
+        " are not ready yet: its state is still being rebuilt after a restart "
+        "or rebalance, so they may be partial counts. No goal is judged or "
+        "ranked in this brief; ask for it again in a few minutes."));
+    return points;  // the sentences below would read the partial counts
+  }
   for (const Json& g : brief.at("goals")) {
     if (g.at("status") != "shortfall") continue;
     const std::string metric = g.at("metric").get<std::string>();

@@ -22,7 +22,14 @@ std::string FormatGoalValue(std::string_view metric, const Json& value);
 // or "n/a (0 of 0)".
 std::string FormatRate(const Json& rate);
 
-// One plain sentence (or two) per goal in shortfall, then one about stalled
+// The explanation of a goal not judged because the provider's figures are
+// not ready (BriefInputs::ready).
+inline constexpr char kFiguresNotReady[] =
+    "figures not ready yet: state is being rebuilt";
+
+// When the brief says "ready": false, only a sentence saying its figures
+// are not ready yet and nothing is judged or ranked. Else one plain
+// sentence (or two) per goal in shortfall, then one about stalled
 // priority-population referrals when there are any. `brief` is the brief
 // JSON without points_to_discuss; `enroll_within_days` is M.
 Json PointsToDiscuss(const Json& brief, int enroll_within_days);

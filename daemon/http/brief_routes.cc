@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/base/json.h"
 #include "daemon/brief/brief.h"
+#include "daemon/brief/brief_figures.h"
 #include "daemon/brief/brief_render.h"
 #include "daemon/rules/payments.h"
 #include "daemon/state/figures_json.h"
@@ -43,33 +44,12 @@ absl::StatusOr<std::shared_ptr<const StoreSnapshot>> Evaluated(
   return snap;
 }
 
-// Every provider+program of `snap` whose program is `program` (first
-// partition wins, as in the JSON API), and the programs of `provider`.
-struct Found {
-  std::vector<ProgramFigures> program_figures;
-  std::set<std::string> provider_programs;
-};
-Found FindFigures(const StoreSnapshot& snap, const std::string& provider,
-                  const std::string& program) {
-  Found found;
-  std::set<std::string> seen;
-  for (const PartitionFigures& part : snap.partitions) {
-    for (const ProgramFigures& p : part.programs) {
-      if (p.provider == provider) found.provider_programs.insert(p.program);
-      if (p.program == program && seen.insert(p.provider).second) {
-        found.program_figures.push_back(p);
-      }
-    }
-  }
-  return found;
-}
-
 // The program asked for, or the provider's only one when none was asked.
 absl::StatusOr<std::string> ProgramOf(const StoreSnapshot& snap,
                                       const std::string& provider,
                                       const std::string& asked) {
   const std::set<std::string> programs =
-      FindFigures(snap, provider, "").provider_programs;
+      FindOwnFigures(snap, provider, "").programs;
   if (programs.empty()) {
     return absl::NotFoundError(absl::StrCat(
         "unknown provider \"", provider,
@@ -129,10 +109,17 @@ std::vector<BriefAlert> AlertsOf(const Alerting& alerting,
 }
 
 // The payment lines of the provider on the program: every contract of the
-// program with a payments block that applies to it.
-std::vector<PaymentLine> PaymentsOf(const RuleSet& rules,
+// program with a payments block that applies to it. From the payment
+// report's last evaluation when it matches; else counted here (the whole
+// contract: only right after a day rolled over or the rules reloaded).
+std::vector<PaymentLine> PaymentsOf(const PaymentReport& report,
+                                    const RuleSet& rules,
                                     const StateStore& store,
                                     const BriefInputs& in) {
+  if (std::optional<std::vector<PaymentLine>> lines =
+          report.LinesOf(in.provider, in.program, in.as_of, &rules)) {
+    return *std::move(lines);
+  }
   std::vector<PaymentLine> out;
   for (const ContractSpec& c : rules.contracts) {
     if (!c.payments.has_value() || !c.AppliesTo(in.provider, in.program)) {
@@ -146,8 +133,28 @@ std::vector<PaymentLine> PaymentsOf(const RuleSet& rules,
   return out;
 }
 
+// The goal results: the provider's own with explanations (none when it is
+// not ready), the other judgeable providers' without (only their values
+// count, for ranks).
+std::vector<GoalResult> ResultsOf(const RuleSet& rules,
+                                  const EvaluatorSettings& settings,
+                                  const StoreSnapshot& snap,
+                                  const BriefInputs& in) {
+  EvaluatorSettings values_only = settings;
+  values_only.explain = false;
+  std::vector<GoalResult> out = EvaluateGoals(
+      rules, RankedFigures(snap, in.provider, in.program), values_only);
+  if (in.ready) {
+    for (GoalResult& r : EvaluateGoals(rules, {in.figures}, settings)) {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<Json> Brief(const EvaluationLoop& evaluation,
                            const Alerting& alerting,
+                           const PaymentReport& payments,
                            const std::string& provider, const HttpRequest& r) {
   const std::string period = Query(r, "period");
   const std::optional<PeriodKind> kind =
@@ -162,23 +169,21 @@ absl::StatusOr<Json> Brief(const EvaluationLoop& evaluation,
   absl::StatusOr<std::string> program =
       ProgramOf(**snap, provider, Query(r, "program"));
   if (!program.ok()) return program.status();
-  const Found found = FindFigures(**snap, provider, *program);
+  const OwnFigures own = FindOwnFigures(**snap, provider, *program);
   const std::shared_ptr<const RuleSet> rules = alerting.rules();
   BriefInputs in;
   in.provider = provider;
   in.program = *program;
   in.as_of = (*snap)->today;
   in.kind = *kind;
-  in.figures = &*std::find_if(
-      found.program_figures.begin(), found.program_figures.end(),
-      [&](const ProgramFigures& p) { return p.provider == provider; });
+  in.figures = own.figures;
+  in.ready = own.partition->ready && alerting.figures_ready();
   in.rules = rules.get();
-  in.results = EvaluateGoals(*rules, found.program_figures,
-                             alerting.evaluator_settings());
+  in.results = ResultsOf(*rules, alerting.evaluator_settings(), **snap, in);
   in.funnels = Funnels(evaluation.store(), in);
   in.alerts = AlertsOf(alerting, in);
   in.enroll_within_days = evaluation.store().settings().enroll_within_days;
-  in.payments = PaymentsOf(*rules, evaluation.store(), in);
+  in.payments = PaymentsOf(payments, *rules, evaluation.store(), in);
   return BuildBriefJson(in);
 }
 
@@ -217,21 +222,25 @@ HttpResponse ProviderFiguresAsOf(const EvaluationLoop& evaluation,
 }
 
 void AddBriefRoutes(HttpServer& http, const EvaluationLoop& evaluation,
-                    const Alerting& alerting) {
-  http.Route(
-      "GET", "/api/v1/briefs/", [&evaluation, &alerting](const HttpRequest& r) {
-        const std::string id = r.path.substr(sizeof("/api/v1/briefs/") - 1);
-        absl::StatusOr<Json> brief = Brief(evaluation, alerting, id, r);
-        if (!brief.ok()) return ErrorFor(brief.status());
-        return HttpResponse{200, "application/json", DumpJson(*brief)};
-      });
-  http.Route("GET", "/briefs/", [&evaluation, &alerting](const HttpRequest& r) {
-    const std::string id = r.path.substr(sizeof("/briefs/") - 1);
-    absl::StatusOr<Json> brief = Brief(evaluation, alerting, id, r);
-    if (!brief.ok()) return ErrorFor(brief.status());
-    return HttpResponse{200, "text/html; charset=utf-8",
-                        RenderBriefHtml(*brief)};
-  });
+                    const Alerting& alerting, const PaymentReport& payments) {
+  http.Route("GET", "/api/v1/briefs/",
+             [&evaluation, &alerting, &payments](const HttpRequest& r) {
+               const std::string id =
+                   r.path.substr(sizeof("/api/v1/briefs/") - 1);
+               absl::StatusOr<Json> brief =
+                   Brief(evaluation, alerting, payments, id, r);
+               if (!brief.ok()) return ErrorFor(brief.status());
+               return HttpResponse{200, "application/json", DumpJson(*brief)};
+             });
+  http.Route("GET", "/briefs/",
+             [&evaluation, &alerting, &payments](const HttpRequest& r) {
+               const std::string id = r.path.substr(sizeof("/briefs/") - 1);
+               absl::StatusOr<Json> brief =
+                   Brief(evaluation, alerting, payments, id, r);
+               if (!brief.ok()) return ErrorFor(brief.status());
+               return HttpResponse{200, "text/html; charset=utf-8",
+                                   RenderBriefHtml(*brief)};
+             });
 }
 
 }  // namespace outcomes

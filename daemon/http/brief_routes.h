@@ -10,7 +10,12 @@
 // the daemon's own evaluator (EvaluateGoals over the program's providers in
 // that snapshot, with the rules in force), the day-bucket counts of each
 // period (StateStore::EventsBetween), the provider's pending and firing
-// alerts. Payment lines are empty until the payments block is wired.
+// alerts, and its payment lines from the payment report's last evaluation.
+// The figures are pointers into the evaluation's shared snapshot (never
+// copied); the other providers are evaluated without explanations, only for
+// ranks. A provider whose partition is not ready (or with the daemon not
+// ready) gets a brief that says so and judges nothing (BriefInputs::ready);
+// providers of partitions not ready are not ranked.
 //
 // Errors: 400 for a malformed date or period, or a day outside the horizon;
 // 404 for an unknown provider or program; 503 before the first evaluation.
@@ -25,6 +30,7 @@
 #include "daemon/alerting.h"
 #include "daemon/evaluation_loop.h"
 #include "daemon/http/http_server.h"
+#include "daemon/payment_report.h"
 
 namespace outcomes {
 
@@ -34,7 +40,7 @@ HttpResponse ProviderFiguresAsOf(const EvaluationLoop& evaluation,
                                  const std::string& as_of_text);
 
 void AddBriefRoutes(HttpServer& http, const EvaluationLoop& evaluation,
-                    const Alerting& alerting);
+                    const Alerting& alerting, const PaymentReport& payments);
 
 }  // namespace outcomes
 

@@ -67,7 +67,7 @@ void AddHealthRoutes(HttpServer& http, MetricSources sources,
 }
 
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
-                  Alerting& alerting) {
+                  Alerting& alerting, const PaymentReport& payments) {
   http.Route("GET", "/api/v1/providers", [&evaluation](const HttpRequest&) {
     return JsonBody(RenderProvidersJson(*evaluation.Latest()));
   });
@@ -87,7 +87,7 @@ void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
   http.Route("GET", "/api/v1/rules", [&alerting](const HttpRequest&) {
     return JsonBody(alerting.RulesJson());
   });
-  AddBriefRoutes(http, evaluation, alerting);
+  AddBriefRoutes(http, evaluation, alerting, payments);
   // Guarded (docs/design.md, "Safe to expose"): a bearer token, or loopback
   // only.
   http.Route(

@@ -31,7 +31,7 @@ void AddHealthRoutes(HttpServer& http, MetricSources sources,
 
 // The JSON API and POST /-/reload.
 void AddApiRoutes(HttpServer& http, const EvaluationLoop& evaluation,
-                  Alerting& alerting);
+                  Alerting& alerting, const PaymentReport& payments);
 
 // GET /api/v1/payments[?contract=ID] (docs/design.md, "Brief, payments and
 // backtest"): 404 with the reason for an unknown contract or one without

@@ -119,6 +119,8 @@ class BriefTest(unittest.TestCase):
         mine = figures[(PROVIDER, PROGRAM)]
         self.assertEqual(brief["provider"], PROVIDER)
         self.assertEqual(brief["program"], PROGRAM)
+        # Every partition is ready (settled_brief waited for /readyz).
+        self.assertIs(brief["ready"], True)
 
         # Headline figures: the same as /api/v1/providers/{id} and the
         # reference.

@@ -237,6 +237,34 @@ TEST_F(BriefJsonTest, PointsToDiscussAlertsAndPayments) {
             "are priority-population clients: what stands in their way?");
 }
 
+// A provider whose partition is being rebuilt: its (partial) figures are
+// neither judged nor ranked, nor counted in the others' ranks, and the brief
+// says so instead of pointing at a shortfall.
+TEST_F(BriefJsonTest, NotReadyJudgesAndRanksNothing) {
+  BriefInputs in = Inputs("a");  // results include a's: must be ignored
+  in.ready = false;
+  const Json b = BuildBriefJson(in);
+  EXPECT_EQ(b["ready"], false);
+  EXPECT_EQ(b["goals"], Json::parse(R"([
+      {"contract":"c1","goal":"enrollment-rate","metric":"enrollment_rate",
+       "window":"30d","value":null,"target":0.6,"status":"not_judged",
+       "sample_size":0,"rank":null,"of":2,"direction":"min","sample_unit":"",
+       "explanation":"figures not ready yet: state is being rebuilt"},
+      {"contract":"c1","goal":"stalled","metric":"stalled_referrals",
+       "window":"","value":null,"target":10.0,"status":"not_judged",
+       "sample_size":0,"rank":null,"of":3,"direction":"max","sample_unit":"",
+       "explanation":"figures not ready yet: state is being rebuilt"}])"));
+  EXPECT_EQ(b["points_to_discuss"], Json::parse(R"([
+      "The figures of a are not ready yet: its state is still being rebuilt after a restart or rebalance, so they may be partial counts. No goal is judged or ranked in this brief; ask for it again in a few minutes."])"));
+  // The stalled goal's value 12 (a shortfall when ready) is not shown.
+  EXPECT_NE(RenderBriefMarkdown(b).find(
+                "| c1 | stalled | stalled_referrals |  | n/a | <= 10 | "
+                "not_judged | 0 | - |\n"),
+            std::string::npos);
+  EXPECT_NE(RenderBriefHtml(b).find("are not ready yet"), std::string::npos);
+  EXPECT_EQ(BuildBriefJson(Inputs("a"))["ready"], true);
+}
+
 TEST_F(BriefJsonTest, HtmlIsSelfContainedAndEscaped) {
   figures_[0].provider = "a<b>";
   BriefInputs in = Inputs("a<b>");
