@@ -7,7 +7,7 @@ notifier POSTs it, and while that POST waits for its answer outcomesd gets
 SIGTERM. It must exit with status 0 within BOUND seconds.
 
 Before the fix the POST in flight was finished first, up to its 10 s
-request timeout (--alertmanager.timeout's default): the daemon exited about
+request timeout (HttpClientOptions::timeout, 10 s): the daemon exited about
 10 s after SIGTERM (measured: 10.00 s). Now the POST gets a third of what is
 left of the budget after the consumer's stop (about 1.5 s) to be answered,
 then the notifier's stop cancels it: about 2.1 s after SIGTERM. The batch is
