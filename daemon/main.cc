@@ -53,7 +53,8 @@ namespace {
 // daemon exits 0 within this long, whether or not a Kafka broker answers.
 constexpr absl::Duration kShutdownBudget = absl::Seconds(5);
 // Of it, the consumer's share: the final commit, the checkpoints and leaving
-// the group. The rest flushes the alert producers and stops the threads.
+// the group. The rest stops the notifier, flushes the alert producers and
+// stops the threads.
 constexpr absl::Duration kConsumerStopBudget = absl::Seconds(3);
 // What the alert producers' final flushes leave for the rest of the exit.
 constexpr absl::Duration kExitReserve = absl::Milliseconds(500);
@@ -391,10 +392,12 @@ int Run(DaemonSettings settings) {
   retention_check.join();
   evaluation.Stop();
   alerting.SaveState();  // to --state.dir: needs no broker
-  if (notifier) notifier->Stop();
+  const absl::Time flushed_by = deadline - kExitReserve;
+  // A POST in flight gets a third of what is left, then is cancelled: a
+  // silent Alertmanager cannot hold the exit up to its request timeout.
+  if (notifier) notifier->Stop((flushed_by - absl::Now()) / 3);
   // Bounded: with no broker answering these would never finish. An alert
   // message not delivered is sent again by the next owner's lifecycle.
-  const absl::Time flushed_by = deadline - kExitReserve;
   alert_sink->Flush((flushed_by - absl::Now()) / 2).IgnoreError();
   state_store->Flush(flushed_by - absl::Now()).IgnoreError();
   http.Stop();

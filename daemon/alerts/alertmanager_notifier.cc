@@ -179,6 +179,11 @@ absl::Time AlertmanagerNotifier::PumpTarget(size_t t) {
                                  options_.resend_interval, options_.decoration);
     }
     const absl::Status status = poster_.Post(url, "/api/v2/alerts", body);
+    if (absl::IsCancelled(status)) {  // by Stop: the batch stays queued
+      Log(LogLevel::kInfo, "alertmanager notification abandoned at shutdown",
+          {{"alertmanager", RedactedUrl(url)}});
+      return absl::InfiniteFuture();
+    }
     if (!status.ok()) {
       Log(LogLevel::kWarning, "alertmanager notification failed",
           {{"alertmanager", RedactedUrl(url)},
@@ -214,15 +219,32 @@ void AlertmanagerNotifier::Run() {
 }
 
 void AlertmanagerNotifier::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    Run();
+    absl::MutexLock lock(&mu_);
+    run_returned_ = true;
+  });
 }
 
-void AlertmanagerNotifier::Stop() {
+bool AlertmanagerNotifier::AwaitRunReturned(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&run_returned_), timeout);
+}
+
+void AlertmanagerNotifier::Stop(absl::Duration grace) {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  if (!AwaitRunReturned(grace)) {
+    // Again until Run returns: a Cancel can miss a Post that has not
+    // reached the network yet (HttpPoster::Cancel).
+    do {
+      poster_.Cancel();
+    } while (!AwaitRunReturned(absl::Milliseconds(20)));
+  }
+  thread_.join();
 }
 
 size_t AlertmanagerNotifier::queue_length() const {

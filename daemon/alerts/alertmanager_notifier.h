@@ -19,6 +19,17 @@
 // order of the remaining notifications is kept. A POST already in flight
 // when a newer notification arrives still completes; the newer one follows.
 //
+// Stop (docs/design.md, "Shutdown") gives a POST in flight a grace period,
+// then cancels it (HttpPoster::Cancel), so a silent Alertmanager cannot
+// hold the exit up to the request timeout. What is not delivered by then
+// (the cancelled batch and the rest of the queue) is abandoned, not lost:
+// the lifecycle marks a notification sent when it hands it over
+// (last_sent_at, saved with the alert state in --state.dir and the state
+// topic), so after a restart it is sent again at its next resend, at most
+// one resend_interval later: a firing alert until it resolves, a resolved
+// one during its resolved_retention. Alertmanager keeps a firing alert
+// meanwhile (endsAt was 4 x resend_interval ahead at its last delivery).
+//
 // Metrics (declared here), one series per Alertmanager, labels
 // notifier="alertmanager" and alertmanager=<its URL, RedactedUrl>:
 //   outcomes_notifier_sends_total, outcomes_notifier_failures_total,
@@ -102,9 +113,11 @@ class AlertmanagerNotifier {
 
   // Starts the sending thread. REQUIRES: called at most once.
   void Start();
-  // Stops and joins the thread (a POST in flight finishes first). Batches
-  // still queued are abandoned. Idempotent.
-  void Stop();
+  // Stops and joins the thread: a POST in flight may finish within
+  // `grace`, then it is cancelled (returns in milliseconds once connected;
+  // a connect in progress runs to its timeout). Batches still queued are
+  // abandoned. Idempotent; not concurrently with itself.
+  void Stop(absl::Duration grace = absl::ZeroDuration());
 
   size_t queue_length() const;
 
@@ -139,6 +152,8 @@ class AlertmanagerNotifier {
   absl::Duration Backoff(int attempts) const;
   void Run();
   bool Woken() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return wake_ || stop_; }
+  // True once Run has returned; waits at most `timeout`.
+  bool AwaitRunReturned(absl::Duration timeout);
   void UpdateQueueGauge(const Target& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
@@ -155,6 +170,7 @@ class AlertmanagerNotifier {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool run_returned_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -4,7 +4,8 @@
 // parsing here are plain C++.
 //
 // Thread safety: implementations must allow Post from one thread at a time
-// (the notifier's); NewHttplibPoster's is safe from any thread.
+// (the notifier's) and Cancel from any thread, also while Post runs;
+// NewHttplibPoster's Post is safe from any thread.
 #ifndef OUTCOMESD_DAEMON_ALERTS_HTTP_POSTER_H_
 #define OUTCOMESD_DAEMON_ALERTS_HTTP_POSTER_H_
 
@@ -29,6 +30,13 @@ class HttpPoster {
   virtual absl::Status Post(const std::string& base_url,
                             const std::string& path,
                             const std::string& body) = 0;
+  // Makes every Post in flight return promptly and every later Post fail
+  // at once, both with Cancelled; irreversible. For the notifier's stop
+  // (docs/design.md, "Shutdown"): a POST waiting for a silent Alertmanager
+  // would otherwise hold the exit up to its timeout. Called again while a
+  // Post runs, it cancels a Post that had not reached the network at the
+  // previous call.
+  virtual void Cancel() = 0;
 };
 
 // How the poster reaches every URL: TLS, credentials, extra headers

@@ -4,7 +4,11 @@
 // certificates.
 #include <httplib.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "daemon/alerts/http_poster.h"
 
 namespace outcomes {
@@ -33,8 +37,12 @@ class HttplibPoster : public HttpPoster {
         return absl::InvalidArgumentError(absl::StrCat(
             "POST ", shown, ": invalid URL or TLS client certificate"));
       }
-      auto res =
-          client->Post(url->path_prefix + path, body, "application/json");
+      if (!Register(client.get())) return Cancelled(shown);
+      auto res = [&] {
+        absl::Cleanup done = [&] { Unregister(client.get()); };
+        return client->Post(url->path_prefix + path, body, "application/json");
+      }();
+      if (cancelled()) return Cancelled(shown);
       if (!res) {
         return absl::UnavailableError(absl::StrCat(
             "POST ", shown, ": ", httplib::to_string(res.error())));
@@ -50,7 +58,37 @@ class HttplibPoster : public HttpPoster {
     }
   }
 
+  // httplib's Client::stop() shuts the socket of a request in flight down
+  // from this thread, so the Post's read fails at once. It waits for a
+  // connect in progress (socket_mutex_), so a host that drops the SYN
+  // still holds Cancel up to the connect timeout. A Post registered but
+  // not yet connected is missed: the notifier calls Cancel again.
+  void Cancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    for (httplib::Client* client : in_flight_) client->stop();
+  }
+
  private:
+  static absl::Status Cancelled(const std::string& shown) {
+    return absl::CancelledError(absl::StrCat("POST ", shown, ": cancelled"));
+  }
+  // False when cancelled already.
+  bool Register(httplib::Client* client) {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return false;
+    in_flight_.insert(client);
+    return true;
+  }
+  void Unregister(httplib::Client* client) {
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(client);
+  }
+  bool cancelled() const {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
   std::unique_ptr<httplib::Client> NewClient(const BaseUrl& url) const {
     const HttpClientOptions& o = options_;
     auto client = o.tls_cert_file.empty()
@@ -73,6 +111,10 @@ class HttplibPoster : public HttpPoster {
   }
 
   const HttpClientOptions options_;
+  mutable absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // The clients of the Posts running; each is removed before it is freed.
+  absl::flat_hash_set<httplib::Client*> in_flight_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // AlertmanagerNotifier with a fake HTTP client and a FakeClock: payload,
 // endsAt, retry with exponential backoff, bounded queue, metrics.
+#include <atomic>
 #include <deque>
 #include <regex>
 #include <set>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "daemon/alerts/alert_sink.h"
 #include "daemon/alerts/alertmanager_notifier.h"
 #include "gtest/gtest.h"
@@ -34,11 +36,38 @@ class FakePoster : public HttpPoster {
     }
     return absl::OkStatus();
   }
+  void Cancel() override { ++cancels; }
   const Clock* clock = nullptr;
+  int cancels = 0;
   int failures = 0;
   std::set<std::string> down;  // base URLs that always fail
   std::vector<std::string> posts;
   std::vector<std::string> bodies;
+};
+
+// A POST to an Alertmanager that answers after `answer_after` (OK), or
+// never: then it returns Cancelled once Cancel is called (or after 30 s).
+class SlowPoster : public HttpPoster {
+ public:
+  explicit SlowPoster(absl::Duration answer_after)
+      : answer_after_(answer_after) {}
+  absl::Status Post(const std::string&, const std::string&,
+                    const std::string&) override {
+    if (!entered.HasBeenNotified()) entered.Notify();
+    if (cancelled_.WaitForNotificationWithTimeout(answer_after_)) {
+      return absl::CancelledError("cancelled");
+    }
+    return absl::OkStatus();
+  }
+  void Cancel() override {
+    if (cancels.fetch_add(1) == 0) cancelled_.Notify();
+  }
+  absl::Notification entered;
+  std::atomic<int> cancels{0};
+
+ private:
+  const absl::Duration answer_after_;
+  absl::Notification cancelled_;
 };
 
 AlertmanagerNotifier::Options Opts(std::vector<std::string> urls) {
@@ -323,6 +352,35 @@ TEST_F(NotifierTest, thread_delivers_and_stops) {
   }
   n.Stop();
   EXPECT_EQ(n.queue_length(), 0u);
+}
+
+TEST_F(NotifierTest, stop_cancels_a_post_in_flight_and_keeps_its_batch) {
+  SlowPoster silent(absl::Seconds(30));  // accepts, never answers
+  AlertmanagerNotifier n(Opts({"http://am:9093"}), silent, RealClock(),
+                         registry_);
+  n.Start();
+  n.Enqueue({Firing("p1")});
+  ASSERT_TRUE(silent.entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const absl::Time start = absl::Now();
+  n.Stop(absl::Milliseconds(50));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_GE(silent.cancels.load(), 1);  // again while Run has not returned
+  EXPECT_EQ(n.queue_length(), 1u);      // abandoned, not counted as failed
+  EXPECT_EQ(Metric("outcomes_notifier_failures_total"), "0");
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "0");
+}
+
+TEST_F(NotifierTest, stop_lets_a_post_in_flight_finish_within_grace) {
+  SlowPoster slow(absl::Milliseconds(100));
+  AlertmanagerNotifier n(Opts({"http://am:9093"}), slow, RealClock(),
+                         registry_);
+  n.Start();
+  n.Enqueue({Firing("p1")});
+  ASSERT_TRUE(slow.entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  n.Stop(absl::Seconds(20));
+  EXPECT_EQ(slow.cancels.load(), 0);
+  EXPECT_EQ(n.queue_length(), 0u);
+  EXPECT_EQ(Metric("outcomes_notifier_sends_total"), "1");
 }
 
 TEST(ShortfallAlertTest, converts_notification) {
