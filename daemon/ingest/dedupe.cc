@@ -36,8 +36,8 @@ uint64_t NonZeroHash(std::string_view s) {
 }  // namespace
 
 void DedupeIndex::Rehash(size_t capacity) {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(capacity, Slot{0, 0});
+  const HugeArray<Slot> old = std::move(slots_);
+  slots_ = HugeArray<Slot>(capacity);
   mask_ = capacity - 1;
   size_ = 0;
   for (const Slot& s : old) {
@@ -81,14 +81,14 @@ bool DedupeIndex::InsertHash(uint64_t hash, DayNumber day) {
 }
 
 void DedupeIndex::EvictBefore(DayNumber oldest_kept_day) {
-  std::vector<Slot> old = std::move(slots_);
+  const HugeArray<Slot> old = std::move(slots_);
   size_t kept = 0;
   for (const Slot& s : old) {
     if (s.hash != 0 && s.day >= oldest_kept_day) ++kept;
   }
   size_t capacity = kInitialCapacity;
   while (kept * 4 > capacity * 3 / 2) capacity *= 2;  // room to grow again
-  slots_.assign(capacity, Slot{0, 0});
+  slots_ = HugeArray<Slot>(capacity);
   mask_ = capacity - 1;
   size_ = 0;
   for (const Slot& s : old) {

@@ -16,10 +16,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/base/day.h"
+#include "daemon/state/huge_array.h"
 
 namespace outcomes {
 
@@ -53,13 +53,15 @@ class DedupeIndex {
   void Rehash(size_t capacity);
 
   // A slot: hash (0 = empty) and day side by side, so that a lookup or an
-  // insert touches one cache line, not one in each of two arrays.
+  // insert touches one cache line, not one in each of two arrays. The
+  // array is a HugeArray: probes at random into megabytes would otherwise
+  // miss the TLB as well as the cache.
   struct __attribute__((packed)) Slot {
     uint64_t hash;
     DayNumber day;
   };
   static_assert(sizeof(Slot) == 12);
-  std::vector<Slot> slots_;
+  HugeArray<Slot> slots_;
   size_t size_ = 0;
   size_t mask_ = 0;  // capacity - 1; capacity is a power of two
 };

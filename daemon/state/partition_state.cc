@@ -193,7 +193,9 @@ void PartitionState::Enqueue(const Pending& e) {
     --q.size;
   }
   q.at(q.size++) = e;
-  PrefetchLine(e.program);  // its first cache line: stage 2 reads it
+  // Its first cache line and its payment log's: stage 2 reads them.
+  PrefetchLine(e.program);
+  PrefetchLine(&e.program->payments);
   if (q.size > PendingQueue::kStageDepth) {
     Prefetch(q.at(q.size - 1 - PendingQueue::kStageDepth));
   }
@@ -201,6 +203,7 @@ void PartitionState::Enqueue(const Pending& e) {
 
 void PartitionState::Prefetch(const Pending& e) {
   ProgramState& p = *e.program;
+  p.payments.Prefetch(e.kind == kOutcome);
   switch (e.kind) {
     case kReferral:
     case kEnrollment:

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "daemon/base/day.h"
+#include "daemon/state/prefetch.h"
 
 namespace outcomes {
 
@@ -86,6 +87,13 @@ class PaymentLog {
   static_assert(sizeof(OutcomeMark) == 24);
 
   void Add(const Mark& mark) { marks_.push_back(mark); }
+  // Starts loading the memory the next Add (outcome: AddOutcome) writes;
+  // a hint, no effect on contents.
+  void Prefetch(bool outcome) const {
+    PrefetchLine(
+        outcome ? static_cast<const void*>(outcomes_.data() + outcomes_.size())
+                : static_cast<const void*>(marks_.data() + marks_.size()));
+  }
   void AddOutcome(const OutcomeMark& mark) { outcomes_.push_back(mark); }
 
   // Forgets marks with day < min_day.
