@@ -1,9 +1,6 @@
 #include "daemon/state/funnel_table.h"
 
 #include <algorithm>
-#include <type_traits>
-
-#include "daemon/state/huge_pool.h"
 
 namespace outcomes {
 namespace {
@@ -76,14 +73,10 @@ FunnelTable::Record& FunnelTable::FindOrInsert(uint64_t client) {
 }
 
 FunnelTable::Slot* FunnelTable::AllocateSlots(size_t capacity) {
-  static_assert(std::is_trivially_copyable_v<Slot>);
-  // Zero-filled: every record empty.
-  return static_cast<Slot*>(AllocateBlock(capacity * sizeof(Slot)));
+  return new Slot[capacity]();  // value-initialized: empty
 }
 
-void FunnelTable::FreeSlots(Slot* slots, size_t capacity) {
-  FreeBlock(slots, capacity * sizeof(Slot));
-}
+void FunnelTable::FreeSlots(Slot* slots, size_t capacity) { delete[] slots; }
 
 void FunnelTable::Rehash(size_t capacity) {
   Slot* const old = slots_;

@@ -12,9 +12,8 @@
 //
 // The records live in one open-addressing table (linear probing, 24-byte
 // slots holding key and record, so a lookup is usually one cache line;
-// capacity any integer, grown 1.5x at 3/4 full, so 32-48 bytes per client,
-// plus up to 25 % for the huge-page block it lives in, huge_pool.h; an
-// empty slot is a record with no entries). Prefetch() lets the caller
+// capacity any integer, grown 1.5x at 3/4 full, so 32-48 bytes per client;
+// an empty slot is a record with no entries). Prefetch() lets the caller
 // start the cache miss of a lookup early. EvictBefore rebuilds the table
 // at the size its survivors need.
 //
@@ -149,8 +148,7 @@ class FunnelTable {
   Record& FindOrInsert(uint64_t client);
   // Re-inserts every client into `capacity` slots.
   void Rehash(size_t capacity);
-  // `capacity` empty slots (AllocateBlock: on huge pages), and their
-  // release.
+  // `capacity` empty slots, and their release.
   static Slot* AllocateSlots(size_t capacity);
   static void FreeSlots(Slot* slots, size_t capacity);
 
