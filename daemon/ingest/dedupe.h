@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/base/day.h"
-#include "daemon/state/huge_array.h"
+#include "daemon/base/huge_array.h"
 
 namespace outcomes {
 

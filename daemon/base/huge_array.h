@@ -14,10 +14,10 @@
 // come from the heap. Memory: at most 2 MiB - 1 byte more than asked for
 // each large array.
 //
-// Header-only: used below the state library too (daemon/ingest/dedupe.cc is
-// in outcomes_core). Thread safety: none needed (no shared state).
-#ifndef OUTCOMESD_DAEMON_STATE_HUGE_ARRAY_H_
-#define OUTCOMESD_DAEMON_STATE_HUGE_ARRAY_H_
+// Header-only (daemon/ingest/dedupe.cc, in outcomes_core, uses it). Thread
+// safety: none needed (no shared state).
+#ifndef OUTCOMESD_DAEMON_BASE_HUGE_ARRAY_H_
+#define OUTCOMESD_DAEMON_BASE_HUGE_ARRAY_H_
 
 #include <sys/mman.h>
 
@@ -119,4 +119,4 @@ class HugeArray {
 
 }  // namespace outcomes
 
-#endif  // OUTCOMESD_DAEMON_STATE_HUGE_ARRAY_H_
+#endif  // OUTCOMESD_DAEMON_BASE_HUGE_ARRAY_H_
