@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -70,6 +72,22 @@ TEST(EventWireTest, EmptyValueIsAnEmptyEvent) {
   ASSERT_TRUE(ParseEventWire(std::string("\x1a\x00", 2), v));
   EXPECT_TRUE(v.has_occurred_at());
   EXPECT_EQ(v.occurred_seconds(), 0);
+}
+
+// Any bit pattern is read as protobuf reads it, NaN included (found by the
+// event_proto fuzzer; the decoder rejects a non-finite value afterwards).
+TEST(EventWireTest, ReadsANanOutcomeValueBitForBit) {
+  const std::string bytes(
+      "Ye:\x06"
+      "c-2\xff\xff",
+      9);
+  EventView v;
+  ASSERT_TRUE(ParseEventWire(bytes, v));
+  v1::ServiceEvent proto;
+  ASSERT_TRUE(proto.ParseFromString(bytes));
+  const double fast = v.outcome_value(), slow = proto.outcome_value();
+  EXPECT_TRUE(std::isnan(fast));
+  EXPECT_EQ(std::memcmp(&fast, &slow, sizeof(fast)), 0);
 }
 
 // Each of these is left to protobuf.
