@@ -484,7 +484,38 @@ def metric_sum(samples, name):
                if k == name or k.startswith(name + "{"))
 
 
+def events_counted(samples):
+    """Messages the daemon has counted: accepted + rejected + duplicates."""
+    return (metric_sum(samples, "outcomes_events_total")
+            + metric_sum(samples, "outcomes_events_rejected_total")
+            + metric_sum(samples, "outcomes_events_duplicate_total"))
+
+
+def simulate_events(bootstrap, providers, *flags):
+    """Runs outcomes-simulate into `bootstrap`; fails with its stderr."""
+    r = subprocess.run([binary("outcomes-simulate"), f"--brokers={bootstrap}",
+                        f"--providers={providers}", *flags],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    return r
+
+
 # ---- Kafka via kcat --------------------------------------------------------
+
+def end_offsets(bootstrap, topic, partitions):
+    """{partition: high watermark} of `topic`'s partitions 0..partitions-1."""
+    args = ["kcat", "-Q", "-b", bootstrap]
+    for p in range(partitions):
+        args += ["-t", f"{topic}:{p}:-1"]
+    out = subprocess.run(args, capture_output=True, timeout=60, check=True)
+    ends = {}
+    for line in out.stdout.decode().split("\n"):
+        if " offset " in line:   # "outcomes.events [2] offset 123"
+            p = int(line.split("[", 1)[1].split("]", 1)[0])
+            ends[p] = int(line.rsplit(" ", 1)[1])
+    assert len(ends) == partitions, out.stdout
+    return ends
+
 
 def kcat_produce_files(bootstrap, topic, key, values):
     """Produces each value as one message (one file each), key `key`."""

@@ -26,8 +26,9 @@ import subprocess
 import time
 import unittest
 
-from harness import (Daemon, binary, make_broker, metric_sum,
-                     requires_real_kafka, wait_until)
+from harness import (Daemon, binary, end_offsets, events_counted,
+                     make_broker, metric_sum, requires_real_kafka,
+                     simulate_events, wait_until)
 
 TOPIC = "outcomes.events"
 PARTITIONS = 4
@@ -36,29 +37,13 @@ SESSION = 6       # the harness's session.timeout.ms, in seconds
 PROVIDERS = 50
 
 
-def counted(m):
-    return (metric_sum(m, "outcomes_events_total")
-            + metric_sum(m, "outcomes_events_rejected_total")
-            + metric_sum(m, "outcomes_events_duplicate_total"))
-
-
 def simulate(bootstrap, *flags):
-    r = subprocess.run([binary("outcomes-simulate"), f"--brokers={bootstrap}",
-                        f"--providers={PROVIDERS}", *flags],
-                       capture_output=True, timeout=120)
-    assert r.returncode == 0, r.stderr.decode()
+    simulate_events(bootstrap, PROVIDERS, *flags)
 
 
 def messages_in_topic(bootstrap):
     """Sum of the partitions' end offsets (nothing is deleted: offset 0 up)."""
-    args = ["kcat", "-Q", "-b", bootstrap]
-    for p in range(PARTITIONS):
-        args += ["-t", f"{TOPIC}:{p}:-1"]
-    out = subprocess.run(args, capture_output=True, timeout=60, check=True)
-    ends = [int(line.rsplit(" ", 1)[1]) for line in out.stdout.decode().split("\n")
-            if " offset " in line]
-    assert len(ends) == PARTITIONS, out.stdout
-    return sum(ends)
+    return sum(end_offsets(bootstrap, TOPIC, PARTITIONS).values())
 
 
 def listing(daemon):
@@ -78,7 +63,7 @@ class BrokerOutageTest(unittest.TestCase):
         cls.addClassCleanup(cls.daemon.close)
         d = cls.daemon
         backfill = messages_in_topic(cls.broker.bootstrap)
-        wait_until(lambda: d.ready() and counted(d.metrics()) == backfill,
+        wait_until(lambda: d.ready() and events_counted(d.metrics()) == backfill,
                    90, "outcomesd ready with the backfill", interval=0.2)
 
         # Live events; once the daemon has counted 2,000 of them the broker
@@ -90,7 +75,7 @@ class BrokerOutageTest(unittest.TestCase):
             stderr=subprocess.DEVNULL)
         try:
             wait_until(lambda: live.poll() is None
-                       and counted(d.metrics()) >= backfill + 2000, 60,
+                       and events_counted(d.metrics()) >= backfill + 2000, 60,
                        "live events counted", interval=0.1)
             cls.broker.stop(kill=True)
             killed = time.monotonic()
@@ -122,7 +107,7 @@ class BrokerOutageTest(unittest.TestCase):
             if d.get("/readyz")[0] != 200:
                 return False
             m = d.metrics()
-            return (counted(m) >= cls.total
+            return (events_counted(m) >= cls.total
                     and metric_sum(m, "outcomes_kafka_consumer_lag") == 0) and m
         try:
             cls.final = wait_until(recovered, 120, "recovery after the outage",
@@ -131,7 +116,7 @@ class BrokerOutageTest(unittest.TestCase):
             m = d.metrics()
             raise AssertionError(
                 f"not recovered: /readyz {d.get('/readyz')[0]}, counted "
-                f"{counted(m)} of {cls.total} messages, lag "
+                f"{events_counted(m)} of {cls.total} messages, lag "
                 f"{metric_sum(m, 'outcomes_kafka_consumer_lag')}\n"
                 + "\n".join(line for line in d.log_text().splitlines()
                              if "Connect to ipv4" not in line)[-6000:])
@@ -155,7 +140,7 @@ class BrokerOutageTest(unittest.TestCase):
         fresh = Daemon(self.broker.bootstrap, group="fresh", name="fresh")
         self.addCleanup(fresh.close)
         wait_until(lambda: fresh.ready()
-                   and counted(fresh.metrics()) == self.total, 90,
+                   and events_counted(fresh.metrics()) == self.total, 90,
                    "fresh daemon ready", interval=0.2)
         wait_until(lambda: listing(fresh) == listing(self.daemon), 30,
                    "the same /api/v1/providers as a daemon without outage",

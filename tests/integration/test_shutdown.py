@@ -25,8 +25,9 @@ import tempfile
 import time
 import unittest
 
-from harness import (Daemon, KafkaBroker, binary, make_broker, metric_sum,
-                     wait_until)
+from harness import (Daemon, KafkaBroker, binary, events_counted, make_broker,
+                     simulate_events, wait_until)
+from harness import end_offsets as harness_end_offsets
 
 TOPIC = "outcomes.events"
 PARTITIONS = 4
@@ -37,32 +38,12 @@ PROVIDERS = 20
 BOUND = int(os.environ.get("SHUTDOWN_BOUND", "8"))
 
 
-def counted(m):
-    return (metric_sum(m, "outcomes_events_total")
-            + metric_sum(m, "outcomes_events_rejected_total")
-            + metric_sum(m, "outcomes_events_duplicate_total"))
-
-
 def simulate(bootstrap, *flags):
-    r = subprocess.run([binary("outcomes-simulate"), f"--brokers={bootstrap}",
-                        f"--providers={PROVIDERS}", *flags],
-                       capture_output=True, timeout=120)
-    assert r.returncode == 0, r.stderr.decode()
+    simulate_events(bootstrap, PROVIDERS, *flags)
 
 
 def end_offsets(bootstrap):
-    """{partition: high watermark} of TOPIC."""
-    args = ["kcat", "-Q", "-b", bootstrap]
-    for p in range(PARTITIONS):
-        args += ["-t", f"{TOPIC}:{p}:-1"]
-    out = subprocess.run(args, capture_output=True, timeout=60, check=True)
-    ends = {}
-    for line in out.stdout.decode().split("\n"):
-        if " offset " in line:   # "outcomes.events [2] offset 123"
-            p = int(line.split("[", 1)[1].split("]", 1)[0])
-            ends[p] = int(line.rsplit(" ", 1)[1])
-    assert len(ends) == PARTITIONS, out.stdout
-    return ends
+    return harness_end_offsets(bootstrap, TOPIC, PARTITIONS)
 
 
 # ---- the group's committed offsets, through librdkafka's C API -----------
@@ -202,15 +183,11 @@ class ShutdownWithDeadBrokerTest(unittest.TestCase):
     def stop_within_bound(self, d):
         """SIGTERM; asserts exit status 0 within BOUND s. Returns seconds."""
         start = time.monotonic()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = d.proc.wait(BOUND)
-        except subprocess.TimeoutExpired:
-            d.proc.kill()
-            d.proc.wait()
+        rc = d.terminate(BOUND)  # SIGTERM, then SIGKILL after BOUND s
+        seconds = time.monotonic() - start
+        if rc == -signal.SIGKILL:
             self.fail(f"outcomesd still running {BOUND} s after SIGTERM "
                       f"with the broker dead:\n" + tail(d.log_text()))
-        seconds = time.monotonic() - start
         print(f"{self.id()}: stopped {seconds:.2f} s after SIGTERM",
               flush=True)
         self.assertEqual(rc, 0, tail(d.log_text()))
@@ -225,7 +202,7 @@ class ShutdownWithDeadBrokerTest(unittest.TestCase):
         # date after the second batch.
         d = self.daemon("--checkpoint.interval=1h")
         wait_until(lambda: d.ready()
-                   and counted(d.metrics()) == sum(first.values()), 90,
+                   and events_counted(d.metrics()) == sum(first.values()), 90,
                    "the first batch counted", interval=0.2)
         wait_until(lambda: checkpoint_offsets(self.state) == first, 30,
                    "checkpoints of the first batch", interval=0.2)
@@ -233,7 +210,7 @@ class ShutdownWithDeadBrokerTest(unittest.TestCase):
         simulate(self.broker.bootstrap, "--seed=2", "--days=1")
         second = end_offsets(self.broker.bootstrap)
         self.assertTrue(all(second[p] > first[p] for p in first), second)
-        wait_until(lambda: counted(d.metrics()) == sum(second.values()), 60,
+        wait_until(lambda: events_counted(d.metrics()) == sum(second.values()), 60,
                    "the second batch counted", interval=0.2)
         wait_until(lambda: committed_offsets(self.broker.bootstrap, GROUP)
                    == second, 30, "the second batch committed", interval=0.2)
@@ -250,7 +227,7 @@ class ShutdownWithDeadBrokerTest(unittest.TestCase):
         simulate(self.broker.bootstrap, "--seed=1", "--days=30")
         backfill = sum(end_offsets(self.broker.bootstrap).values())
         d = self.daemon()
-        wait_until(lambda: d.ready() and counted(d.metrics()) == backfill, 90,
+        wait_until(lambda: d.ready() and events_counted(d.metrics()) == backfill, 90,
                    "the backfill counted", interval=0.2)
         live = subprocess.Popen(
             [binary("outcomes-simulate"), f"--brokers={self.broker.bootstrap}",
@@ -259,7 +236,7 @@ class ShutdownWithDeadBrokerTest(unittest.TestCase):
             stderr=subprocess.DEVNULL)
         try:
             wait_until(lambda: live.poll() is None
-                       and counted(d.metrics()) >= backfill + 1000, 60,
+                       and events_counted(d.metrics()) >= backfill + 1000, 60,
                        "live events counted", interval=0.1)
             kill_broker(self.broker)
         finally:

@@ -20,13 +20,12 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
-from harness import Daemon, binary, make_broker, wait_until
+from harness import Daemon, make_broker, simulate_events, wait_until
 
 # The daemon's budget is 5 s from SIGTERM; 3 s of slack for a busy machine.
 BOUND = int(os.environ.get("SHUTDOWN_BOUND", "8"))
@@ -101,11 +100,8 @@ class ShutdownWithSilentAlertmanagerTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, work, ignore_errors=True)
         broker = make_broker(partitions=1)
         self.addCleanup(broker.close)
-        r = subprocess.run(
-            [binary("outcomes-simulate"), f"--brokers={broker.bootstrap}",
-             "--providers=3", "--programs=1", "--referrals_per_day=5",
-             "--days=8", "--seed=4"], capture_output=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        simulate_events(broker.bootstrap, 3, "--programs=1",
+                        "--referrals_per_day=5", "--days=8", "--seed=4")
         rules = os.path.join(work, "rules.yaml")
         with open(rules, "w") as f:
             f.write(RULES)
@@ -123,15 +119,11 @@ class ShutdownWithSilentAlertmanagerTest(unittest.TestCase):
         self.assertIn(b"POST /api/v2/alerts", am.received())
 
         start = time.monotonic()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = d.proc.wait(BOUND)
-        except subprocess.TimeoutExpired:
-            d.proc.kill()
-            d.proc.wait()
+        rc = d.terminate(BOUND)  # SIGTERM, then SIGKILL after BOUND s
+        seconds = time.monotonic() - start
+        if rc == -signal.SIGKILL:
             self.fail(f"outcomesd still running {BOUND} s after SIGTERM with "
                       "a notification in flight:\n" + d.log_text()[-6000:])
-        seconds = time.monotonic() - start
         print(f"{self.id()}: stopped {seconds:.2f} s after SIGTERM",
               flush=True)
         self.assertEqual(rc, 0, d.log_text()[-6000:])
