@@ -17,14 +17,6 @@ GroupInterner::GroupInterner(std::vector<std::string> dimensions,
   profile_ids_[0] = 0;
 }
 
-namespace {
-
-// Events carry a handful of attributes: scanning them beats hashing the
-// dimension name for a protobuf Map lookup.
-constexpr int kScanAttributes = 8;
-
-}  // namespace
-
 uint8_t GroupInterner::Intern(int d, const std::string_view* value) {
   if (value == nullptr || value->empty()) return 0;
   Dimension& dim = dims_[d];
@@ -45,14 +37,11 @@ uint8_t GroupInterner::GroupOf(const EventView& event, int d) {
 }
 
 void GroupInterner::GroupsOf(const EventView& event, uint8_t* groups) {
-  const auto& attrs = event.attributes();
+  // One pass over the event's attributes (keys are distinct) for all
+  // dimensions, rather than one FindAttribute per dimension.
   const int n = num_dimensions();
-  if (attrs.size() > kScanAttributes) {
-    for (int d = 0; d < n; ++d) groups[d] = GroupOf(event, d);
-    return;
-  }
   const std::string_view* values[kMaxDimensions] = {};
-  for (const auto& [key, value] : attrs) {
+  for (const auto& [key, value] : event.attributes()) {
     for (int d = 0; d < n; ++d) {
       if (key == dims_[d].name) values[d] = &value;
     }
