@@ -41,11 +41,12 @@ rd_kafka_resp_err_t CommitResult(rd_kafka_event_t* event) {
 
 }  // namespace
 
-int MsUntil(absl::Time deadline) {
-  const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-  return static_cast<int>(
-      std::clamp<int64_t>(ms, 0, std::numeric_limits<int>::max()));
+int Ms(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0,
+                                              std::numeric_limits<int>::max()));
 }
+
+int MsUntil(absl::Time deadline) { return Ms(deadline - absl::Now()); }
 
 rd_kafka_resp_err_t CommitUntil(rd_kafka_t* rk,
                                 const rd_kafka_topic_partition_list_t* offsets,

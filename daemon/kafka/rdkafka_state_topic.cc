@@ -24,11 +24,8 @@ namespace {
 // goes on after this long, and the topic is auto-created by the first write.
 constexpr absl::Duration kAdminTimeout = absl::Seconds(3);
 
-int Ms(absl::Duration d) {
-  return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)));
-}
-
 using rdkafka::HandlePtr;
+using rdkafka::Ms;
 
 absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type,
                                     rdkafka::ConfPtr conf) {

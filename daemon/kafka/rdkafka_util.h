@@ -42,8 +42,10 @@ absl::StatusOr<ConfPtr> MakeConf(const KafkaProperties& base,
 // Routes librdkafka's own log lines to our JSON log.
 void InstallLogger(rd_kafka_conf_t* conf);
 
-// Milliseconds from now until `deadline`, 0 when it has passed (clamped to
-// int for librdkafka's timeouts).
+// `d` in whole milliseconds for librdkafka's timeouts: 0 when negative,
+// clamped to int.
+int Ms(absl::Duration d);
+// Ms(deadline - now): 0 when `deadline` has passed.
 int MsUntil(absl::Time deadline);
 
 // Shutdown with a dead broker (docs/design.md, "Shutdown"): librdkafka's own
